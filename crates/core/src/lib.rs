@@ -1,0 +1,16 @@
+//! baseliner's core: the decisions, none of the IO.
+//!
+//! - [`job`], [`ip`], [`scope`]: job files and their validation against the authorized scope;
+//! - [`config`]: the daemon's TOML config, validated with errors that name the key;
+//! - [`state`], [`machine`]: the job state machine — data, and pure transitions of
+//!   (checkpoint, outcome, now);
+//! - [`codec`], [`store`]: the versioned encoding and the sled checkpoint store;
+//! - [`time`]: wall-clock timestamps and durations.
+//!
+//! This crate has no async runtime and no HTTP types: the daemon drives it.
+
+pub mod ip;
+pub mod job;
+pub mod machine;
+pub mod state;
+pub mod time;

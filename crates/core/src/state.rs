@@ -1,0 +1,565 @@
+//! The job state machine's vocabulary: states, outcomes, actions and the checkpoint.
+//!
+//! Pure data. The transition functions live in [`crate::machine`]; the driver (the
+//! daemon) executes [`Action`]s and feeds back [`Outcome`]s. Nothing here performs IO.
+//!
+//! ```text
+//!  Accepted ──► AddingIps ──► FindingGroup ──┬─ found, has all IPs ───────────────┐
+//!                               ▲  ▲         ├─ found, missing IPs ─► ExtendingGroup ─(intent)─► GroupExtendSent ─┐
+//!                               │  │         └─ absent ─► CreatingGroup ─(intent)─► GroupCreateSent ─┐            │
+//!                               │  └──────── result unknown: look up again ────────────────────────┘            │
+//!                               └─────────── result unknown: look up again ─────────────────────────────────────┘
+//!                                                                                     │ success / adopted
+//!                                                                                     ▼
+//!  LaunchingScan ─(intent)─► ScanLaunchSent ─ launched, or found by lookup ─► ScanRunning ─ Finished+PROCESSED=1 ─┐
+//!        ▲                        │ lookup found nothing                        │ Error/Canceled/too old → Failed  │
+//!        └────────────────────────┘                                                                              │
+//!  ┌─────────────────────────── report wanted ◄──────────────────────────────────────────────────────────────────┘
+//!  ▼                                                                        (no report wanted) ──► Downloading
+//!  LaunchingReport ─(intent)─► ReportLaunchSent ─ launched / found ─► ReportRunning ─ Finished ─► Downloading ─► Done
+//!        ▲                        │ lookup found nothing                 │ Errors/Canceled → Failed
+//!        └────────────────────────┘
+//!  any non-terminal state ─ cancel requested ─► Canceling ─► Canceled
+//!  any state ─ permanent failure ─► Failed
+//! ```
+//!
+//! "(intent)" marks a checkpoint that is written and flushed *before* a request that is
+//! not safe to repeat. A `…Sent` state therefore means "the request may have reached
+//! Qualys": its action is a lookup, never a second launch.
+
+use crate::time::Timestamp;
+use serde::{Deserialize, Serialize};
+
+/// One step of a job's life. Each variant carries only the data of that step.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum JobState {
+    /// Recorded from a spool file; nothing sent yet.
+    Accepted,
+    /// Adding the job's IPs to the subscription. Safe to repeat: adding an IP twice is harmless.
+    AddingIps,
+    /// Looking the organization's asset group up by title (a read).
+    FindingGroup,
+    /// The group does not exist: about to create it (nothing sent yet).
+    CreatingGroup,
+    /// A create request may have reached Qualys. Recovery looks the title up first.
+    GroupCreateSent {
+        /// When the intent was recorded.
+        sent_at: Timestamp,
+    },
+    /// The group exists but lacks some of the job's IPs: about to add them (nothing sent yet).
+    ExtendingGroup {
+        /// The existing group's id.
+        group_id: u64,
+    },
+    /// An edit (add_ips) may have reached Qualys. Recovery looks the group up first.
+    GroupExtendSent {
+        /// The group's id.
+        group_id: u64,
+        /// When the intent was recorded.
+        sent_at: Timestamp,
+    },
+    /// About to launch the scan (nothing sent yet).
+    LaunchingScan,
+    /// A launch request may have reached Qualys. Recovery lists scans launched since
+    /// `sent_at` and adopts the one whose title carries the job id.
+    ScanLaunchSent {
+        /// When the intent was recorded.
+        sent_at: Timestamp,
+    },
+    /// The scan exists; polling it.
+    ScanRunning {
+        /// The scan.
+        scan: ScanInfo,
+        /// The last state Qualys reported (None before the first poll).
+        last: Option<ScanStatus>,
+        /// Consecutive polls in which the scan was not listed.
+        missing_polls: u32,
+    },
+    /// The scan is finished and processed; about to launch the report (nothing sent yet).
+    LaunchingReport {
+        /// The finished scan.
+        scan: ScanInfo,
+    },
+    /// A report launch may have reached Qualys. Recovery lists reports and adopts the one
+    /// whose title carries the job id.
+    ReportLaunchSent {
+        /// The finished scan.
+        scan: ScanInfo,
+        /// When the intent was recorded.
+        sent_at: Timestamp,
+    },
+    /// The report exists; polling it.
+    ReportRunning {
+        /// The finished scan.
+        scan: ScanInfo,
+        /// The report's id.
+        report_id: u64,
+        /// The last state Qualys reported.
+        last: Option<ReportState>,
+    },
+    /// Producing the outputs: report download, raw results, findings, summary. Every part
+    /// writes through a temporary file and a rename, so repeating this step is safe.
+    Downloading {
+        /// The finished scan.
+        scan: ScanInfo,
+        /// The finished report, when one was wanted.
+        report_id: Option<u64>,
+    },
+    /// Everything is done.
+    Done {
+        /// The finished scan.
+        scan: ScanInfo,
+        /// The report, when one was made.
+        report_id: Option<u64>,
+    },
+    /// Stopped for good, with Qualys's text or our reason.
+    Failed {
+        /// The public step name at which the job failed.
+        at: StepName,
+        /// Why, in one line.
+        reason: String,
+        /// The scan, if one was launched.
+        scan_ref: Option<String>,
+    },
+    /// Cancel requested: cancelling whatever is running remotely.
+    Canceling {
+        /// The scan to cancel, if one exists.
+        scan_ref: Option<String>,
+        /// The report to cancel, if one exists.
+        report_id: Option<u64>,
+    },
+    /// Canceled on request.
+    Canceled {
+        /// The scan, if one was launched.
+        scan_ref: Option<String>,
+    },
+}
+
+/// What the driver knows of a launched scan.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ScanInfo {
+    /// Qualys's scan reference, `scan/<epoch>.<n>`.
+    pub scan_ref: String,
+    /// When the scan was launched (Qualys's LAUNCH_DATETIME when known, else our clock).
+    pub launched_at: Timestamp,
+}
+
+/// A scan's state as reported by the scan list.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ScanStatus {
+    /// STATUS/STATE.
+    pub state: ScanState,
+    /// STATUS/SUB_STATE, such as `No_Host` or `No_Vuln`.
+    pub sub_state: Option<String>,
+    /// PROCESSED = 1.
+    pub processed: bool,
+}
+
+/// The VM scan states. Unknown spellings are kept and treated as non-terminal.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ScanState {
+    /// Submitted (not documented for VM scans, seen elsewhere).
+    Submitted,
+    /// Queued.
+    Queued,
+    /// Loading.
+    Loading,
+    /// Running.
+    Running,
+    /// Paused.
+    Paused,
+    /// Finished (check `processed`).
+    Finished,
+    /// Error.
+    Error,
+    /// Canceled.
+    Canceled,
+    /// Anything else, kept verbatim.
+    Other(String),
+}
+
+impl ScanState {
+    /// Qualys's spelling.
+    pub fn as_str(&self) -> &str {
+        match self {
+            ScanState::Submitted => "Submitted",
+            ScanState::Queued => "Queued",
+            ScanState::Loading => "Loading",
+            ScanState::Running => "Running",
+            ScanState::Paused => "Paused",
+            ScanState::Finished => "Finished",
+            ScanState::Error => "Error",
+            ScanState::Canceled => "Canceled",
+            ScanState::Other(s) => s,
+        }
+    }
+
+    /// Reads Qualys's spelling (trimmed, case-insensitive); unknown text becomes `Other`.
+    pub fn parse(s: &str) -> ScanState {
+        let t = s.trim();
+        match t.to_ascii_lowercase().as_str() {
+            "submitted" => ScanState::Submitted,
+            "queued" => ScanState::Queued,
+            "loading" => ScanState::Loading,
+            "running" => ScanState::Running,
+            "paused" => ScanState::Paused,
+            "finished" => ScanState::Finished,
+            "error" => ScanState::Error,
+            "canceled" | "cancelled" => ScanState::Canceled,
+            _ => ScanState::Other(t.to_string()),
+        }
+    }
+}
+
+/// The report states of the report list.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ReportState {
+    /// Submitted.
+    Submitted,
+    /// Running.
+    Running,
+    /// Finished: ready to fetch.
+    Finished,
+    /// Canceled.
+    Canceled,
+    /// Errors.
+    Errors,
+    /// Anything else, kept verbatim.
+    Other(String),
+}
+
+impl ReportState {
+    /// Qualys's spelling.
+    pub fn as_str(&self) -> &str {
+        match self {
+            ReportState::Submitted => "Submitted",
+            ReportState::Running => "Running",
+            ReportState::Finished => "Finished",
+            ReportState::Canceled => "Canceled",
+            ReportState::Errors => "Errors",
+            ReportState::Other(s) => s,
+        }
+    }
+
+    /// Reads Qualys's spelling (trimmed, case-insensitive); unknown text becomes `Other`.
+    pub fn parse(s: &str) -> ReportState {
+        let t = s.trim();
+        match t.to_ascii_lowercase().as_str() {
+            "submitted" => ReportState::Submitted,
+            "running" => ReportState::Running,
+            "finished" => ReportState::Finished,
+            "canceled" | "cancelled" => ReportState::Canceled,
+            "errors" | "error" => ReportState::Errors,
+            _ => ReportState::Other(t.to_string()),
+        }
+    }
+}
+
+/// The public step names of SPEC.md (`status.json`'s `state`). Several internal states
+/// share one public name (for example every group state is `creating_group`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum StepName {
+    /// `accepted`
+    Accepted,
+    /// `adding_ips`
+    AddingIps,
+    /// `creating_group`
+    CreatingGroup,
+    /// `launching_scan`
+    LaunchingScan,
+    /// `scan_running`
+    ScanRunning,
+    /// `launching_report`
+    LaunchingReport,
+    /// `report_running`
+    ReportRunning,
+    /// `downloading`
+    Downloading,
+    /// `done`
+    Done,
+    /// `failed`
+    Failed,
+    /// `canceled`
+    Canceled,
+}
+
+impl StepName {
+    /// The SPEC spelling, as written in `status.json`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            StepName::Accepted => "accepted",
+            StepName::AddingIps => "adding_ips",
+            StepName::CreatingGroup => "creating_group",
+            StepName::LaunchingScan => "launching_scan",
+            StepName::ScanRunning => "scan_running",
+            StepName::LaunchingReport => "launching_report",
+            StepName::ReportRunning => "report_running",
+            StepName::Downloading => "downloading",
+            StepName::Done => "done",
+            StepName::Failed => "failed",
+            StepName::Canceled => "canceled",
+        }
+    }
+
+    /// True for `done`, `failed` and `canceled`.
+    pub fn is_terminal(self) -> bool {
+        matches!(self, StepName::Done | StepName::Failed | StepName::Canceled)
+    }
+}
+
+impl JobState {
+    /// The public step name of this state.
+    pub fn step_name(&self) -> StepName {
+        match self {
+            JobState::Accepted => StepName::Accepted,
+            JobState::AddingIps => StepName::AddingIps,
+            JobState::FindingGroup
+            | JobState::CreatingGroup
+            | JobState::GroupCreateSent { .. }
+            | JobState::ExtendingGroup { .. }
+            | JobState::GroupExtendSent { .. } => StepName::CreatingGroup,
+            JobState::LaunchingScan | JobState::ScanLaunchSent { .. } => StepName::LaunchingScan,
+            JobState::ScanRunning { .. } => StepName::ScanRunning,
+            JobState::LaunchingReport { .. } | JobState::ReportLaunchSent { .. } => {
+                StepName::LaunchingReport
+            }
+            JobState::ReportRunning { .. } => StepName::ReportRunning,
+            JobState::Downloading { .. } => StepName::Downloading,
+            JobState::Done { .. } => StepName::Done,
+            JobState::Failed { .. } => StepName::Failed,
+            // Not terminal yet, but the user asked for it: shown as canceled.
+            JobState::Canceling { .. } | JobState::Canceled { .. } => StepName::Canceled,
+        }
+    }
+
+    /// True when no further action will ever be taken.
+    pub fn is_terminal(&self) -> bool {
+        matches!(
+            self,
+            JobState::Done { .. } | JobState::Failed { .. } | JobState::Canceled { .. }
+        )
+    }
+
+    /// The scan reference, once known.
+    pub fn scan_ref(&self) -> Option<&str> {
+        match self {
+            JobState::ScanRunning { scan, .. }
+            | JobState::LaunchingReport { scan }
+            | JobState::ReportLaunchSent { scan, .. }
+            | JobState::ReportRunning { scan, .. }
+            | JobState::Downloading { scan, .. }
+            | JobState::Done { scan, .. } => Some(&scan.scan_ref),
+            JobState::Failed { scan_ref, .. }
+            | JobState::Canceling { scan_ref, .. }
+            | JobState::Canceled { scan_ref } => scan_ref.as_deref(),
+            _ => None,
+        }
+    }
+
+    /// The report id, once known.
+    pub fn report_id(&self) -> Option<u64> {
+        match self {
+            JobState::ReportRunning { report_id, .. } => Some(*report_id),
+            JobState::Downloading { report_id, .. }
+            | JobState::Done { report_id, .. }
+            | JobState::Canceling { report_id, .. } => *report_id,
+            _ => None,
+        }
+    }
+}
+
+/// What the driver must do next for a job. Derived from the state alone
+/// ([`crate::machine::action`]); the due time lives in the [`Checkpoint`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Action {
+    /// Add the job's IPs to the subscription (idempotent).
+    AddIps,
+    /// List asset groups by the organization's title (a read).
+    FindGroup,
+    /// Create the asset group. Not safe to repeat: record the intent first.
+    CreateGroup,
+    /// Add the job's IPs to an existing group. Recorded as an intent first.
+    ExtendGroup {
+        /// The group.
+        group_id: u64,
+    },
+    /// Launch the scan. Not safe to repeat: record the intent first.
+    LaunchScan,
+    /// List scans launched after `launched_after` and match the job id in the title.
+    FindScan {
+        /// Lower bound for `launched_after_datetime` (already widened for clock skew).
+        launched_after: Timestamp,
+    },
+    /// Ask for the scan's state (the driver batches these into one list call per round).
+    PollScan {
+        /// The scan.
+        scan_ref: String,
+    },
+    /// Launch the report. Not safe to repeat: record the intent first.
+    LaunchReport {
+        /// The finished scan the report covers.
+        scan_ref: String,
+    },
+    /// List reports and match the job id in the title.
+    FindReport,
+    /// Ask for the report's state (batched like scan polls).
+    PollReport {
+        /// The report.
+        report_id: u64,
+    },
+    /// Produce the outputs (idempotent: temporary files and renames).
+    Download {
+        /// The finished scan.
+        scan_ref: String,
+        /// The finished report, when one was wanted.
+        report_id: Option<u64>,
+    },
+    /// Cancel whatever runs remotely (idempotent enough: a second cancel is refused harmlessly).
+    Cancel {
+        /// The scan, if any.
+        scan_ref: Option<String>,
+        /// The report, if any.
+        report_id: Option<u64>,
+    },
+    /// Nothing: the job is finished.
+    Nothing,
+}
+
+impl Action {
+    /// True when the request may not be repeated blindly: the driver must first move the
+    /// job to its `…Sent` state ([`crate::machine::intent`]) and flush that to disk.
+    pub fn needs_intent(&self) -> bool {
+        matches!(
+            self,
+            Action::CreateGroup
+                | Action::ExtendGroup { .. }
+                | Action::LaunchScan
+                | Action::LaunchReport { .. }
+        )
+    }
+}
+
+/// What came of an action. Produced by the driver from the API's answer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    /// The driver starts working on an `Accepted` job.
+    Start,
+    /// The IPs are in the subscription.
+    IpsAdded,
+    /// The group lookup found the group.
+    GroupFound {
+        /// Its id.
+        group_id: u64,
+        /// True when every IP of the job is already in the group.
+        has_all_ips: bool,
+    },
+    /// The group lookup found no group of that title.
+    GroupAbsent,
+    /// The group was created with the job's IPs.
+    GroupCreated,
+    /// The job's IPs were added to the group.
+    GroupExtended,
+    /// The scan was launched.
+    ScanLaunched(ScanInfo),
+    /// The scan lookup found the job's scan.
+    ScanFound(ScanInfo),
+    /// The scan lookup proved there is no scan for this job.
+    ScanAbsent,
+    /// The scan list reported this state.
+    ScanPolled(ScanStatus),
+    /// The scan list did not contain the scan.
+    ScanNotListed,
+    /// The report was launched.
+    ReportLaunched {
+        /// Its id.
+        report_id: u64,
+    },
+    /// The report lookup found the job's report.
+    ReportFound {
+        /// Its id.
+        report_id: u64,
+    },
+    /// The report lookup proved there is no report for this job.
+    ReportAbsent,
+    /// The report list reported this state (None: not listed).
+    ReportPolled(Option<ReportState>),
+    /// The report is not ready to fetch yet (CODE 7001).
+    ReportNotReady,
+    /// Every output is written.
+    Downloaded,
+    /// The remote objects are cancelled (or were already gone).
+    CancelDone,
+    /// The API said wait (409 / ToWait / Remaining = 0 / a paused account): not before `until`.
+    /// The request was not applied.
+    Deferred {
+        /// Earliest time to try again.
+        until: Timestamp,
+        /// Why, for the status file.
+        reason: String,
+    },
+    /// A failure that did not apply the request (refused connection, 5xx on a read, …).
+    Transient {
+        /// Why, for the status file.
+        reason: String,
+    },
+    /// A failure after a request that is not safe to repeat may have been applied
+    /// (timeout or reset after sending, 5xx on a launch). Resolved by a lookup.
+    Ambiguous {
+        /// Why, for the status file.
+        reason: String,
+    },
+    /// A failure that retrying cannot fix (invalid parameter, …): fails the job.
+    Permanent {
+        /// Qualys's text or our reason.
+        reason: String,
+    },
+    /// The user asked to cancel the job.
+    CancelRequested,
+}
+
+/// One entry of the job's history: a public step entered at a time.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HistoryEntry {
+    /// The step entered.
+    pub step: StepName,
+    /// When.
+    pub at: Timestamp,
+}
+
+/// Everything the machine persists about a job's progress. Written to the store at every
+/// transition; the store's record adds the job's identity and spec.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Checkpoint {
+    /// The current step.
+    pub state: JobState,
+    /// The wall-clock time the next action is due (never earlier).
+    pub due: Timestamp,
+    /// Consecutive failed attempts of the current step (0 after any progress).
+    pub attempts: u32,
+    /// When the current run of failures began.
+    pub failing_since: Option<Timestamp>,
+    /// The last error seen (cleared on progress); `failed` jobs keep their reason in the state.
+    pub last_error: Option<String>,
+    /// A cancel was requested while a lookup was pending; applied once it resolves.
+    pub cancel_requested: bool,
+    /// Each public step entered, with its time.
+    pub history: Vec<HistoryEntry>,
+}
+
+impl Checkpoint {
+    /// The checkpoint of a freshly accepted job, due at once.
+    pub fn accepted(now: Timestamp) -> Checkpoint {
+        Checkpoint {
+            state: JobState::Accepted,
+            due: now,
+            attempts: 0,
+            failing_since: None,
+            last_error: None,
+            cancel_requested: false,
+            history: vec![HistoryEntry {
+                step: StepName::Accepted,
+                at: now,
+            }],
+        }
+    }
+}
