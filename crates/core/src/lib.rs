@@ -12,5 +12,6 @@
 pub mod ip;
 pub mod job;
 pub mod machine;
+pub mod scope;
 pub mod state;
 pub mod time;
