@@ -1,0 +1,360 @@
+//! Turning one HTTP response (status, limit headers, body) into a parsed value or a
+//! classified [`ApiError`]: the body's CODE first, the HTTP status second.
+
+use std::time::Duration;
+
+use roxmltree::Document;
+
+use crate::error::{excerpt, ApiError, ErrorKind};
+use crate::limits::Limits;
+use crate::parse::simple::{parse_return, Outcome};
+use crate::parse::xml::parse_doc;
+use crate::parse::ParseError;
+
+/// What the classifier needs to know about the call.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Ctx<'a> {
+    /// The API key.
+    pub api: &'a str,
+    /// Whether the call may be repeated after an unclear failure.
+    pub safe: bool,
+}
+
+impl Ctx<'_> {
+    /// An error of this call.
+    pub(crate) fn error(
+        &self,
+        kind: ErrorKind,
+        http_status: Option<u16>,
+        code: Option<u32>,
+        text: impl Into<String>,
+        limits: Limits,
+    ) -> ApiError {
+        ApiError {
+            kind,
+            api: self.api.to_string(),
+            http_status,
+            code,
+            text: text.into(),
+            limits,
+        }
+    }
+
+    /// `Transient` for a safe call, `Ambiguous` otherwise.
+    pub(crate) fn unclear(&self) -> ErrorKind {
+        if self.safe {
+            ErrorKind::Transient
+        } else {
+            ErrorKind::Ambiguous
+        }
+    }
+}
+
+/// Decodes a complete response body, running `parse` on a successful XML document.
+pub(crate) fn decode<T>(
+    ctx: Ctx<'_>,
+    status: u16,
+    limits: Limits,
+    body: &[u8],
+    parse: impl FnOnce(&Document<'_>) -> Result<T, ParseError>,
+) -> Result<T, ApiError> {
+    let text = String::from_utf8_lossy(body);
+    let start = text.trim_start();
+    if !start.starts_with('<') || looks_html(start) {
+        return Err(non_xml(ctx, status, limits, &text));
+    }
+    let doc = match parse_doc(start) {
+        Ok(doc) => doc,
+        Err(_) => return Err(non_xml(ctx, status, limits, &text)),
+    };
+    if let Some(ret) = parse_return(&doc) {
+        match ret {
+            Ok(outcome) if outcome.failed => {
+                return Err(by_code(ctx, status, limits, &outcome));
+            }
+            Ok(_) => {}
+            Err(e) if is_success(status) => {
+                return Err(ctx.error(
+                    ErrorKind::Protocol,
+                    Some(status),
+                    None,
+                    format!("{e}: {}", excerpt(&text)),
+                    limits,
+                ));
+            }
+            Err(_) => {}
+        }
+    }
+    if !is_success(status) {
+        return Err(by_status(ctx, status, None, limits, excerpt(&text)));
+    }
+    parse(&doc).map_err(|e| {
+        ctx.error(
+            ErrorKind::Protocol,
+            Some(status),
+            None,
+            format!("{e}: {}", excerpt(&text)),
+            limits,
+        )
+    })
+}
+
+fn is_success(status: u16) -> bool {
+    (200..300).contains(&status)
+}
+
+/// An HTML page (redirect, maintenance, gateway error) rather than an XML API answer.
+pub(crate) fn looks_html(start: &str) -> bool {
+    let head: String = start
+        .chars()
+        .take(64)
+        .collect::<String>()
+        .to_ascii_lowercase();
+    head.starts_with("<!doctype html") || head.starts_with("<html")
+}
+
+/// A body that is not XML: maintenance pages and gateway errors are transient.
+fn non_xml(ctx: Ctx<'_>, status: u16, limits: Limits, text: &str) -> ApiError {
+    let lower = text.to_ascii_lowercase();
+    if lower.contains("maintenance") {
+        return ctx.error(
+            ErrorKind::Transient,
+            Some(status),
+            None,
+            format!("maintenance page: {}", excerpt(text)),
+            limits,
+        );
+    }
+    if is_success(status) {
+        return ctx.error(
+            ErrorKind::Protocol,
+            Some(status),
+            None,
+            format!("unexpected non-XML body: {}", excerpt(text)),
+            limits,
+        );
+    }
+    by_status(ctx, status, None, limits, excerpt(text))
+}
+
+/// Classification by the Qualys CODE of a failed return.
+fn by_code(ctx: Ctx<'_>, status: u16, limits: Limits, o: &Outcome) -> ApiError {
+    let kind = match o.code {
+        Some(1965) => ErrorKind::RateLimited {
+            wait: rate_wait(&limits, o),
+        },
+        Some(1960 | 1920) => ErrorKind::ConcurrencyLimited,
+        Some(2000 | 2010) => ErrorKind::BadCredentials,
+        Some(2001) => ErrorKind::AccountExpired,
+        Some(2003) => ErrorKind::Registration,
+        Some(1901 | 1903 | 1904 | 1905 | 1907 | 1908 | 1922 | 5000) => ErrorKind::InvalidParameter,
+        Some(7001) => ErrorKind::NotReady,
+        Some(999) => ctx.unclear(),
+        _ => return by_status(ctx, status, o.code, limits, o.text.clone()),
+    };
+    ctx.error(kind, Some(status), o.code, o.text.clone(), limits)
+}
+
+/// The wait of a rate-limit answer: the header, else the body's `SECONDS_TO_WAIT`.
+fn rate_wait(limits: &Limits, o: &Outcome) -> Option<Duration> {
+    limits
+        .to_wait_sec
+        .filter(|&s| s > 0)
+        .or_else(|| {
+            o.item("SECONDS_TO_WAIT")
+                .and_then(|v| v.trim().parse().ok())
+        })
+        .map(Duration::from_secs)
+}
+
+/// Classification by HTTP status, when the body carried no CODE this client knows.
+fn by_status(
+    ctx: Ctx<'_>,
+    status: u16,
+    code: Option<u32>,
+    limits: Limits,
+    text: String,
+) -> ApiError {
+    let kind = match status {
+        401 => ErrorKind::BadCredentials,
+        409 => {
+            let busy = matches!(
+                (limits.concurrency_running, limits.concurrency_limit),
+                (Some(r), Some(l)) if r >= l
+            );
+            match limits.to_wait_sec.filter(|&s| s > 0) {
+                Some(s) => ErrorKind::RateLimited {
+                    wait: Some(Duration::from_secs(s)),
+                },
+                None if busy => ErrorKind::ConcurrencyLimited,
+                None => ErrorKind::RateLimited { wait: None },
+            }
+        }
+        500..=599 => ctx.unclear(),
+        _ if code.is_some() => ErrorKind::Rejected,
+        _ => ErrorKind::Protocol,
+    };
+    ctx.error(kind, Some(status), code, text, limits)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::parse::samples as s;
+
+    const API: &str = "/api/2.0/fo/test/?action=x";
+
+    fn run(status: u16, limits: Limits, body: &str, safe: bool) -> Result<String, ApiError> {
+        decode(
+            Ctx { api: API, safe },
+            status,
+            limits,
+            body.as_bytes(),
+            |doc| Ok(doc.root_element().tag_name().name().to_string()),
+        )
+    }
+
+    fn kind(status: u16, body: &str) -> ErrorKind {
+        run(status, Limits::default(), body, true)
+            .expect_err("should be an error")
+            .kind
+    }
+
+    #[test]
+    fn error_table_from_samples() {
+        assert_eq!(kind(401, s::ERROR_2000), ErrorKind::BadCredentials);
+        assert_eq!(kind(200, s::ERROR_2001), ErrorKind::AccountExpired);
+        assert_eq!(kind(400, s::ERROR_1903), ErrorKind::InvalidParameter);
+        assert_eq!(kind(400, s::ERROR_1905), ErrorKind::InvalidParameter);
+        assert_eq!(kind(200, s::ASSET_IP_1905), ErrorKind::InvalidParameter);
+        assert_eq!(kind(200, s::V1_ERROR_5000), ErrorKind::InvalidParameter);
+        assert_eq!(kind(409, s::ERROR_1960), ErrorKind::ConcurrencyLimited);
+        assert_eq!(kind(200, s::REPORT_NOT_READY_7001), ErrorKind::NotReady);
+        assert_eq!(kind(301, s::REDIRECT_301), ErrorKind::Protocol);
+        assert_eq!(
+            kind(409, s::ERROR_1965),
+            ErrorKind::RateLimited {
+                wait: Some(Duration::from_secs(68928))
+            }
+        );
+    }
+
+    #[test]
+    fn error_carries_code_text_status_limits() {
+        let limits = Limits {
+            remaining: Some(0),
+            ..Limits::default()
+        };
+        let e = run(400, limits, s::ERROR_1905, false).expect_err("error");
+        assert_eq!(e.code, Some(1905));
+        assert_eq!(e.http_status, Some(400));
+        assert_eq!(e.api, API);
+        assert_eq!(e.limits, limits);
+        assert!(
+            e.text.contains("parameter ids has invalid value: abc123"),
+            "{}",
+            e.text
+        );
+    }
+
+    #[test]
+    fn header_wait_wins_over_body() {
+        let limits = Limits {
+            to_wait_sec: Some(181),
+            ..Limits::default()
+        };
+        let e = run(409, limits, s::ERROR_1965, true).expect_err("error");
+        assert_eq!(
+            e.kind,
+            ErrorKind::RateLimited {
+                wait: Some(Duration::from_secs(181))
+            }
+        );
+    }
+
+    #[test]
+    fn bare_409_uses_headers() {
+        let wait = Limits {
+            to_wait_sec: Some(7),
+            ..Limits::default()
+        };
+        let e = run(409, wait, "", true).expect_err("error");
+        assert_eq!(
+            e.kind,
+            ErrorKind::RateLimited {
+                wait: Some(Duration::from_secs(7))
+            }
+        );
+        assert_eq!(kind(409, ""), ErrorKind::RateLimited { wait: None });
+    }
+
+    #[test]
+    fn internal_error_999_depends_on_safety() {
+        let body = "<?xml version=\"1.0\" encoding=\"UTF-8\" ?>\n\
+            <!DOCTYPE GENERIC_RETURN SYSTEM \"https://h/generic_return.dtd\">\n\
+            <GENERIC_RETURN><API name=\"index.php\" username=\"u\" at=\"t\"/>\
+            <RETURN status=\"FAILED\" number=\"999\">Internal error. Please contact customer \
+            support.</RETURN></GENERIC_RETURN>\n<!-- Incident signature: abc //-->";
+        let safe = run(200, Limits::default(), body, true).expect_err("error");
+        assert_eq!((safe.kind, safe.code), (ErrorKind::Transient, Some(999)));
+        let unsafe_ = run(500, Limits::default(), body, false).expect_err("error");
+        assert_eq!(unsafe_.kind, ErrorKind::Ambiguous);
+    }
+
+    #[test]
+    fn five_xx_and_maintenance() {
+        let gateway = "<html><body><h1>502 Bad Gateway</h1></body></html>";
+        assert_eq!(kind(502, gateway), ErrorKind::Transient);
+        let e = run(502, Limits::default(), gateway, false).expect_err("error");
+        assert_eq!(e.kind, ErrorKind::Ambiguous);
+        let maint = "<!DOCTYPE html><html><title>Service Unavailable</title>\
+                     <p>Qualys is down for scheduled maintenance.</p></html>";
+        let e = run(503, Limits::default(), maint, false).expect_err("error");
+        assert_eq!(e.kind, ErrorKind::Transient);
+        assert_eq!(kind(500, "oops"), ErrorKind::Transient);
+    }
+
+    #[test]
+    fn unknown_code_is_rejected_and_garbage_is_protocol() {
+        let body = "<SIMPLE_RETURN><RESPONSE><CODE>2002</CODE><TEXT>Access denied</TEXT>\
+                    </RESPONSE></SIMPLE_RETURN>";
+        assert_eq!(kind(200, body), ErrorKind::Rejected);
+        let e = run(200, Limits::default(), "not xml at all", true).expect_err("error");
+        assert_eq!(e.kind, ErrorKind::Protocol);
+        assert!(e.text.contains("not xml at all"));
+        assert_eq!(kind(200, "<A><B></A>"), ErrorKind::Protocol);
+    }
+
+    #[test]
+    fn success_runs_the_parser() {
+        assert_eq!(
+            run(200, Limits::default(), s::SCAN_LIST_EMPTY, false),
+            Ok("SCAN_LIST_OUTPUT".to_string())
+        );
+        assert_eq!(
+            run(200, Limits::default(), s::ASSET_IP_ADD_SUCCESS, false),
+            Ok("SIMPLE_RETURN".to_string())
+        );
+        // The report list sample starts with a newline before its declaration.
+        assert_eq!(
+            run(200, Limits::default(), s::REPORT_LIST, true),
+            Ok("REPORT_LIST_OUTPUT".to_string())
+        );
+    }
+
+    #[test]
+    fn quirk_variants_parse() {
+        let two_line = "<!DOCTYPE SCAN_LIST_OUTPUT SYSTEM\n\"https://h/x.dtd\">\n\
+            <!-- c --><SCAN_LIST_OUTPUT><RESPONSE><DATETIME> 2017 </DATETIME></RESPONSE>\
+            </SCAN_LIST_OUTPUT><!-- trailing //-->\n";
+        assert_eq!(
+            run(200, Limits::default(), two_line, true),
+            Ok("SCAN_LIST_OUTPUT".to_string())
+        );
+        let internal_subset = "<?xml version=\"1.0\"?><!DOCTYPE X SYSTEM \"a.dtd\"[]><X/>";
+        assert_eq!(
+            run(200, Limits::default(), internal_subset, true),
+            Ok("X".into())
+        );
+    }
+}
