@@ -1,2 +1,3 @@
 //! The one integration-test binary: every workspace-level test is a module here,
 //! so the workspace links a single test executable (as ripgrep does).
+mod client;

@@ -128,11 +128,13 @@ impl Client {
     }
 
     /// One page of the asset group list: the first page (`next_url` = `None`, filtered by
-    /// `title` when given, showing ID, TITLE and IP_SET), or the page at a 1980 `next_url`
-    /// (followed as given; it must point at the configured server). One API call.
+    /// `title` when given, at most `truncation_limit` groups (server default 1000), showing
+    /// ID, TITLE and IP_SET), or the page at a 1980 `next_url` (followed as given, the other
+    /// arguments ignored; it must point at the configured server). One API call.
     pub async fn list_asset_groups_page(
         &self,
         title: Option<&str>,
+        truncation_limit: Option<u32>,
         next_url: Option<&str>,
     ) -> Result<Reply<AssetGroupPage>, ApiError> {
         let call = Call::ListAssetGroups;
@@ -141,6 +143,9 @@ impl Client {
                 let mut params = vec![("show_attributes", "ID,TITLE,IP_SET".to_string())];
                 if let Some(t) = title {
                     params.push(("title", t.to_string()));
+                }
+                if let Some(n) = truncation_limit {
+                    params.push(("truncation_limit", n.to_string()));
                 }
                 self.xml_call(call, &params, parse_asset_group_list).await
             }
@@ -163,7 +168,18 @@ impl Client {
         &self,
         title: Option<&str>,
     ) -> Result<Reply<Vec<AssetGroup>>, ApiError> {
-        let mut page = self.list_asset_groups_page(title, None).await?;
+        self.list_asset_groups_paged(title, None).await
+    }
+
+    /// [`Client::list_asset_groups`] with pages of at most `truncation_limit` groups.
+    pub async fn list_asset_groups_paged(
+        &self,
+        title: Option<&str>,
+        truncation_limit: Option<u32>,
+    ) -> Result<Reply<Vec<AssetGroup>>, ApiError> {
+        let mut page = self
+            .list_asset_groups_page(title, truncation_limit, None)
+            .await?;
         let mut groups = std::mem::take(&mut page.value.groups);
         let mut seen = Vec::new();
         while let Some(url) = page.value.next_url.take() {
@@ -180,7 +196,7 @@ impl Client {
                     limits: page.limits,
                 });
             }
-            page = self.list_asset_groups_page(title, Some(&url)).await?;
+            page = self.list_asset_groups_page(None, None, Some(&url)).await?;
             seen.push(url);
             groups.append(&mut page.value.groups);
         }

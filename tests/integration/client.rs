@@ -1,0 +1,494 @@
+//! The Qualys client against the simulator over 127.0.0.1: every call, each error class,
+//! pagination, and that every request carried auth and `X-Requested-With` (the simulator
+//! enforces both: without them it answers 401/2000 or 400/1903, which the journal records).
+
+use std::net::Ipv4Addr;
+use std::time::Duration;
+
+use baseliner_qualys::{
+    ApiError, Call, Client, ClientConfig, ErrorKind, ReportState, ScanState, Secret, TrackingMethod,
+};
+use qualys_sim::{Faults, Sim, SimConfig};
+
+const OPTION: &str = "Initial Options";
+
+async fn sim() -> Sim {
+    let addr = "127.0.0.1:0".parse().expect("loopback address");
+    Sim::start(SimConfig::fast(), addr)
+        .await
+        .expect("simulator starts")
+}
+
+fn client_with(sim: &Sim, password: &str) -> Client {
+    let mut cfg = ClientConfig::new(sim.url(), "demo", Secret::new(password));
+    cfg.request_timeout = Duration::from_secs(10);
+    cfg.connect_timeout = Duration::from_secs(2);
+    Client::new(cfg).expect("client for the simulator")
+}
+
+fn client(sim: &Sim) -> Client {
+    client_with(sim, "demo")
+}
+
+fn ip(s: &str) -> Ipv4Addr {
+    s.parse().expect("test address")
+}
+
+fn range(a: &str, b: &str) -> (Ipv4Addr, Ipv4Addr) {
+    (ip(a), ip(b))
+}
+
+/// Adds IPs, creates a group and launches a scan of it; returns the scan ref.
+async fn launch(c: &Client, title: &str) -> String {
+    let ips = [range("64.39.106.1", "64.39.106.4")];
+    c.add_ips(&ips, TrackingMethod::Ip).await.expect("add ips");
+    c.add_asset_group(title, &ips, Some("test group"), &[])
+        .await
+        .expect("add group");
+    c.launch_scan(&format!("scan of {title}"), &[title], OPTION, None)
+        .await
+        .expect("launch scan")
+        .value
+        .scan_ref
+}
+
+/// Polls until the scan is Finished and processed.
+async fn wait_processed(c: &Client, scan_ref: &str) {
+    for _ in 0..100 {
+        let scans = c.list_scans_by_ref(&[scan_ref]).await.expect("list scans");
+        if let Some(s) = scans.value.iter().find(|s| s.scan_ref == scan_ref) {
+            if s.state == Some(ScanState::Finished) && s.processed {
+                return;
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("scan {scan_ref} did not finish");
+}
+
+fn no_auth_or_header_refusals(sim: &Sim) {
+    let journal = sim.journal();
+    assert!(!journal.is_empty(), "the simulator saw no requests");
+    for e in &journal {
+        assert_ne!(
+            e.status, 401,
+            "request without valid auth: {} {}",
+            e.method, e.api
+        );
+        assert_ne!(
+            e.code,
+            Some(1903),
+            "request refused as incomplete: {} {}",
+            e.method,
+            e.api
+        );
+        if e.api.ends_with("action=launch") || e.api.ends_with("action=add") {
+            assert_eq!(e.method, "POST", "mutation {} sent as {}", e.api, e.method);
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn full_workflow_against_the_simulator() {
+    let sim = sim().await;
+    let c = client(&sim);
+
+    let login = c.check_login().await.expect("login");
+    assert_eq!(login.value, "Logged in");
+
+    let ips = [
+        range("64.39.106.10", "64.39.106.12"),
+        range("64.39.106.20", "64.39.106.20"),
+    ];
+    let added = c.add_ips(&ips, TrackingMethod::Ip).await.expect("add ips");
+    assert!(
+        added.value.contains("successfully added"),
+        "{}",
+        added.value
+    );
+    assert!(
+        added.limits.remaining.is_some(),
+        "limit headers read: {:?}",
+        added.limits
+    );
+    let sub = sim.subscription_ips();
+    for (a, _) in &ips {
+        assert!(
+            sub.iter().any(|(lo, hi)| lo <= a && a <= hi),
+            "{a} not in {sub:?}"
+        );
+    }
+
+    let appliances = c.list_appliances().await.expect("appliances").value;
+    let dc1 = appliances
+        .iter()
+        .find(|a| a.name == "scanner-dc1")
+        .expect("scanner-dc1 listed");
+    assert_eq!(dc1.id, 1001);
+
+    let title = "Acme Corp [J1]";
+    let id = c
+        .add_asset_group(title, &ips[..1], Some("created by test"), &[dc1.id])
+        .await
+        .expect("add group")
+        .value
+        .expect("group id returned");
+    c.edit_asset_group(id, &ips[1..], &[])
+        .await
+        .expect("edit group");
+    let groups = c
+        .list_asset_groups(Some(title))
+        .await
+        .expect("list groups")
+        .value;
+    assert_eq!(groups.len(), 1, "{groups:?}");
+    assert_eq!(groups[0].id, id);
+    assert_eq!(groups[0].title, title);
+    let members: Vec<Ipv4Addr> = groups[0].ips.iter().flat_map(|&(a, b)| [a, b]).collect();
+    assert!(members.contains(&ip("64.39.106.10")) && members.contains(&ip("64.39.106.20")));
+
+    let launched = c
+        .launch_scan("baseline [J1]", &[title], OPTION, Some("scanner-dc1"))
+        .await
+        .expect("launch scan")
+        .value;
+    assert!(
+        launched.scan_ref.starts_with("scan/"),
+        "{}",
+        launched.scan_ref
+    );
+    wait_processed(&c, &launched.scan_ref).await;
+
+    let recent = c
+        .list_scans_launched_after("2000-01-01T00:00:00Z")
+        .await
+        .expect("list recent")
+        .value;
+    let found = recent
+        .iter()
+        .find(|s| s.scan_ref == launched.scan_ref)
+        .expect("launched scan listed");
+    assert_eq!(found.title, "baseline [J1]");
+    assert_eq!(found.asset_groups, vec![title.to_string()]);
+
+    let dir = tempfile::tempdir().expect("temp dir");
+    let raw = dir.path().join("results.json");
+    let got = c
+        .fetch_scan(&launched.scan_ref, &raw)
+        .await
+        .expect("fetch scan");
+    let text = std::fs::read_to_string(&raw).expect("results written");
+    assert_eq!(got.value.bytes, text.len() as u64);
+    let json: serde_json::Value = serde_json::from_str(&text).expect("results are JSON");
+    assert!(json.is_array(), "{json}");
+
+    let templates = c.list_report_templates().await.expect("templates").value;
+    assert!(templates.iter().any(|t| t.id == 1), "{templates:?}");
+
+    let report = c
+        .launch_report(1, &[&launched.scan_ref], "pdf", "report [J1]")
+        .await
+        .expect("launch report")
+        .value;
+    let dest = dir.path().join("report.pdf");
+    let early = c
+        .fetch_report(report, &dest)
+        .await
+        .expect_err("not ready yet");
+    let early = early.api().expect("an API error");
+    assert_eq!(early.kind, ErrorKind::NotReady);
+    assert_eq!(early.code, Some(7001));
+    assert!(!dest.exists(), "nothing written for a 7001");
+    let mut finished = false;
+    for _ in 0..100 {
+        let list = c
+            .list_reports(Some(report))
+            .await
+            .expect("list reports")
+            .value;
+        if list
+            .iter()
+            .any(|r| r.id == report && r.state == Some(ReportState::Finished))
+        {
+            finished = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(finished, "report {report} did not finish");
+    let file = c.fetch_report(report, &dest).await.expect("fetch report");
+    assert!(file.value.bytes > 0);
+    assert_eq!(
+        std::fs::metadata(&dest).expect("report written").len(),
+        file.value.bytes
+    );
+    assert!(!dir.path().join("report.pdf.part").exists());
+
+    // Cancels.
+    let other = launch(&c, "Other Org [J2]").await;
+    c.cancel_scan(&other).await.expect("cancel scan");
+    let second = c
+        .launch_report(1, &[&launched.scan_ref], "pdf", "second [J1]")
+        .await
+        .expect("launch second report")
+        .value;
+    c.cancel_report(second).await.expect("cancel report");
+
+    no_auth_or_header_refusals(&sim);
+    sim.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_credentials() {
+    let sim = sim().await;
+    let c = client_with(&sim, "wrong-password-xyz");
+    let e = c.check_login().await.expect_err("login refused");
+    assert_eq!(e.kind, ErrorKind::BadCredentials, "{e}");
+    let e = c.list_appliances().await.expect_err("call refused");
+    assert_eq!(e.kind, ErrorKind::BadCredentials, "{e}");
+    assert_eq!(e.http_status, Some(401));
+    assert!(!e.to_string().contains("wrong-password-xyz"));
+    assert!(!format!("{e:?}").contains("wrong-password-xyz"));
+    sim.shutdown().await;
+}
+
+fn only(c: &Client, call: Call, faults: Faults) -> Faults {
+    Faults {
+        seed: 7,
+        only_apis: vec![c.api_for(call)],
+        ..faults
+    }
+}
+
+async fn list_error(c: &Client) -> ApiError {
+    c.list_scans_by_ref(&["scan/1.1"])
+        .await
+        .expect_err("faulted call fails")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn limit_errors() {
+    let sim = sim().await;
+    let c = client(&sim);
+
+    sim.set_faults(only(
+        &c,
+        Call::ListScans,
+        Faults {
+            p_409_rate: 1.0,
+            ..Faults::default()
+        },
+    ));
+    let e = list_error(&c).await;
+    let ErrorKind::RateLimited { wait: Some(wait) } = e.kind else {
+        panic!("expected a rate limit with a wait, got {e}");
+    };
+    assert!(wait.as_secs() > 0);
+    assert_eq!(e.limits.to_wait_sec, Some(wait.as_secs()));
+    assert_eq!((e.http_status, e.code), (Some(409), Some(1965)));
+
+    sim.set_faults(only(
+        &c,
+        Call::ListScans,
+        Faults {
+            p_409_rate_no_header: 1.0,
+            ..Faults::default()
+        },
+    ));
+    let e = list_error(&c).await;
+    assert!(matches!(e.kind, ErrorKind::RateLimited { .. }), "{e}");
+    assert_eq!(e.limits.to_wait_sec, None);
+
+    sim.set_faults(only(
+        &c,
+        Call::ListScans,
+        Faults {
+            p_409_concurrency: 1.0,
+            ..Faults::default()
+        },
+    ));
+    let e = list_error(&c).await;
+    assert_eq!(e.kind, ErrorKind::ConcurrencyLimited, "{e}");
+    assert_eq!(e.code, Some(1960));
+    assert!(e.kind.is_retryable() && e.kind.is_limit());
+
+    // Other APIs are untouched by a fault plan for the scan list.
+    c.list_appliances().await.expect("other API unaffected");
+    sim.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn invalid_parameters() {
+    let sim = sim().await;
+    let c = client(&sim);
+    let e = c
+        .edit_asset_group(987_654, &[range("64.39.106.1", "64.39.106.1")], &[])
+        .await
+        .expect_err("no such group");
+    assert_eq!(
+        (e.kind.clone(), e.code),
+        (ErrorKind::InvalidParameter, Some(1905)),
+        "{e}"
+    );
+    assert!(e.text.contains("987654"), "{}", e.text);
+
+    let e = c
+        .launch_report(1, &["scan/1.1"], "", "t")
+        .await
+        .expect_err("missing output_format");
+    assert_eq!(
+        (e.kind.clone(), e.code),
+        (ErrorKind::InvalidParameter, Some(1903)),
+        "{e}"
+    );
+    assert!(e.text.contains("output_format"), "{}", e.text);
+    sim.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn transient_and_ambiguous() {
+    let sim = sim().await;
+    let c = client(&sim);
+
+    sim.set_faults(only(
+        &c,
+        Call::ListScans,
+        Faults {
+            p_999: 1.0,
+            ..Faults::default()
+        },
+    ));
+    let e = list_error(&c).await;
+    assert_eq!(
+        (e.kind.clone(), e.code),
+        (ErrorKind::Transient, Some(999)),
+        "{e}"
+    );
+
+    sim.set_faults(only(
+        &c,
+        Call::ListScans,
+        Faults {
+            p_5xx: 1.0,
+            ..Faults::default()
+        },
+    ));
+    let e = list_error(&c).await;
+    assert_eq!(e.kind, ErrorKind::Transient, "{e}");
+    assert_eq!(e.http_status, Some(500));
+
+    sim.set_faults(only(
+        &c,
+        Call::ListScans,
+        Faults {
+            p_maintenance: 1.0,
+            ..Faults::default()
+        },
+    ));
+    let e = list_error(&c).await;
+    assert_eq!(e.kind, ErrorKind::Transient, "{e}");
+    assert_eq!(e.http_status, Some(503));
+
+    // A safe call dropped after apply is transient.
+    sim.set_faults(only(
+        &c,
+        Call::AddIps,
+        Faults {
+            p_drop_after_apply: 1.0,
+            ..Faults::default()
+        },
+    ));
+    let ips = [range("64.39.106.30", "64.39.106.31")];
+    let e = c
+        .add_ips(&ips, TrackingMethod::Ip)
+        .await
+        .expect_err("dropped");
+    assert_eq!(e.kind, ErrorKind::Transient, "{e}");
+    sim.set_faults(Faults::default());
+
+    // A launch dropped after apply is ambiguous, and the scan exists.
+    c.add_ips(&ips, TrackingMethod::Ip).await.expect("add ips");
+    c.add_asset_group("Drop Org", &ips, None, &[])
+        .await
+        .expect("add group");
+    sim.set_faults(only(
+        &c,
+        Call::LaunchScan,
+        Faults {
+            p_drop_after_apply: 1.0,
+            ..Faults::default()
+        },
+    ));
+    let e = c
+        .launch_scan("dropped [J9]", &["Drop Org"], OPTION, None)
+        .await
+        .expect_err("dropped");
+    assert_eq!(e.kind, ErrorKind::Ambiguous, "{e}");
+    assert!(!e.kind.is_retryable());
+    let journal = sim.journal();
+    let entry = journal
+        .iter()
+        .rev()
+        .find(|j| j.api.ends_with("action=launch"))
+        .expect("launch journaled");
+    assert!(
+        entry.applied && entry.dropped,
+        "{:?} {:?}",
+        entry.applied,
+        entry.dropped
+    );
+    sim.set_faults(Faults::default());
+    let scans = c
+        .list_scans_launched_after("2000-01-01T00:00:00Z")
+        .await
+        .expect("list")
+        .value;
+    assert!(scans.iter().any(|s| s.title == "dropped [J9]"), "{scans:?}");
+
+    // A 5xx on a launch is ambiguous too.
+    sim.set_faults(only(
+        &c,
+        Call::LaunchScan,
+        Faults {
+            p_5xx: 1.0,
+            ..Faults::default()
+        },
+    ));
+    let e = c
+        .launch_scan("t", &["Drop Org"], OPTION, None)
+        .await
+        .expect_err("5xx");
+    assert_eq!(e.kind, ErrorKind::Ambiguous, "{e}");
+    sim.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn asset_group_pagination_follows_to_the_end() {
+    let sim = sim().await;
+    let c = client(&sim);
+    let ips = [range("64.39.106.40", "64.39.106.40")];
+    c.add_ips(&ips, TrackingMethod::Ip).await.expect("add ips");
+    for n in 0..5 {
+        c.add_asset_group(&format!("Paged {n}"), &ips, None, &[])
+            .await
+            .expect("add group");
+    }
+    let before = sim.journal().len();
+    let all = c
+        .list_asset_groups_paged(None, Some(2))
+        .await
+        .expect("list")
+        .value;
+    let titles: Vec<&str> = all.iter().map(|g| g.title.as_str()).collect();
+    for n in 0..5 {
+        let t = format!("Paged {n}");
+        assert_eq!(titles.iter().filter(|x| **x == t).count(), 1, "{titles:?}");
+    }
+    let lists = sim.journal()[before..]
+        .iter()
+        .filter(|j| j.api == "/api/2.0/fo/asset/group/?action=list")
+        .count();
+    assert_eq!(lists, 3, "5 groups in pages of 2");
+    no_auth_or_header_refusals(&sim);
+    sim.shutdown().await;
+}
