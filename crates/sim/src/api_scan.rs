@@ -139,7 +139,7 @@ pub(crate) fn list(c: &mut Ctx<'_>) -> Reply {
                 .is_none_or(|st| st.contains(&s.status(c.cfg, c.now).state.as_str()))
         })
         .collect();
-    scans.sort_by(|a, b| b.id.cmp(&a.id));
+    scans.sort_by_key(|s| std::cmp::Reverse(s.id));
     if !scans.is_empty() {
         x.push_str("    <SCAN_LIST>\n");
         for s in scans {

@@ -215,6 +215,7 @@ async fn seed_workflow_scan_report_and_raw_results() {
     assert!(arr.len() >= 4);
     assert_eq!(arr[1]["reference"], Value::String(scan_ref.clone()));
     assert_eq!(arr[1]["total_hosts"], "4");
+    assert_eq!(arr[1]["active_hosts"], "3", "one seed host does not answer");
     assert!(arr[arr.len() - 1]
         .get("target_distribution_across_scanner_appliances")
         .is_some());
@@ -375,7 +376,7 @@ async fn asset_group_list_paginates_with_warning_1980() {
         assert_eq!(r.status, 200);
     }
     let mut titles = Vec::new();
-    let mut target = format!("/api/2.0/fo/asset/group/?action=list&truncation_limit=2");
+    let mut target = "/api/2.0/fo/asset/group/?action=list&truncation_limit=2".to_owned();
     let mut pages = 0;
     loop {
         pages += 1;
