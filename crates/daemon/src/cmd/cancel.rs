@@ -1,0 +1,31 @@
+//! `baseliner cancel ID`: drops a cancel request (`SPOOL/cancel/ID`) for the daemon.
+//! Never opens the store.
+
+use super::{runtime, usage, Failure};
+use crate::fsutil;
+use crate::spool::Spool;
+use crate::status;
+use baseliner_core::config::Config;
+use baseliner_core::store::JobId;
+
+/// Runs the command.
+pub fn cancel(cfg: &Config, id: &str) -> Result<(), Failure> {
+    let spool = Spool::new(cfg.paths.spool.clone());
+    let Some(id) = JobId::parse(id) else {
+        return Err(usage(anyhow::anyhow!(
+            "{id:?} is not a job id (see `baseliner status`)"
+        )));
+    };
+    let st = status::read(&spool.status_file(id.as_str()))
+        .map_err(|e| usage(anyhow::anyhow!("no job {id}: {e}")))?;
+    if st.is_terminal() {
+        return Err(usage(anyhow::anyhow!("job {id} is already {}", st.state)));
+    }
+    fsutil::ensure_dir(&spool.cancel()).map_err(runtime)?;
+    fsutil::write_atomic(&spool.cancel().join(id.as_str()), b"").map_err(runtime)?;
+    println!(
+        "cancel requested for {id} ({}); the daemon applies it within seconds",
+        st.organization
+    );
+    Ok(())
+}

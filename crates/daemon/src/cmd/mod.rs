@@ -1,0 +1,96 @@
+//! The commands. Each returns a [`Failure`] carrying SPEC.md's exit status.
+
+mod cancel;
+mod check_config;
+mod demo;
+mod run;
+mod sim;
+mod status;
+mod submit;
+
+use crate::cli::{Cli, Command};
+use baseliner_core::config::Config;
+use std::path::{Path, PathBuf};
+
+/// A command's failure: the error and the exit status it maps to.
+#[derive(Debug)]
+pub struct Failure {
+    /// 1: failure at run time; 2: bad usage, bad config or an invalid job.
+    pub code: u8,
+    /// What went wrong.
+    pub error: anyhow::Error,
+}
+
+/// A failure at run time (exit status 1).
+pub fn runtime(error: impl Into<anyhow::Error>) -> Failure {
+    Failure {
+        code: 1,
+        error: error.into(),
+    }
+}
+
+/// Bad usage, a bad config or an invalid job (exit status 2).
+pub fn usage(error: impl Into<anyhow::Error>) -> Failure {
+    Failure {
+        code: 2,
+        error: error.into(),
+    }
+}
+
+/// Runs the command `cli` names.
+pub fn dispatch(cli: Cli) -> Result<(), Failure> {
+    let config_path = cli.config.clone();
+    let log = cli.log.as_deref();
+    match cli.command {
+        Command::Run => {
+            crate::logging::init(log, "info");
+            run::run(&config_path_or_default(config_path))
+        }
+        Command::Submit(args) => {
+            crate::logging::init(log, "warn");
+            submit::submit(&load_config(&config_path_or_default(config_path))?, &args)
+        }
+        Command::Status(args) => {
+            crate::logging::init(log, "warn");
+            status::status(&load_config(&config_path_or_default(config_path))?, &args)
+        }
+        Command::Cancel { id } => {
+            crate::logging::init(log, "warn");
+            cancel::cancel(&load_config(&config_path_or_default(config_path))?, &id)
+        }
+        Command::CheckConfig { online } => {
+            crate::logging::init(log, "warn");
+            check_config::check_config(&config_path_or_default(config_path), online)
+        }
+        Command::Demo(args) => {
+            crate::logging::init(log, "warn");
+            demo::demo(&args)
+        }
+        Command::Sim(args) => {
+            crate::logging::init(log, "info");
+            sim::sim(&args)
+        }
+    }
+}
+
+/// `--config`, else `$BASELINER_CONFIG`, else `/etc/baseliner/baseliner.toml`.
+pub fn config_path_or_default(flag: Option<PathBuf>) -> PathBuf {
+    flag.or_else(|| std::env::var_os("BASELINER_CONFIG").map(PathBuf::from))
+        .unwrap_or_else(|| PathBuf::from("/etc/baseliner/baseliner.toml"))
+}
+
+/// Reads and validates the config; any problem is a usage failure naming the file and key.
+pub fn load_config(path: &Path) -> Result<Config, Failure> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| usage(anyhow::anyhow!("config {}: {e}", path.display())))?;
+    Config::parse(&text).map_err(|e| usage(anyhow::anyhow!("config {}: {e}", path.display())))
+}
+
+/// A multi-threaded tokio runtime sized for this workload (two workers).
+pub fn runtime_for_daemon() -> Result<tokio::runtime::Runtime, Failure> {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .map_err(runtime)
+}

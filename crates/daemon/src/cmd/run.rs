@@ -1,0 +1,100 @@
+//! `baseliner run`: the daemon. Opens the store (which sled locks: a second daemon on the
+//! same state directory is refused), recovers every unfinished job, and runs the loop
+//! until SIGTERM/SIGINT.
+
+use super::{load_config, runtime, usage, Failure};
+use crate::credentials;
+use crate::engine::Engine;
+use crate::exec::Executor;
+use crate::governor::Governors;
+use crate::sdnotify::Notifier;
+use crate::signals::Signals;
+use crate::spool::Spool;
+use crate::waits::StoreWaits;
+use baseliner_core::config::{AssetApi as AssetApiSetting, Config, ScanListApi};
+use baseliner_core::store::Store;
+use baseliner_qualys::{ApiVersion, AssetApi, Client, ClientConfig, Secret};
+use std::path::Path;
+use std::sync::Arc;
+
+/// Runs the daemon with the config at `path`.
+pub fn run(path: &Path) -> Result<(), Failure> {
+    let cfg = load_config(path)?;
+    let (password, source) = credentials::find(cfg.qualys.password_file.as_deref())
+        .map_err(|e| usage(anyhow::anyhow!("{e}")))?;
+    tracing::info!("password from {source}");
+    let reload_path = path.to_path_buf();
+    let summary = run_with(
+        cfg,
+        password,
+        Signals::install().map_err(runtime)?,
+        Notifier::from_env(),
+        move || {
+            let text = std::fs::read_to_string(&reload_path)
+                .map_err(|e| format!("{}: {e}", reload_path.display()))?;
+            Config::parse(&text).map_err(|e| format!("{}: {e}", reload_path.display()))
+        },
+    )?;
+    tracing::info!(
+        "stopped: {} transition(s) this run, {} job(s) unfinished",
+        summary.transitions,
+        summary.unfinished
+    );
+    Ok(())
+}
+
+/// Runs the daemon with an already loaded config until a stop is requested.
+pub fn run_with(
+    cfg: Config,
+    password: Secret,
+    signals: Signals,
+    notifier: Notifier,
+    reload: impl Fn() -> Result<Config, String> + Send + 'static,
+) -> Result<crate::engine::Summary, Failure> {
+    let spool = Spool::new(cfg.paths.spool.clone());
+    spool
+        .create_dirs()
+        .map_err(|e| runtime(anyhow::anyhow!("spool {}: {e}", spool.root().display())))?;
+    std::fs::create_dir_all(&cfg.paths.state)
+        .map_err(|e| runtime(anyhow::anyhow!("state {}: {e}", cfg.paths.state.display())))?;
+    let store = Arc::new(
+        Store::open(&cfg.paths.state.join("store")).map_err(|e| runtime(anyhow::anyhow!("{e}")))?,
+    );
+    let client = client_for(&cfg, password)?;
+    let rt = super::runtime_for_daemon()?;
+    let cfg = Arc::new(cfg);
+    let summary = rt.block_on(async {
+        let gov = Governors::new(Some(Box::new(StoreWaits::new(store.clone()))));
+        let exec = Arc::new(Executor::new(client, gov, cfg.clone()));
+        let mut engine = Engine::new(cfg.clone(), store.clone(), exec, signals, notifier)
+            .map_err(|e| runtime(anyhow::anyhow!("{e}")))?;
+        engine.on_reload(reload);
+        tracing::info!("recovered {} unfinished job(s)", engine.unfinished());
+        Ok::<_, Failure>(engine.run(false).await)
+    })?;
+    Ok(summary)
+}
+
+/// Builds the Qualys client from the config.
+pub fn client_for(cfg: &Config, password: Secret) -> Result<Client, Failure> {
+    let q = &cfg.qualys;
+    let mut cc = ClientConfig::new(q.url.clone(), q.username.clone(), password);
+    cc.asset_api = match q.asset_api {
+        AssetApiSetting::V1 => AssetApi::V1,
+        AssetApiSetting::V2 => AssetApi::V2,
+    };
+    cc.scan_list_version = match q.scan_list_api {
+        ScanListApi::V2 => ApiVersion::V2,
+        ScanListApi::V3 => ApiVersion::V3,
+    };
+    cc.connect_timeout = q.connect_timeout;
+    cc.request_timeout = q.request_timeout;
+    cc.proxy = q.proxy.clone();
+    if let Some(ca) = &q.ca_file {
+        cc.extra_ca_pem = Some(
+            std::fs::read(ca)
+                .map_err(|e| usage(anyhow::anyhow!("[qualys].ca_file {}: {e}", ca.display())))?,
+        );
+    }
+    Client::new(cc).map_err(|e| usage(anyhow::anyhow!("{e}")))
+}

@@ -1,0 +1,129 @@
+//! `baseliner submit`: validates a job exactly as the daemon will (the same function, the
+//! same config), then drops it into `incoming/` through a dot-file and a rename, so the
+//! daemon never sees half a file. Prints the name it got in the spool.
+
+use super::{runtime, usage, Failure};
+use crate::cli::SubmitArgs;
+use crate::fsutil;
+use crate::spool::Spool;
+use baseliner_core::config::Config;
+use baseliner_core::job::{parse_job, JobDraft};
+use baseliner_core::time::Timestamp;
+
+/// Runs the command.
+pub fn submit(cfg: &Config, args: &SubmitArgs) -> Result<(), Failure> {
+    let (name, bytes) = match &args.file {
+        Some(path) => {
+            let name = path
+                .file_name()
+                .and_then(|n| n.to_str())
+                .ok_or_else(|| usage(anyhow::anyhow!("{}: not a file name", path.display())))?
+                .to_string();
+            let meta = std::fs::metadata(path)
+                .map_err(|e| usage(anyhow::anyhow!("{}: {e}", path.display())))?;
+            if meta.len() > crate::intake::MAX_JOB_FILE {
+                return Err(usage(anyhow::anyhow!(
+                    "{}: {} bytes; job files are limited to {} bytes",
+                    path.display(),
+                    meta.len(),
+                    crate::intake::MAX_JOB_FILE
+                )));
+            }
+            let bytes = std::fs::read(path)
+                .map_err(|e| usage(anyhow::anyhow!("{}: {e}", path.display())))?;
+            (name.trim_start_matches('.').to_string(), bytes)
+        }
+        None => {
+            let Some(org) = &args.org else {
+                return Err(usage(anyhow::anyhow!(
+                    "give a job file, or --org and --ips (see `baseliner submit --help`)"
+                )));
+            };
+            let draft = JobDraft {
+                organization: org.clone(),
+                ips: args.ips.clone(),
+                option_title: args.option_title.clone(),
+                report_template_id: args.report_template,
+                report_format: args.report_format.clone(),
+                results: (!args.results.is_empty()).then(|| args.results.clone()),
+                scanner_appliance: args.scanner_appliance.clone(),
+                tracking_method: args.tracking_method.clone(),
+                scan_title: args.scan_title.clone(),
+                comments: args.comments.clone(),
+            };
+            let name = format!("{}-{}.toml", slug(org), stamp(Timestamp::now()));
+            (name, draft.to_toml().into_bytes())
+        }
+    };
+    let job = parse_job(&name, &bytes, &cfg.job_rules())
+        .map_err(|e| usage(anyhow::anyhow!("{name}: {e}")))?;
+    if args.dry_run {
+        println!(
+            "{name}: valid ({}, {} address(es)); not submitted (--dry-run)",
+            job.organization,
+            job.ips.len()
+        );
+        return Ok(());
+    }
+    let spool = Spool::new(cfg.paths.spool.clone());
+    let incoming = spool.incoming();
+    if !incoming.is_dir() {
+        return Err(runtime(anyhow::anyhow!(
+            "{} does not exist: is the spool set up (the daemon creates it at start)?",
+            incoming.display()
+        )));
+    }
+    let target = free_name(&incoming, &name);
+    fsutil::write_atomic(&target, &bytes)
+        .map_err(|e| runtime(anyhow::anyhow!("{}: {e}", target.display())))?;
+    println!(
+        "{}",
+        target.file_name().and_then(|n| n.to_str()).unwrap_or(&name)
+    );
+    Ok(())
+}
+
+fn free_name(dir: &std::path::Path, name: &str) -> std::path::PathBuf {
+    let p = dir.join(name);
+    if !p.exists() {
+        return p;
+    }
+    let (stem, ext) = name.rsplit_once('.').unwrap_or((name, "toml"));
+    (2..)
+        .map(|n| dir.join(format!("{stem}-{n}.{ext}")))
+        .find(|p| !p.exists())
+        .unwrap_or(p)
+}
+
+/// A file-name-safe form of an organization name.
+fn slug(org: &str) -> String {
+    let s: String = org
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_lowercase()
+            } else {
+                '-'
+            }
+        })
+        .collect();
+    let s = s
+        .split('-')
+        .filter(|p| !p.is_empty())
+        .collect::<Vec<_>>()
+        .join("-");
+    let s: String = s.chars().take(40).collect();
+    if s.is_empty() {
+        "job".into()
+    } else {
+        s
+    }
+}
+
+fn stamp(t: Timestamp) -> String {
+    t.to_rfc3339()
+        .replace(['-', ':'], "")
+        .replace('T', "-")
+        .trim_end_matches('Z')
+        .to_string()
+}

@@ -1,0 +1,545 @@
+//! The run loop: the driver of the core's state machine.
+//!
+//! One task owns the jobs and the store's job records (a single writer). Each round it
+//! takes in new spool files and cancel requests, picks the jobs whose next action is due
+//! (at most `max_active_jobs` jobs in flight, the rest wait in order of acceptance),
+//! records and flushes every intent before a request that is not safe to repeat, hands the
+//! actions to [`Executor`] tasks, and applies their outcomes through
+//! [`baseliner_core::machine::step`], committing each new checkpoint and rewriting the
+//! job's `status.json`. Scan polls of every job in flight share one scan-list call per
+//! round, and report polls one report-list call.
+
+use crate::exec::Executor;
+use crate::intake;
+use crate::sdnotify::Notifier;
+use crate::signals::Signals;
+use crate::spool::Spool;
+use crate::status::{self, JobStatus};
+use baseliner_core::config::Config;
+use baseliner_core::machine::{self, Ctx, Plan, Policy};
+use baseliner_core::state::{Action, Checkpoint, JobState, Outcome};
+use baseliner_core::store::{JobId, JobRecord, Store};
+use baseliner_core::time::Timestamp;
+use std::collections::{BTreeMap, HashSet};
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::mpsc;
+
+/// How often `incoming/` and `cancel/` are scanned.
+const SCAN_EVERY: Duration = Duration::from_secs(1);
+/// How long a clean stop waits for calls in flight before abandoning them.
+const STOP_GRACE: Duration = Duration::from_secs(8);
+
+/// A finished piece of work, sent back to the loop.
+enum Done {
+    /// One job's action finished.
+    Job { id: JobId, outcome: Outcome },
+    /// A batched poll finished: one outcome per job polled.
+    Round {
+        kind: RoundKind,
+        outcomes: Vec<(JobId, Outcome)>,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum RoundKind {
+    Scans,
+    Reports,
+}
+
+/// A daemon-wide pause (bad credentials, expired account, unaccepted EULA).
+#[derive(Debug, Clone)]
+pub struct Pause {
+    /// Until when nothing is sent.
+    pub until: Timestamp,
+    /// Why, for `daemon.json` and the journal.
+    pub reason: String,
+}
+
+/// The run loop's state.
+pub struct Engine {
+    config: Arc<Config>,
+    policy: Policy,
+    store: Arc<Store>,
+    spool: Spool,
+    exec: Arc<Executor>,
+    jobs: BTreeMap<JobId, JobRecord>,
+    busy: HashSet<JobId>,
+    rounds_busy: HashSet<&'static str>,
+    tx: mpsc::UnboundedSender<Done>,
+    rx: mpsc::UnboundedReceiver<Done>,
+    pause: Option<Pause>,
+    signals: Signals,
+    notifier: Notifier,
+    reload: Option<Box<dyn Fn() -> Result<Config, String> + Send>>,
+    last_summary: String,
+    tasks: tokio::task::JoinSet<()>,
+    transitions: u64,
+}
+
+/// What the loop reports when it stops.
+#[derive(Debug, Default, Clone)]
+pub struct Summary {
+    /// State transitions committed.
+    pub transitions: u64,
+    /// Jobs still unfinished at the stop.
+    pub unfinished: usize,
+}
+
+impl Engine {
+    /// Loads every unfinished job from the store; nothing is sent yet.
+    pub fn new(
+        config: Arc<Config>,
+        store: Arc<Store>,
+        exec: Arc<Executor>,
+        signals: Signals,
+        notifier: Notifier,
+    ) -> Result<Engine, baseliner_core::store::StoreError> {
+        let spool = Spool::new(config.paths.spool.clone());
+        let mut jobs = BTreeMap::new();
+        for rec in store.unfinished()? {
+            jobs.insert(rec.id.clone(), rec);
+        }
+        let (tx, rx) = mpsc::unbounded_channel();
+        Ok(Engine {
+            policy: config.policy(),
+            config,
+            store,
+            spool,
+            exec,
+            jobs,
+            busy: HashSet::new(),
+            rounds_busy: HashSet::new(),
+            tx,
+            rx,
+            pause: None,
+            signals,
+            notifier,
+            reload: None,
+            last_summary: String::new(),
+            tasks: tokio::task::JoinSet::new(),
+            transitions: 0,
+        })
+    }
+
+    /// Sets how SIGHUP re-reads the config (a bad config keeps the old one).
+    pub fn on_reload(&mut self, f: impl Fn() -> Result<Config, String> + Send + 'static) {
+        self.reload = Some(Box::new(f));
+    }
+
+    /// Number of unfinished jobs.
+    pub fn unfinished(&self) -> usize {
+        self.jobs.len()
+    }
+
+    /// Runs until a stop is requested, or — with `until_idle` — until no job is
+    /// unfinished. Returns after the calls in flight finished or were abandoned.
+    pub async fn run(&mut self, until_idle: bool) -> Summary {
+        self.spool_pass(Timestamp::now());
+        // Recovery and the first spool scan are done: tell systemd.
+        let summary = self.summary_line();
+        self.notifier.ready(&summary);
+        tracing::info!("ready: {summary}");
+        let mut next_scan = tokio::time::Instant::now() + SCAN_EVERY;
+        let mut watchdog = self
+            .notifier
+            .watchdog_every()
+            .map(|d| (d, tokio::time::Instant::now() + d));
+        loop {
+            if self.signals.stop_requested() {
+                break;
+            }
+            if self.signals.take_reload() {
+                self.reload_config();
+            }
+            let now = Timestamp::now();
+            if tokio::time::Instant::now() >= next_scan {
+                self.spool_pass(now);
+                next_scan = tokio::time::Instant::now() + SCAN_EVERY;
+            }
+            if let Some((every, at)) = &mut watchdog {
+                if tokio::time::Instant::now() >= *at {
+                    self.notifier.watchdog();
+                    *at = tokio::time::Instant::now() + *every;
+                }
+            }
+            self.schedule(now);
+            self.publish_summary();
+            if until_idle && self.jobs.is_empty() && self.busy.is_empty() {
+                break;
+            }
+            let wake = self.next_wake(now).min(SCAN_EVERY);
+            tokio::select! {
+                msg = self.rx.recv() => {
+                    if let Some(msg) = msg {
+                        self.apply(msg);
+                    }
+                }
+                _ = tokio::time::sleep(wake) => {}
+            }
+            while let Ok(msg) = self.rx.try_recv() {
+                self.apply(msg);
+            }
+        }
+        self.stop().await
+    }
+
+    async fn stop(&mut self) -> Summary {
+        self.notifier.stopping();
+        let deadline = tokio::time::Instant::now() + STOP_GRACE;
+        while !self.busy.is_empty() {
+            match tokio::time::timeout_at(deadline, self.rx.recv()).await {
+                Ok(Some(msg)) => self.apply(msg),
+                Ok(None) | Err(_) => break,
+            }
+        }
+        if !self.busy.is_empty() {
+            tracing::warn!(
+                "stopping with {} call(s) in flight; their jobs resume from their last checkpoint",
+                self.busy.len()
+            );
+        }
+        self.tasks.abort_all();
+        if let Err(e) = self.store.flush() {
+            tracing::error!("final flush failed: {e}");
+        }
+        Summary {
+            transitions: self.transitions,
+            unfinished: self.jobs.len(),
+        }
+    }
+
+    fn reload_config(&mut self) {
+        let Some(reload) = &self.reload else { return };
+        match reload() {
+            Ok(cfg) => {
+                if cfg.paths != self.config.paths {
+                    tracing::warn!(
+                        "[paths] changes take effect at the next start; keeping the old paths"
+                    );
+                }
+                let mut cfg = cfg;
+                cfg.paths = self.config.paths.clone();
+                self.policy = cfg.policy();
+                self.config = Arc::new(cfg);
+                self.exec.set_config(self.config.clone());
+                tracing::info!("configuration reloaded");
+                self.notifier.reloaded("configuration reloaded");
+            }
+            Err(e) => tracing::error!("reload refused, keeping the running configuration: {e}"),
+        }
+    }
+
+    /// Intake and cancel requests.
+    fn spool_pass(&mut self, now: Timestamp) {
+        let rules = self.config.job_rules();
+        let report = intake::scan(&self.spool, &self.store, &rules, now);
+        for rec in report.accepted {
+            self.jobs.insert(rec.id.clone(), rec);
+        }
+        self.cancel_pass(now);
+    }
+
+    fn cancel_pass(&mut self, now: Timestamp) {
+        let Ok(rd) = std::fs::read_dir(self.spool.cancel()) else {
+            return;
+        };
+        for e in rd.flatten() {
+            let name = e.file_name().to_string_lossy().into_owned();
+            if name.starts_with('.') {
+                continue;
+            }
+            let Some(id) = JobId::parse(&name) else {
+                tracing::warn!("ignoring cancel request {name:?}: not a job id");
+                let _ = std::fs::remove_file(e.path());
+                continue;
+            };
+            if self.busy.contains(&id) {
+                continue; // applied once the call in flight returns
+            }
+            if self.jobs.contains_key(&id) {
+                tracing::info!(job = id.as_str(), "cancel requested");
+                self.advance(&id, &Outcome::CancelRequested, now);
+            } else {
+                tracing::warn!(
+                    job = id.as_str(),
+                    "cancel request for a job that is not running"
+                );
+            }
+            let _ = std::fs::remove_file(e.path());
+        }
+    }
+
+    fn ctx_for(&self, rec: &JobRecord) -> (Plan, u64) {
+        let plan = Plan {
+            report: rec.job.plan_report(),
+        };
+        (plan, seed_of(rec.id.as_str()))
+    }
+
+    /// Applies `outcome` to job `id`, commits, and rewrites its status file.
+    fn advance(&mut self, id: &JobId, outcome: &Outcome, now: Timestamp) {
+        let Some(rec) = self.jobs.get(id) else { return };
+        let (plan, seed) = self.ctx_for(rec);
+        let ctx = Ctx {
+            policy: &self.policy,
+            plan,
+            seed,
+        };
+        let next = machine::step(&rec.checkpoint, outcome, now, &ctx);
+        self.commit(id, next, now);
+    }
+
+    /// Replaces job `id`'s checkpoint with `next` in the store (flushed) and on disk.
+    fn commit(&mut self, id: &JobId, next: Checkpoint, now: Timestamp) -> bool {
+        let Some(rec) = self.jobs.get_mut(id) else {
+            return false;
+        };
+        if rec.checkpoint == next {
+            return true;
+        }
+        if let Err(e) = self.store.commit(id, &rec.checkpoint, &next) {
+            tracing::error!(
+                job = id.as_str(),
+                "checkpoint not written, the step will be retried: {e}"
+            );
+            return false;
+        }
+        let before = rec.checkpoint.state.step_name();
+        rec.checkpoint = next;
+        self.transitions += 1;
+        let after = rec.checkpoint.state.step_name();
+        if before != after {
+            tracing::info!(
+                job = id.as_str(),
+                step = after.as_str(),
+                scan_ref = rec.checkpoint.state.scan_ref().unwrap_or(""),
+                "{} -> {}{}",
+                before.as_str(),
+                after.as_str(),
+                match &rec.checkpoint.state {
+                    JobState::Failed { reason, .. } => format!(": {reason}"),
+                    _ => String::new(),
+                }
+            );
+        } else if let Some(err) = &rec.checkpoint.last_error {
+            tracing::warn!(job = id.as_str(), step = after.as_str(), "retrying: {err}");
+        }
+        let outputs = crate::outputs::list(&self.spool, id.as_str());
+        let st = JobStatus::from_record(rec, now, outputs);
+        if let Err(e) = status::write(&self.spool, &st) {
+            tracing::error!(job = id.as_str(), "status.json not written: {e}");
+        }
+        if rec.checkpoint.state.is_terminal() {
+            self.jobs.remove(id);
+        }
+        true
+    }
+
+    /// The jobs allowed to act: the first `max_active_jobs` unfinished ones, in order of
+    /// acceptance.
+    fn admitted(&self) -> Vec<JobId> {
+        self.jobs
+            .keys()
+            .take(self.config.limits.max_active_jobs)
+            .cloned()
+            .collect()
+    }
+
+    fn paused(&self, now: Timestamp) -> bool {
+        self.pause.as_ref().is_some_and(|p| p.until > now)
+    }
+
+    /// Starts every due action.
+    fn schedule(&mut self, now: Timestamp) {
+        if self.paused(now) {
+            return;
+        }
+        self.pause = None;
+        let mut scan_polls = Vec::new();
+        let mut report_polls = Vec::new();
+        for id in self.admitted() {
+            if self.busy.contains(&id) {
+                continue;
+            }
+            let Some(rec) = self.jobs.get(&id) else {
+                continue;
+            };
+            if rec.checkpoint.state == JobState::Accepted {
+                self.advance(&id, &Outcome::Start, now);
+                continue;
+            }
+            let poll_window = match &rec.checkpoint.state {
+                JobState::ScanRunning { .. } => self.policy.scan_every / 2,
+                JobState::ReportRunning { .. } => self.policy.report_every / 2,
+                _ => Duration::ZERO,
+            };
+            if rec.checkpoint.due > now.plus(poll_window) {
+                continue;
+            }
+            let action = machine::action(&rec.checkpoint.state, &self.policy);
+            match action {
+                Action::Nothing => {}
+                // Coalesce: a job whose poll is due within half a poll interval joins the
+                // round (it costs no extra call), so the jobs in flight settle on one
+                // shared cadence.
+                Action::PollScan { .. } => scan_polls.push(id.clone()),
+                Action::PollReport { .. } => report_polls.push(id.clone()),
+                action => self.start_action(&id, action, now),
+            }
+        }
+        // Only start a round when at least one of its jobs is actually due.
+        let any_due = |ids: &Vec<JobId>, jobs: &BTreeMap<JobId, JobRecord>| {
+            ids.iter()
+                .any(|i| jobs.get(i).is_some_and(|r| r.checkpoint.due <= now))
+        };
+        if !scan_polls.is_empty() && any_due(&scan_polls, &self.jobs) {
+            self.start_round(RoundKind::Scans, scan_polls);
+        }
+        if !report_polls.is_empty() && any_due(&report_polls, &self.jobs) {
+            self.start_round(RoundKind::Reports, report_polls);
+        }
+    }
+
+    fn start_action(&mut self, id: &JobId, action: Action, now: Timestamp) {
+        if action.needs_intent() {
+            let Some(rec) = self.jobs.get(id) else { return };
+            let Some(intent) = machine::intent(&rec.checkpoint, now) else {
+                tracing::error!(job = id.as_str(), "no intent for {action:?}; not sending");
+                return;
+            };
+            // Intent before effect: the flushed checkpoint says the request may be out.
+            if !self.commit(id, intent, now) {
+                return;
+            }
+        }
+        let Some(rec) = self.jobs.get(id).cloned() else {
+            return;
+        };
+        self.busy.insert(id.clone());
+        let exec = self.exec.clone();
+        let tx = self.tx.clone();
+        let id = id.clone();
+        self.tasks.spawn(async move {
+            let outcome = exec.perform(&rec, &action).await;
+            let _ = tx.send(Done::Job { id, outcome });
+        });
+    }
+
+    fn start_round(&mut self, kind: RoundKind, ids: Vec<JobId>) {
+        let key = match kind {
+            RoundKind::Scans => "scans",
+            RoundKind::Reports => "reports",
+        };
+        if !self.rounds_busy.insert(key) {
+            return;
+        }
+        let recs: Vec<JobRecord> = ids
+            .iter()
+            .filter_map(|i| self.jobs.get(i).cloned())
+            .collect();
+        for id in &ids {
+            self.busy.insert(id.clone());
+        }
+        let exec = self.exec.clone();
+        let tx = self.tx.clone();
+        self.tasks.spawn(async move {
+            let outcomes = match kind {
+                RoundKind::Scans => exec.poll_scans(&recs).await,
+                RoundKind::Reports => exec.poll_reports(&recs).await,
+            };
+            let _ = tx.send(Done::Round { kind, outcomes });
+        });
+    }
+
+    fn apply(&mut self, msg: Done) {
+        let now = Timestamp::now();
+        match msg {
+            Done::Job { id, outcome } => {
+                self.busy.remove(&id);
+                self.note_pause(&outcome, now);
+                self.advance(&id, &outcome, now);
+            }
+            Done::Round { kind, outcomes } => {
+                self.rounds_busy.remove(match kind {
+                    RoundKind::Scans => "scans",
+                    RoundKind::Reports => "reports",
+                });
+                for (id, outcome) in outcomes {
+                    self.busy.remove(&id);
+                    self.note_pause(&outcome, now);
+                    self.advance(&id, &outcome, now);
+                }
+            }
+        }
+    }
+
+    fn note_pause(&mut self, outcome: &Outcome, now: Timestamp) {
+        if let Outcome::Deferred { until, reason } = outcome {
+            if crate::exec::is_account_problem(reason) && *until > now {
+                if self.pause.is_none() {
+                    tracing::error!("pausing every job until {until}: {reason}");
+                }
+                self.pause = Some(Pause {
+                    until: *until,
+                    reason: reason.clone(),
+                });
+            }
+        }
+    }
+
+    fn next_wake(&self, now: Timestamp) -> Duration {
+        let admitted = self.admitted();
+        admitted
+            .iter()
+            .filter(|id| !self.busy.contains(*id))
+            .filter_map(|id| self.jobs.get(id))
+            .map(|r| now.until(r.checkpoint.due))
+            .min()
+            .unwrap_or(SCAN_EVERY)
+    }
+
+    fn summary_line(&self) -> String {
+        let mut counts: BTreeMap<&'static str, usize> = BTreeMap::new();
+        for r in self.jobs.values() {
+            *counts
+                .entry(r.checkpoint.state.step_name().as_str())
+                .or_default() += 1;
+        }
+        let mut s = format!("{} unfinished job(s)", self.jobs.len());
+        for (k, v) in counts {
+            s.push_str(&format!(", {v} {k}"));
+        }
+        if let Some(p) = &self.pause {
+            s.push_str(&format!("; PAUSED until {}: {}", p.until, p.reason));
+        }
+        s
+    }
+
+    fn publish_summary(&mut self) {
+        let line = self.summary_line();
+        if line != self.last_summary {
+            self.notifier.status(&line);
+            let doc = serde_json::json!({
+                "pid": std::process::id(),
+                "summary": line,
+                "unfinished": self.jobs.len(),
+                "paused": self.pause.as_ref().map(|p| serde_json::json!({
+                    "until": p.until.to_rfc3339(), "reason": p.reason })),
+                "updated_at": Timestamp::now().to_rfc3339(),
+            });
+            let _ = crate::fsutil::write_atomic(
+                &self.spool.daemon_status(),
+                format!("{doc:#}\n").as_bytes(),
+            );
+            self.last_summary = line;
+        }
+    }
+}
+
+/// A per-job jitter seed (FNV-1a of the id): the same job always gets the same jitter.
+fn seed_of(id: &str) -> u64 {
+    id.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    })
+}

@@ -1,0 +1,563 @@
+//! The executor: performs one [`Action`] against Qualys and reports its [`Outcome`].
+//!
+//! Every call goes through the governor of its API (concurrency slots, open waits), and
+//! every answer — success or error — feeds the governor the limit headers it carried.
+//! Errors are turned into outcomes here: a 409 is a wait, never a failure; an account
+//! problem pauses; an invalid parameter fails the job with Qualys's text; a possibly
+//! applied mutation is `Ambiguous`, so the machine looks the object up before retrying.
+
+use crate::governor::{Governors, Observed};
+use crate::outputs;
+use crate::spool::Spool;
+use baseliner_core::config::Config;
+use baseliner_core::state::{Action, Outcome, ReportState, ScanInfo, ScanState, ScanStatus};
+use baseliner_core::store::JobRecord;
+use baseliner_core::time::Timestamp;
+use baseliner_qualys::{
+    ApiError, Call, Client, ErrorKind, FetchError, Limits, Reply, TrackingMethod,
+};
+use std::future::Future;
+use std::net::Ipv4Addr;
+use std::sync::{Arc, RwLock};
+use std::time::Duration;
+
+/// Prefix of the reason of a daemon-wide pause (credentials, account, registration).
+pub const ACCOUNT_PROBLEM: &str = "account problem: ";
+/// How long an account problem pauses every job before the next try.
+const ACCOUNT_PAUSE: Duration = Duration::from_secs(300);
+/// Wait after a 409 that named no wait.
+const DEFAULT_409_WAIT: Duration = Duration::from_secs(60);
+/// Wait after a concurrency 409 (another client holds the slots).
+const CONCURRENCY_WAIT: Duration = Duration::from_secs(10);
+
+/// True when a `Deferred` reason is a daemon-wide account problem.
+pub fn is_account_problem(reason: &str) -> bool {
+    reason.starts_with(ACCOUNT_PROBLEM)
+}
+
+/// Performs actions. Shared by every task; the config can be swapped on reload.
+pub struct Executor {
+    client: Client,
+    gov: Governors,
+    spool: Spool,
+    config: RwLock<Arc<Config>>,
+}
+
+impl Executor {
+    /// An executor over `client`, with `gov` shared by every job.
+    pub fn new(client: Client, gov: Governors, config: Arc<Config>) -> Executor {
+        Executor {
+            client,
+            gov,
+            spool: Spool::new(config.paths.spool.clone()),
+            config: RwLock::new(config),
+        }
+    }
+
+    /// The governors (for metrics and tests).
+    pub fn governors(&self) -> &Governors {
+        &self.gov
+    }
+
+    /// Replaces the config used for later actions (SIGHUP).
+    pub fn set_config(&self, cfg: Arc<Config>) {
+        let mut g = self.config.write().unwrap_or_else(|p| p.into_inner());
+        *g = cfg;
+    }
+
+    fn config(&self) -> Arc<Config> {
+        self.config
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
+    /// Sends one call through its API's governor and feeds back the limits it saw.
+    async fn call<T, F>(&self, call: Call, fut: F) -> Result<T, ApiError>
+    where
+        F: Future<Output = Result<Reply<T>, ApiError>>,
+    {
+        let key = self.client.api_for(call);
+        let permit = self.gov.acquire(&key).await;
+        let result = fut.await;
+        drop(permit);
+        let now = Timestamp::now();
+        match result {
+            Ok(reply) => {
+                self.gov.observe(&key, &observed(&reply.limits), false, now);
+                Ok(reply.value)
+            }
+            Err(e) => {
+                let conflict = e.kind.is_limit();
+                let mut seen = observed(&e.limits);
+                if let ErrorKind::RateLimited { wait: Some(w) } = &e.kind {
+                    seen.to_wait_sec = Some(seen.to_wait_sec.unwrap_or(0).max(w.as_secs().max(1)));
+                }
+                self.gov.observe(&key, &seen, conflict, now);
+                Err(e)
+            }
+        }
+    }
+
+    /// Performs `action` for `rec` and reports what came of it.
+    pub async fn perform(&self, rec: &JobRecord, action: &Action) -> Outcome {
+        let result = self.try_perform(rec, action).await;
+        match result {
+            Ok(outcome) => outcome,
+            Err(e) => outcome_of_error(&e, Timestamp::now()),
+        }
+    }
+
+    async fn try_perform(&self, rec: &JobRecord, action: &Action) -> Result<Outcome, ApiError> {
+        let job = &rec.job;
+        let id = rec.id.as_str();
+        let ranges = ranges_of(rec);
+        let c = &self.client;
+        Ok(match action {
+            Action::AddIps => {
+                let tracking = match job.tracking_method {
+                    baseliner_core::job::TrackingMethod::Ip => TrackingMethod::Ip,
+                    baseliner_core::job::TrackingMethod::Dns => TrackingMethod::Dns,
+                    baseliner_core::job::TrackingMethod::Netbios => TrackingMethod::Netbios,
+                };
+                self.call(Call::AddIps, c.add_ips(&ranges, tracking))
+                    .await?;
+                Outcome::IpsAdded
+            }
+            Action::FindGroup => {
+                let groups = self
+                    .call(
+                        Call::ListAssetGroups,
+                        c.list_asset_groups(Some(&job.organization)),
+                    )
+                    .await?;
+                match groups
+                    .iter()
+                    .find(|g| g.title.trim() == job.organization.trim())
+                {
+                    None => Outcome::GroupAbsent,
+                    Some(g) => {
+                        let have = baseliner_core::ip::IpSet::from_ranges(
+                            g.ips
+                                .iter()
+                                .map(|(a, b)| baseliner_core::ip::Ipv4Range {
+                                    first: *a,
+                                    last: *b,
+                                })
+                                .collect(),
+                        );
+                        Outcome::GroupFound {
+                            group_id: g.id,
+                            has_all_ips: have.contains_set(&job.ips),
+                        }
+                    }
+                }
+            }
+            Action::CreateGroup => {
+                let appliances = self.appliance_ids(job.scanner_appliance.as_deref()).await?;
+                self.call(
+                    Call::AddAssetGroup,
+                    c.add_asset_group(&job.organization, &ranges, Some(&job.comments), &appliances),
+                )
+                .await?;
+                Outcome::GroupCreated
+            }
+            Action::ExtendGroup { group_id } => {
+                let appliances = self.appliance_ids(job.scanner_appliance.as_deref()).await?;
+                self.call(
+                    Call::EditAssetGroup,
+                    c.edit_asset_group(*group_id, &ranges, &appliances),
+                )
+                .await?;
+                Outcome::GroupExtended
+            }
+            Action::LaunchScan => {
+                let title = job.scan_title_with_id(id);
+                let launched = self
+                    .call(
+                        Call::LaunchScan,
+                        c.launch_scan(
+                            &title,
+                            &[job.organization.as_str()],
+                            &job.option_title,
+                            job.scanner_appliance.as_deref(),
+                        ),
+                    )
+                    .await?;
+                Outcome::ScanLaunched(ScanInfo {
+                    scan_ref: launched.scan_ref,
+                    launched_at: Timestamp::now(),
+                })
+            }
+            Action::FindScan { launched_after } => {
+                let scans = self
+                    .call(
+                        Call::ListScans,
+                        c.list_scans_launched_after(&launched_after.to_rfc3339()),
+                    )
+                    .await?;
+                let tag = format!("[{id}]");
+                match scans.iter().find(|s| s.title.contains(&tag)) {
+                    Some(s) => Outcome::ScanFound(ScanInfo {
+                        scan_ref: s.scan_ref.clone(),
+                        launched_at: s
+                            .launched_at
+                            .as_deref()
+                            .and_then(Timestamp::parse_rfc3339)
+                            .unwrap_or(*launched_after),
+                    }),
+                    None => Outcome::ScanAbsent,
+                }
+            }
+            Action::PollScan { .. } | Action::PollReport { .. } => {
+                // Batched by the engine; a single poll is a one-job round.
+                let mut v = match action {
+                    Action::PollScan { .. } => self.poll_scans(std::slice::from_ref(rec)).await,
+                    _ => self.poll_reports(std::slice::from_ref(rec)).await,
+                };
+                v.pop().map(|(_, o)| o).unwrap_or(Outcome::Transient {
+                    reason: "empty poll".into(),
+                })
+            }
+            Action::LaunchReport { scan_ref } => {
+                let Some(template) = job.report_template_id else {
+                    return Ok(Outcome::Permanent {
+                        reason: "a report was planned without a template".into(),
+                    });
+                };
+                let title = job.report_title_with_id(id);
+                let report_id = self
+                    .call(
+                        Call::LaunchReport,
+                        c.launch_report(
+                            template,
+                            &[scan_ref.as_str()],
+                            job.report_format.as_str(),
+                            &title,
+                        ),
+                    )
+                    .await?;
+                Outcome::ReportLaunched { report_id }
+            }
+            Action::FindReport => {
+                let reports = self.call(Call::ListReports, c.list_reports(None)).await?;
+                let tag = format!("[{id}]");
+                match reports.iter().find(|r| r.title.contains(&tag)) {
+                    Some(r) => Outcome::ReportFound { report_id: r.id },
+                    None => Outcome::ReportAbsent,
+                }
+            }
+            Action::Download {
+                scan_ref,
+                report_id,
+            } => {
+                return self.download(rec, scan_ref, *report_id).await;
+            }
+            Action::Cancel {
+                scan_ref,
+                report_id,
+            } => {
+                if let Some(r) = report_id {
+                    match self.call(Call::CancelReport, c.cancel_report(*r)).await {
+                        Ok(_) => {}
+                        Err(e)
+                            if e.kind == ErrorKind::InvalidParameter
+                                || e.kind == ErrorKind::Rejected =>
+                        {
+                            tracing::info!(job = id, "report {r} not cancelable: {e}");
+                        }
+                        Err(e) => return Err(e),
+                    }
+                }
+                if let Some(s) = scan_ref {
+                    match self.call(Call::CancelScan, c.cancel_scan(s)).await {
+                        Ok(_) => {}
+                        Err(e)
+                            if e.kind == ErrorKind::InvalidParameter
+                                || e.kind == ErrorKind::Rejected =>
+                        {
+                            tracing::info!(job = id, "scan {s} not cancelable: {e}");
+                        }
+                        Err(e) => return Err(e),
+                    }
+                }
+                Outcome::CancelDone
+            }
+            Action::Nothing => Outcome::Transient {
+                reason: "nothing to do".into(),
+            },
+        })
+    }
+
+    async fn appliance_ids(&self, name: Option<&str>) -> Result<Vec<u64>, ApiError> {
+        let Some(name) = name else {
+            return Ok(Vec::new());
+        };
+        let list = self
+            .call(Call::ListAppliances, self.client.list_appliances())
+            .await?;
+        match list.iter().find(|a| a.name == name) {
+            Some(a) => Ok(vec![a.id]),
+            None => Err(ApiError {
+                kind: ErrorKind::InvalidParameter,
+                api: self.client.api_for(Call::ListAppliances),
+                http_status: None,
+                code: None,
+                text: format!("scanner appliance {name:?} is not in the subscription"),
+                limits: Limits::default(),
+            }),
+        }
+    }
+
+    async fn download(
+        &self,
+        rec: &JobRecord,
+        scan_ref: &str,
+        report_id: Option<u64>,
+    ) -> Result<Outcome, ApiError> {
+        let dir = self.spool.job_dir(rec.id.as_str());
+        if let Some(r) = report_id {
+            let target = dir.join(format!("report.{}", rec.job.report_format.as_str()));
+            if !target.exists() {
+                // The client streams to a temporary file, fsyncs and renames it.
+                match self
+                    .fetch(Call::FetchReport, self.client.fetch_report(r, &target))
+                    .await
+                {
+                    Ok(_) => {}
+                    Err(Fetched::Api(e)) if e.kind == ErrorKind::NotReady => {
+                        return Ok(Outcome::ReportNotReady)
+                    }
+                    Err(Fetched::Api(e)) => return Err(e),
+                    Err(Fetched::Io(reason)) => return Ok(Outcome::Transient { reason }),
+                }
+            }
+        }
+        if rec.job.results.raw {
+            let target = dir.join("results.json");
+            if !target.exists() {
+                match self
+                    .fetch(Call::FetchScan, self.client.fetch_scan(scan_ref, &target))
+                    .await
+                {
+                    Ok(_) => {}
+                    Err(Fetched::Api(e)) => return Err(e),
+                    Err(Fetched::Io(reason)) => return Ok(Outcome::Transient { reason }),
+                }
+            }
+        }
+        let cfg = self.config();
+        match outputs::action_items(&self.spool, rec, &cfg) {
+            Ok(()) => Ok(Outcome::Downloaded),
+            Err(e) => Ok(Outcome::Transient {
+                reason: format!("action items: {e}"),
+            }),
+        }
+    }
+
+    /// Like [`Executor::call`] for downloads, whose errors may also be local IO errors.
+    async fn fetch<F>(&self, call: Call, fut: F) -> Result<(), Fetched>
+    where
+        F: Future<Output = Result<Reply<baseliner_qualys::Download>, FetchError>>,
+    {
+        let io_error = std::sync::Mutex::new(None);
+        let result = self
+            .call(call, async {
+                match fut.await {
+                    Ok(r) => Ok(r),
+                    Err(FetchError::Api(e)) => Err(e),
+                    Err(e @ FetchError::Io { .. }) => {
+                        *io_error.lock().unwrap_or_else(|p| p.into_inner()) = Some(e.to_string());
+                        Err(ApiError {
+                            kind: ErrorKind::Transient,
+                            api: self.client.api_for(call),
+                            http_status: None,
+                            code: None,
+                            text: e.to_string(),
+                            limits: Limits::default(),
+                        })
+                    }
+                }
+            })
+            .await;
+        match result {
+            Ok(_) => Ok(()),
+            Err(e) => match io_error.into_inner().unwrap_or_else(|p| p.into_inner()) {
+                Some(reason) => Err(Fetched::Io(reason)),
+                None => Err(Fetched::Api(e)),
+            },
+        }
+    }
+
+    /// One scan-list call for every job in `recs` (all in `ScanRunning`).
+    pub async fn poll_scans(
+        &self,
+        recs: &[JobRecord],
+    ) -> Vec<(baseliner_core::store::JobId, Outcome)> {
+        let wanted: Vec<(&JobRecord, &ScanInfo)> = recs
+            .iter()
+            .filter_map(|r| match &r.checkpoint.state {
+                baseliner_core::state::JobState::ScanRunning { scan, .. } => Some((r, scan)),
+                _ => None,
+            })
+            .collect();
+        let Some(oldest) = wanted.iter().map(|(_, s)| s.launched_at).min() else {
+            return Vec::new();
+        };
+        let after = oldest.minus(Duration::from_secs(3600));
+        let result = self
+            .call(
+                Call::ListScans,
+                self.client.list_scans_launched_after(&after.to_rfc3339()),
+            )
+            .await;
+        match result {
+            Ok(scans) => wanted
+                .iter()
+                .map(|(r, s)| {
+                    let o = match scans.iter().find(|x| x.scan_ref == s.scan_ref) {
+                        Some(x) => Outcome::ScanPolled(ScanStatus {
+                            state: scan_state(x.state.as_ref()),
+                            sub_state: x.sub_state.clone(),
+                            processed: x.processed,
+                        }),
+                        None => Outcome::ScanNotListed,
+                    };
+                    (r.id.clone(), o)
+                })
+                .collect(),
+            Err(e) => {
+                let o = outcome_of_error(&e, Timestamp::now());
+                wanted
+                    .iter()
+                    .map(|(r, _)| (r.id.clone(), o.clone()))
+                    .collect()
+            }
+        }
+    }
+
+    /// One report-list call for every job in `recs` (all in `ReportRunning`).
+    pub async fn poll_reports(
+        &self,
+        recs: &[JobRecord],
+    ) -> Vec<(baseliner_core::store::JobId, Outcome)> {
+        let wanted: Vec<(&JobRecord, u64)> = recs
+            .iter()
+            .filter_map(|r| match &r.checkpoint.state {
+                baseliner_core::state::JobState::ReportRunning { report_id, .. } => {
+                    Some((r, *report_id))
+                }
+                _ => None,
+            })
+            .collect();
+        if wanted.is_empty() {
+            return Vec::new();
+        }
+        // The report list takes one `id` or none: one call covers every report either way.
+        let one = match wanted.as_slice() {
+            [(_, only)] => Some(*only),
+            _ => None,
+        };
+        match self
+            .call(Call::ListReports, self.client.list_reports(one))
+            .await
+        {
+            Ok(reports) => wanted
+                .iter()
+                .map(|(r, rid)| {
+                    let st = reports
+                        .iter()
+                        .find(|x| x.id == *rid)
+                        .map(|x| report_state(x.state.as_ref()));
+                    (r.id.clone(), Outcome::ReportPolled(st))
+                })
+                .collect(),
+            Err(e) => {
+                let o = outcome_of_error(&e, Timestamp::now());
+                wanted
+                    .iter()
+                    .map(|(r, _)| (r.id.clone(), o.clone()))
+                    .collect()
+            }
+        }
+    }
+}
+
+fn scan_state(s: Option<&baseliner_qualys::ScanState>) -> ScanState {
+    use baseliner_qualys::ScanState as Q;
+    match s {
+        None => ScanState::Other("(no state)".into()),
+        Some(Q::Submitted) => ScanState::Submitted,
+        Some(Q::Queued) => ScanState::Queued,
+        Some(Q::Loading) => ScanState::Loading,
+        Some(Q::Running) => ScanState::Running,
+        Some(Q::Paused) => ScanState::Paused,
+        Some(Q::Finished) => ScanState::Finished,
+        Some(Q::Error) => ScanState::Error,
+        Some(Q::Canceled) => ScanState::Canceled,
+        Some(Q::Other(o)) => ScanState::parse(o),
+    }
+}
+
+fn report_state(s: Option<&baseliner_qualys::ReportState>) -> ReportState {
+    use baseliner_qualys::ReportState as Q;
+    match s {
+        None => ReportState::Other("(no state)".into()),
+        Some(Q::Other(o)) => ReportState::parse(o),
+        Some(Q::Submitted) => ReportState::Submitted,
+        Some(Q::Running) => ReportState::Running,
+        Some(Q::Finished) => ReportState::Finished,
+        Some(Q::Canceled) => ReportState::Canceled,
+        Some(Q::Errors) => ReportState::Errors,
+    }
+}
+
+fn ranges_of(rec: &JobRecord) -> Vec<(Ipv4Addr, Ipv4Addr)> {
+    rec.job
+        .ips
+        .ranges()
+        .iter()
+        .map(|r| (r.first, r.last))
+        .collect()
+}
+
+fn observed(l: &Limits) -> Observed {
+    Observed {
+        limit: l.limit,
+        window_sec: l.window_sec,
+        remaining: l.remaining,
+        to_wait_sec: l.to_wait_sec,
+        concurrency_limit: l.concurrency_limit,
+    }
+}
+
+/// A download's failure: the API's, or writing the file.
+enum Fetched {
+    Api(ApiError),
+    Io(String),
+}
+
+/// Turns a classified API error into the machine's outcome.
+pub fn outcome_of_error(e: &ApiError, now: Timestamp) -> Outcome {
+    let reason = e.to_string();
+    match &e.kind {
+        ErrorKind::RateLimited { wait } => Outcome::Deferred {
+            until: now.plus(wait.unwrap_or(DEFAULT_409_WAIT)),
+            reason,
+        },
+        ErrorKind::ConcurrencyLimited => Outcome::Deferred {
+            until: now.plus(CONCURRENCY_WAIT),
+            reason,
+        },
+        k if k.is_account_problem() => Outcome::Deferred {
+            until: now.plus(ACCOUNT_PAUSE),
+            reason: format!("{ACCOUNT_PROBLEM}{reason}"),
+        },
+        ErrorKind::InvalidParameter | ErrorKind::Rejected => Outcome::Permanent {
+            reason: e.text.clone(),
+        },
+        ErrorKind::NotReady => Outcome::ReportNotReady,
+        ErrorKind::Ambiguous => Outcome::Ambiguous { reason },
+        _ => Outcome::Transient { reason },
+    }
+}

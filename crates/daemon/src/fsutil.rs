@@ -1,0 +1,82 @@
+//! Durable file operations: atomic replace (temporary file, fsync, rename, fsync of the
+//! directory) and durable renames. Every file baseliner writes for a reader goes through
+//! here, so no reader ever sees a half-written file.
+
+use std::fs::{self, File, OpenOptions};
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+
+/// The temporary name used while `path` is being written: `.NAME.tmp` in the same
+/// directory (dot-files are ignored by the spool scanner and by `baseliner status`).
+pub fn temp_path_for(path: &Path) -> PathBuf {
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    path.with_file_name(format!(".{name}.tmp"))
+}
+
+/// Replaces `path` with `bytes` atomically and durably.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
+    let tmp = temp_path_for(path);
+    {
+        let mut f = OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .open(&tmp)?;
+        f.write_all(bytes)?;
+        f.sync_all()?;
+    }
+    fs::rename(&tmp, path)?;
+    sync_parent(path)
+}
+
+/// Renames `from` to `to` and makes the rename durable (fsync of both directories).
+pub fn rename_durable(from: &Path, to: &Path) -> io::Result<()> {
+    fs::rename(from, to)?;
+    sync_parent(to)?;
+    if from.parent() != to.parent() {
+        sync_parent(from)?;
+    }
+    Ok(())
+}
+
+/// fsyncs the file at `tmp` (written by someone else, e.g. a streamed download), then
+/// renames it to `path` durably.
+pub fn sync_file_and_rename(tmp: &Path, path: &Path) -> io::Result<()> {
+    File::open(tmp)?.sync_all()?;
+    rename_durable(tmp, path)
+}
+
+/// fsyncs the directory holding `path`, so that a rename or create in it survives a crash.
+pub fn sync_parent(path: &Path) -> io::Result<()> {
+    match path.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => File::open(dir)?.sync_all(),
+        _ => Ok(()),
+    }
+}
+
+/// Creates `dir` and its parents if missing.
+pub fn ensure_dir(dir: &Path) -> io::Result<()> {
+    fs::create_dir_all(dir)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn write_atomic_replaces_and_leaves_no_temp() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let p = dir.path().join("status.json");
+        write_atomic(&p, b"one").expect("first write");
+        write_atomic(&p, b"two").expect("second write");
+        assert_eq!(fs::read(&p).expect("read"), b"two");
+        assert!(!temp_path_for(&p).exists());
+        assert_eq!(
+            temp_path_for(&p).file_name().and_then(|n| n.to_str()),
+            Some(".status.json.tmp")
+        );
+    }
+}

@@ -1,0 +1,351 @@
+//! Rate-limit governors: one per Qualys API (path + action), shared by every job.
+//!
+//! Rate limits are state, fed by the `X-RateLimit-*` / `X-Concurrency-Limit-*` headers of
+//! every response and by 409s:
+//! - never more calls of one API in flight than its concurrency limit (2 until a response
+//!   says otherwise);
+//! - nothing sent while a wait (`X-RateLimit-ToWait-Sec`, a 409, `Remaining = 0`) is open;
+//!   the wait's end is a wall-clock time persisted through [`WaitStore`], so a restart
+//!   honours it.
+
+use baseliner_core::time::Timestamp;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+use tokio::sync::Notify;
+
+/// The concurrency limit assumed until Qualys tells us (the Standard service level's).
+pub const DEFAULT_CONCURRENCY: u32 = 2;
+
+/// What a response said about the limits (every field optional: headers may be missing).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Observed {
+    /// `X-RateLimit-Limit`.
+    pub limit: Option<u64>,
+    /// `X-RateLimit-Window-Sec`.
+    pub window_sec: Option<u64>,
+    /// `X-RateLimit-Remaining`.
+    pub remaining: Option<u64>,
+    /// `X-RateLimit-ToWait-Sec`.
+    pub to_wait_sec: Option<u64>,
+    /// `X-Concurrency-Limit-Limit`.
+    pub concurrency_limit: Option<u64>,
+}
+
+/// Where wait-until times are persisted (the store's metadata in the daemon).
+pub trait WaitStore: Send + Sync {
+    /// Persists `until` for `api` (None clears it).
+    fn save_wait(&self, api: &str, until: Option<Timestamp>);
+    /// Every persisted wait.
+    fn load_waits(&self) -> Vec<(String, Timestamp)>;
+}
+
+#[derive(Debug, Default)]
+struct ApiState {
+    in_flight: u32,
+    concurrency: Option<u32>,
+    wait_until: Option<Timestamp>,
+    calls: u64,
+    conflicts: u64,
+    waited_ms: u64,
+}
+
+/// Counters per API, for metrics and tests.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ApiStats {
+    /// Calls sent.
+    pub calls: u64,
+    /// 409s received.
+    pub conflicts: u64,
+    /// Milliseconds callers spent waiting on this API's limits.
+    pub waited_ms: u64,
+}
+
+struct Inner {
+    apis: Mutex<HashMap<String, ApiState>>,
+    notify: Notify,
+    store: Option<Box<dyn WaitStore>>,
+}
+
+/// The governors of every API. Cheap to clone; clones share state.
+#[derive(Clone)]
+pub struct Governors {
+    inner: Arc<Inner>,
+}
+
+/// Permission to send one call of an API; dropping it frees the concurrency slot.
+pub struct Permit {
+    inner: Arc<Inner>,
+    api: String,
+}
+
+impl Drop for Permit {
+    fn drop(&mut self) {
+        {
+            let mut apis = lock(&self.inner.apis);
+            if let Some(s) = apis.get_mut(&self.api) {
+                s.in_flight = s.in_flight.saturating_sub(1);
+            }
+        }
+        self.inner.notify.notify_waiters();
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    // A panic while holding the lock leaves plain counters behind: still usable.
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+impl Governors {
+    /// Governors with waits persisted in `store` (and restored from it now).
+    pub fn new(store: Option<Box<dyn WaitStore>>) -> Governors {
+        let mut apis = HashMap::new();
+        if let Some(s) = &store {
+            for (api, until) in s.load_waits() {
+                apis.insert(
+                    api,
+                    ApiState {
+                        wait_until: Some(until),
+                        ..ApiState::default()
+                    },
+                );
+            }
+        }
+        Governors {
+            inner: Arc::new(Inner {
+                apis: Mutex::new(apis),
+                notify: Notify::new(),
+                store,
+            }),
+        }
+    }
+
+    /// The earliest time a call of `api` may be sent (None: now).
+    pub fn wait_until(&self, api: &str) -> Option<Timestamp> {
+        lock(&self.inner.apis).get(api).and_then(|s| s.wait_until)
+    }
+
+    /// Waits until a call of `api` may be sent, then takes a slot. Cancel-safe.
+    pub async fn acquire(&self, api: &str) -> Permit {
+        let started = Timestamp::now();
+        loop {
+            let notified = self.inner.notify.notified();
+            let sleep_for = {
+                let mut apis = lock(&self.inner.apis);
+                let s = apis.entry(api.to_string()).or_default();
+                let now = Timestamp::now();
+                match s.wait_until {
+                    Some(t) if t > now => Some(now.until(t)),
+                    _ => {
+                        let limit = s.concurrency.unwrap_or(DEFAULT_CONCURRENCY).max(1);
+                        if s.in_flight < limit {
+                            s.in_flight += 1;
+                            s.calls += 1;
+                            s.waited_ms +=
+                                u64::try_from(started.until(now).as_millis()).unwrap_or(u64::MAX);
+                            return Permit {
+                                inner: self.inner.clone(),
+                                api: api.to_string(),
+                            };
+                        }
+                        None
+                    }
+                }
+            };
+            match sleep_for {
+                // Re-check at least every second: a wait may be shortened or lifted.
+                Some(d) => {
+                    tokio::select! {
+                        _ = tokio::time::sleep(d.min(Duration::from_secs(1))) => {}
+                        _ = notified => {}
+                    }
+                }
+                None => notified.await,
+            }
+        }
+    }
+
+    /// Feeds what a response (success or error) said about `api`'s limits, observed at `now`.
+    /// `conflict` is true for a 409 (rate or concurrency). Returns the wait now in force.
+    pub fn observe(
+        &self,
+        api: &str,
+        seen: &Observed,
+        conflict: bool,
+        now: Timestamp,
+    ) -> Option<Timestamp> {
+        let (until, changed) = {
+            let mut apis = lock(&self.inner.apis);
+            let s = apis.entry(api.to_string()).or_default();
+            if let Some(c) = seen.concurrency_limit {
+                s.concurrency = Some(u32::try_from(c).unwrap_or(u32::MAX).max(1));
+            }
+            if conflict {
+                s.conflicts += 1;
+            }
+            let wait = wait_from(seen);
+            let new_until = wait.map(|w| now.plus(w));
+            let before = s.wait_until;
+            match new_until {
+                Some(t) if s.wait_until.is_none_or(|u| u < t) => s.wait_until = Some(t),
+                _ => {}
+            }
+            if s.wait_until.is_some_and(|u| u <= now) {
+                s.wait_until = None;
+            }
+            (s.wait_until, before != s.wait_until)
+        };
+        if changed {
+            if let Some(store) = &self.inner.store {
+                store.save_wait(api, until);
+            }
+        }
+        self.inner.notify.notify_waiters();
+        until
+    }
+
+    /// Counters of every API seen so far.
+    pub fn stats(&self) -> Vec<(String, ApiStats)> {
+        let apis = lock(&self.inner.apis);
+        let mut v: Vec<_> = apis
+            .iter()
+            .map(|(k, s)| {
+                (
+                    k.clone(),
+                    ApiStats {
+                        calls: s.calls,
+                        conflicts: s.conflicts,
+                        waited_ms: s.waited_ms,
+                    },
+                )
+            })
+            .collect();
+        v.sort_by(|a, b| a.0.cmp(&b.0));
+        v
+    }
+}
+
+/// How long the headers say to wait: `ToWait` when positive; `Remaining = 0` without a
+/// `ToWait` waits one average slot of the window (window / limit, at least one second).
+fn wait_from(seen: &Observed) -> Option<Duration> {
+    if let Some(w) = seen.to_wait_sec.filter(|w| *w > 0) {
+        return Some(Duration::from_secs(w));
+    }
+    if seen.remaining == Some(0) {
+        let window = seen.window_sec.unwrap_or(3600);
+        let limit = seen.limit.unwrap_or(1).max(1);
+        return Some(Duration::from_secs((window / limit).max(1)));
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn to_wait_opens_a_wait_and_remaining_zero_counts_as_one() {
+        let g = Governors::new(None);
+        let now = Timestamp(1_000_000);
+        let until = g.observe(
+            "a",
+            &Observed {
+                to_wait_sec: Some(30),
+                ..Observed::default()
+            },
+            true,
+            now,
+        );
+        assert_eq!(until, Some(Timestamp(1_030_000)));
+        // A later, shorter wait does not shorten the open one.
+        let until = g.observe(
+            "a",
+            &Observed {
+                remaining: Some(0),
+                window_sec: Some(3600),
+                limit: Some(300),
+                ..Observed::default()
+            },
+            false,
+            now,
+        );
+        assert_eq!(until, Some(Timestamp(1_030_000)));
+        let until = g.observe(
+            "b",
+            &Observed {
+                remaining: Some(0),
+                window_sec: Some(3600),
+                limit: Some(300),
+                ..Observed::default()
+            },
+            false,
+            now,
+        );
+        assert_eq!(until, Some(Timestamp(1_012_000)));
+        assert_eq!(g.stats()[0].1.conflicts, 1);
+    }
+
+    #[tokio::test]
+    async fn concurrency_limit_bounds_permits() {
+        let g = Governors::new(None);
+        g.observe(
+            "x",
+            &Observed {
+                concurrency_limit: Some(1),
+                ..Observed::default()
+            },
+            false,
+            Timestamp::now(),
+        );
+        let p1 = g.acquire("x").await;
+        let g2 = g.clone();
+        let second = tokio::spawn(async move { g2.acquire("x").await });
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        assert!(
+            !second.is_finished(),
+            "a second call must wait for the slot"
+        );
+        drop(p1);
+        let p2 = tokio::time::timeout(Duration::from_secs(2), second)
+            .await
+            .expect("slot freed")
+            .expect("task");
+        drop(p2);
+    }
+
+    struct MemWaits(Mutex<Vec<(String, Option<Timestamp>)>>);
+    impl WaitStore for Arc<MemWaits> {
+        fn save_wait(&self, api: &str, until: Option<Timestamp>) {
+            lock(&self.0).push((api.to_string(), until));
+        }
+        fn load_waits(&self) -> Vec<(String, Timestamp)> {
+            let v = lock(&self.0);
+            let mut out: HashMap<String, Option<Timestamp>> = HashMap::new();
+            for (a, u) in v.iter() {
+                out.insert(a.clone(), *u);
+            }
+            out.into_iter()
+                .filter_map(|(a, u)| u.map(|u| (a, u)))
+                .collect()
+        }
+    }
+
+    #[test]
+    fn waits_survive_a_restart() {
+        let mem = Arc::new(MemWaits(Mutex::new(Vec::new())));
+        let g = Governors::new(Some(Box::new(mem.clone())));
+        let far = Timestamp::now().plus(Duration::from_secs(600));
+        g.observe(
+            "scan",
+            &Observed {
+                to_wait_sec: Some(600),
+                ..Observed::default()
+            },
+            true,
+            Timestamp::now(),
+        );
+        let g2 = Governors::new(Some(Box::new(mem)));
+        let restored = g2.wait_until("scan").expect("restored wait");
+        assert!(restored.millis() >= far.millis() - 1000);
+    }
+}

@@ -1,0 +1,26 @@
+//! The baseliner daemon and CLI as a library: the binary (`main.rs`) is a thin shell
+//! over [`cmd::dispatch`], and benchmarks and tests reach the same code.
+//!
+//! - [`engine`]: the run loop, the driver of the core's state machine;
+//! - [`exec`]: performs one action against Qualys and reports its outcome;
+//! - [`governor`]: per-API rate and concurrency governors fed by response headers;
+//! - [`intake`], [`spool`], [`status`], [`fsutil`]: the spool and its durable files;
+//! - [`outputs`], [`actions`]: a finished job's files and the action items made from them;
+//! - [`cmd`], [`cli`]: the commands.
+
+pub mod actions;
+pub mod cli;
+pub mod cmd;
+pub mod credentials;
+pub mod engine;
+pub mod exec;
+pub mod fsutil;
+pub mod governor;
+pub mod intake;
+pub mod logging;
+pub mod outputs;
+pub mod sdnotify;
+pub mod signals;
+pub mod spool;
+pub mod status;
+pub mod waits;

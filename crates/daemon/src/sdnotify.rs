@@ -1,0 +1,116 @@
+//! The systemd notification protocol (`sd_notify`): READY=1, STATUS=…, WATCHDOG=1 and
+//! STOPPING=1 sent as datagrams to `$NOTIFY_SOCKET`. A no-op when not run by systemd.
+
+use std::os::unix::net::UnixDatagram;
+use std::time::Duration;
+
+/// A connection to systemd's notification socket, if there is one.
+#[derive(Debug)]
+pub struct Notifier {
+    socket: Option<(UnixDatagram, String)>,
+    watchdog: Option<Duration>,
+}
+
+impl Notifier {
+    /// Reads `$NOTIFY_SOCKET` and `$WATCHDOG_USEC` (abstract sockets, `@…`, are not supported
+    /// without unsafe code and are skipped with a warning).
+    pub fn from_env() -> Notifier {
+        let socket = std::env::var("NOTIFY_SOCKET").ok().and_then(|path| {
+            if path.starts_with('@') {
+                tracing::warn!(
+                    "NOTIFY_SOCKET is an abstract socket; systemd notifications are off"
+                );
+                return None;
+            }
+            UnixDatagram::unbound().ok().map(|s| (s, path))
+        });
+        let watchdog = std::env::var("WATCHDOG_USEC")
+            .ok()
+            .and_then(|v| v.parse::<u64>().ok())
+            .filter(|v| *v > 0)
+            .map(Duration::from_micros);
+        Notifier { socket, watchdog }
+    }
+
+    /// A notifier that sends nothing (the demo).
+    pub fn disabled() -> Notifier {
+        Notifier {
+            socket: None,
+            watchdog: None,
+        }
+    }
+
+    /// True when running under systemd's notification protocol.
+    pub fn enabled(&self) -> bool {
+        self.socket.is_some()
+    }
+
+    /// How often to send WATCHDOG=1 (half the configured watchdog interval), if enabled.
+    pub fn watchdog_every(&self) -> Option<Duration> {
+        self.watchdog.map(|w| w / 2)
+    }
+
+    fn send(&self, msg: &str) {
+        if let Some((sock, path)) = &self.socket {
+            if let Err(e) = sock.send_to(msg.as_bytes(), path) {
+                tracing::debug!("sd_notify {msg:?} failed: {e}");
+            }
+        }
+    }
+
+    /// READY=1 with a status line.
+    pub fn ready(&self, status: &str) {
+        self.send(&format!("READY=1\nSTATUS={}", one_line(status)));
+    }
+
+    /// STATUS=… (a one-line summary).
+    pub fn status(&self, status: &str) {
+        self.send(&format!("STATUS={}", one_line(status)));
+    }
+
+    /// WATCHDOG=1.
+    pub fn watchdog(&self) {
+        self.send("WATCHDOG=1");
+    }
+
+    /// STOPPING=1.
+    pub fn stopping(&self) {
+        self.send("STOPPING=1");
+    }
+
+    /// RELOADING=1 is not sent: a reload is instantaneous and systemd needs a monotonic
+    /// timestamp with it; STATUS reports the reload instead.
+    pub fn reloaded(&self, status: &str) {
+        self.status(status);
+    }
+}
+
+fn one_line(s: &str) -> String {
+    s.chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sends_ready_to_the_socket() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("notify.sock");
+        let server = UnixDatagram::bind(&path).expect("bind");
+        let n = Notifier {
+            socket: Some((
+                UnixDatagram::unbound().expect("socket"),
+                path.to_string_lossy().into_owned(),
+            )),
+            watchdog: Some(Duration::from_secs(20)),
+        };
+        n.ready("3 jobs\nactive");
+        let mut buf = [0u8; 256];
+        let len = server.recv(&mut buf).expect("recv");
+        assert_eq!(&buf[..len], b"READY=1\nSTATUS=3 jobs active");
+        assert_eq!(n.watchdog_every(), Some(Duration::from_secs(10)));
+    }
+}

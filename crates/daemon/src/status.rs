@@ -1,0 +1,171 @@
+//! `status.json` (SPEC.md "The spool"): the per-job status document, built from a store
+//! record, written atomically at every transition, and read back by `baseliner status`
+//! without ever opening the store.
+
+use crate::fsutil;
+use crate::spool::Spool;
+use baseliner_core::state::JobState;
+use baseliner_core::store::JobRecord;
+use baseliner_core::time::Timestamp;
+use serde::{Deserialize, Serialize};
+use std::io;
+use std::path::Path;
+
+/// One job's status file. Field names are part of the user-facing contract.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct JobStatus {
+    /// The job id.
+    pub id: String,
+    /// The organization.
+    pub organization: String,
+    /// The public step name (`accepted` … `canceled`).
+    pub state: String,
+    /// The scan reference, once launched.
+    pub scan_ref: Option<String>,
+    /// The scan's last state as Qualys reported it.
+    pub scan_state: Option<String>,
+    /// The report id, once launched.
+    pub report_id: Option<u64>,
+    /// Why the job failed (null unless `failed`).
+    pub error: Option<String>,
+    /// The last transient problem (a retry is pending), null when all is well.
+    pub last_error: Option<String>,
+    /// When this file was written.
+    pub updated_at: String,
+    /// When the job was accepted.
+    pub accepted_at: String,
+    /// When the next action is due (null for finished jobs).
+    pub next_action_at: Option<String>,
+    /// The IPs, as sent to Qualys.
+    pub ips: String,
+    /// The spool file the job came from.
+    pub source: String,
+    /// Each state entered, with its time.
+    pub history: Vec<HistoryItem>,
+    /// Output files written so far, relative to the job directory.
+    pub outputs: Vec<String>,
+}
+
+/// One `history` entry.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct HistoryItem {
+    /// The public step name.
+    pub state: String,
+    /// When it was entered.
+    pub at: String,
+}
+
+impl JobStatus {
+    /// The status of `rec` as of `now`; `outputs` lists the files present in its directory.
+    pub fn from_record(rec: &JobRecord, now: Timestamp, outputs: Vec<String>) -> JobStatus {
+        let cp = &rec.checkpoint;
+        let state = &cp.state;
+        let scan_state = match state {
+            JobState::ScanRunning { last: Some(s), .. } => Some(scan_state_text(s)),
+            JobState::ScanRunning { last: None, .. } => Some("Submitted".to_string()),
+            JobState::LaunchingReport { .. }
+            | JobState::ReportLaunchSent { .. }
+            | JobState::ReportRunning { .. }
+            | JobState::Downloading { .. }
+            | JobState::Done { .. } => Some("Finished".to_string()),
+            _ => None,
+        };
+        let error = match state {
+            JobState::Failed { reason, .. } => Some(reason.clone()),
+            _ => None,
+        };
+        JobStatus {
+            id: rec.id.as_str().to_string(),
+            organization: rec.job.organization.clone(),
+            state: state.step_name().as_str().to_string(),
+            scan_ref: state.scan_ref().map(str::to_string),
+            scan_state,
+            report_id: state.report_id(),
+            error,
+            last_error: cp.last_error.clone(),
+            updated_at: now.to_rfc3339(),
+            accepted_at: rec.accepted_at.to_rfc3339(),
+            next_action_at: (!state.is_terminal()).then(|| cp.due.to_rfc3339()),
+            ips: rec.job.ips.to_qualys(),
+            source: rec.source_name.clone(),
+            history: cp
+                .history
+                .iter()
+                .map(|h| HistoryItem {
+                    state: h.step.as_str().to_string(),
+                    at: h.at.to_rfc3339(),
+                })
+                .collect(),
+            outputs,
+        }
+    }
+
+    /// True when the job will not change any more.
+    pub fn is_terminal(&self) -> bool {
+        matches!(self.state.as_str(), "done" | "failed" | "canceled")
+    }
+}
+
+fn scan_state_text(s: &baseliner_core::state::ScanStatus) -> String {
+    let mut t = s.state.as_str().to_string();
+    if let Some(sub) = &s.sub_state {
+        t.push('/');
+        t.push_str(sub);
+    }
+    if s.state == baseliner_core::state::ScanState::Finished && !s.processed {
+        t.push_str(" (processing)");
+    }
+    t
+}
+
+/// Writes `status` to `jobs/ID/status.json` atomically.
+pub fn write(spool: &Spool, status: &JobStatus) -> io::Result<()> {
+    let dir = spool.job_dir(&status.id);
+    fsutil::ensure_dir(&dir)?;
+    let mut bytes = serde_json::to_vec_pretty(status).map_err(io::Error::other)?;
+    bytes.push(b'\n');
+    fsutil::write_atomic(&dir.join("status.json"), &bytes)
+}
+
+/// Reads one status file.
+pub fn read(path: &Path) -> io::Result<JobStatus> {
+    let bytes = std::fs::read(path)?;
+    serde_json::from_slice(&bytes).map_err(|e| {
+        io::Error::new(
+            io::ErrorKind::InvalidData,
+            format!("{}: {e}", path.display()),
+        )
+    })
+}
+
+/// Reads every job's status file, in id order (ids sort by acceptance). Unreadable files
+/// are reported in the second list rather than failing the whole listing.
+pub fn read_all(spool: &Spool) -> io::Result<(Vec<JobStatus>, Vec<String>)> {
+    let mut ids = Vec::new();
+    match std::fs::read_dir(spool.jobs()) {
+        Ok(rd) => {
+            for e in rd {
+                let e = e?;
+                if let Some(name) = e.file_name().to_str() {
+                    if !name.starts_with('.') {
+                        ids.push(name.to_string());
+                    }
+                }
+            }
+        }
+        Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+        Err(e) => return Err(e),
+    }
+    ids.sort();
+    let mut out = Vec::new();
+    let mut problems = Vec::new();
+    for id in ids {
+        let p = spool.status_file(&id);
+        match read(&p) {
+            Ok(s) => out.push(s),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+            Err(e) => problems.push(format!("{}: {e}", p.display())),
+        }
+    }
+    Ok((out, problems))
+}

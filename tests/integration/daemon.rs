@@ -1,0 +1,326 @@
+//! The daemon end to end: the real binary against the simulator over loopback, on a real
+//! spool and a real sled store.
+
+use crate::support::*;
+use std::time::Duration;
+
+const LAUNCH_SCAN: &str = "/api/2.0/fo/scan/?action=launch";
+const LAUNCH_REPORT: &str = "/api/2.0/fo/report/?action=launch";
+const ADD_GROUP: &str = "/api/2.0/fo/asset/group/?action=add";
+const EDIT_GROUP: &str = "/api/2.0/fo/asset/group/?action=edit";
+const LIST_SCANS: &str = "/api/3.0/fo/scan/?action=list";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn seed_job_reaches_done_with_its_outputs_and_sigterm_stops_cleanly() {
+    let mut w = World::new(fast_sim()).await;
+    let mut daemon = w.start_daemon();
+    w.drop_job(
+        "acme.toml",
+        "organization = \"organization_name\"\nips = [\"64.39.106.0-64.39.106.3\"]\noption_title = \"New IPs option profile\"\nreport_template_id = 1\n",
+    );
+    w.wait_for(
+        Duration::from_secs(30),
+        "the seed job to finish",
+        all_finished(1),
+    )
+    .await;
+    let st = &w.statuses()[0];
+    assert_eq!(st["state"], "done", "{st:#}\n{}", w.logs());
+    assert_eq!(st["organization"], "organization_name");
+    assert!(st["error"].is_null());
+    let id = st["id"].as_str().expect("id");
+    let states: Vec<&str> = st["history"]
+        .as_array()
+        .expect("history")
+        .iter()
+        .filter_map(|h| h["state"].as_str())
+        .collect();
+    assert_eq!(
+        states,
+        [
+            "accepted",
+            "adding_ips",
+            "creating_group",
+            "launching_scan",
+            "scan_running",
+            "launching_report",
+            "report_running",
+            "downloading",
+            "done"
+        ]
+    );
+    let dir = w.job_dir(id);
+    let report = std::fs::read(dir.join("report.pdf")).expect("report.pdf");
+    assert!(
+        report.starts_with(b"%PDF"),
+        "the report is the simulator's PDF"
+    );
+    let results: serde_json::Value =
+        serde_json::from_str(&read(&dir.join("results.json"))).expect("results.json is JSON");
+    assert!(results.as_array().is_some_and(|a| a.len() > 3));
+    assert!(dir.join("job.toml").is_file() && dir.join("submitted.toml").is_file());
+    assert!(!w.spool.join("incoming/acme.toml").exists());
+
+    let j = w.journal();
+    let launches = applied(&j, LAUNCH_SCAN);
+    assert_eq!(launches.len(), 1);
+    let title = param(launches[0], "scan_title").expect("scan_title");
+    assert!(title.ends_with(&format!("[{id}]")), "{title}");
+    assert_eq!(
+        param(launches[0], "asset_groups"),
+        Some("organization_name")
+    );
+    assert_eq!(applied(&j, LAUNCH_REPORT).len(), 1);
+    assert_eq!(applied(&j, ADD_GROUP).len(), 1);
+    assert!(
+        j.iter().all(|e| e.status != 401),
+        "every call authenticated"
+    );
+
+    sigterm(&daemon);
+    assert_eq!(wait_exit(&mut daemon, Duration::from_secs(10)), Some(0));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kill_9_at_random_moments_never_launches_twice() {
+    let mut w = World::new(fast_sim()).await;
+    // Half of all launches and group changes are applied and then the connection drops:
+    // the case that produces duplicate launches in naive clients.
+    w.sim.set_faults(qualys_sim::Faults {
+        seed: 11,
+        p_drop_after_apply: 0.5,
+        only_apis: vec![
+            LAUNCH_SCAN.into(),
+            LAUNCH_REPORT.into(),
+            ADD_GROUP.into(),
+            EDIT_GROUP.into(),
+        ],
+        ..qualys_sim::Faults::default()
+    });
+    let jobs = 4;
+    for n in 0..jobs {
+        w.drop_job(
+            &format!("org{n}.toml"),
+            &job_toml(&format!("Org {n}"), &[&format!("64.39.106.{}", 10 + n)]),
+        );
+    }
+    let mut rng = 0x9e37_79b9_7f4a_7c15u64;
+    let mut kills = 0;
+    for _ in 0..40 {
+        let mut daemon = w.start_daemon();
+        rng ^= rng << 13;
+        rng ^= rng >> 7;
+        rng ^= rng << 17;
+        let ms = 150 + rng % 900;
+        tokio::time::sleep(Duration::from_millis(ms)).await;
+        let _ = daemon.kill(); // SIGKILL
+        let _ = daemon.wait();
+        kills += 1;
+        if all_finished(jobs)(&w.statuses()) {
+            break;
+        }
+    }
+    // Let a final, uninterrupted run finish whatever is left.
+    let mut daemon = w.start_daemon();
+    w.wait_for(
+        Duration::from_secs(60),
+        "every job to finish",
+        all_finished(jobs),
+    )
+    .await;
+    sigterm(&daemon);
+    wait_exit(&mut daemon, Duration::from_secs(10));
+    assert!(kills >= 3, "the daemon was killed {kills} times");
+
+    let j = w.journal();
+    for st in w.statuses() {
+        assert_eq!(st["state"], "done", "{st:#}\n{}", w.logs());
+        let id = st["id"].as_str().expect("id");
+        let tag = format!("[{id}]");
+        let scans = applied(&j, LAUNCH_SCAN)
+            .into_iter()
+            .filter(|e| param(e, "scan_title").is_some_and(|t| t.contains(&tag)))
+            .count();
+        assert_eq!(scans, 1, "scan launches for {id}\n{}", w.logs());
+        let reports = applied(&j, LAUNCH_REPORT)
+            .into_iter()
+            .filter(|e| param(e, "report_title").is_some_and(|t| t.contains(&tag)))
+            .count();
+        assert_eq!(reports, 1, "report launches for {id}");
+        let org = st["organization"].as_str().expect("org");
+        let groups = applied(&j, ADD_GROUP)
+            .into_iter()
+            .filter(|e| param(e, "title") == Some(org))
+            .count()
+            + applied(&j, EDIT_GROUP).len();
+        assert_eq!(groups, 1, "group creations or extensions for {org}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn twenty_jobs_share_one_scan_list_call_per_poll_round() {
+    let mut w = World::new(fast_sim()).await;
+    let jobs = 20;
+    for n in 0..jobs {
+        w.drop_job(
+            &format!("j{n:02}.toml"),
+            &job_toml(&format!("Batch {n}"), &[&format!("64.39.107.{n}")]),
+        );
+    }
+    let mut daemon = w.start_daemon();
+    w.wait_for(
+        Duration::from_secs(60),
+        "20 jobs to finish",
+        all_finished(jobs),
+    )
+    .await;
+    sigterm(&daemon);
+    wait_exit(&mut daemon, Duration::from_secs(10));
+    let j = w.journal();
+    let lists: Vec<_> = j.iter().filter(|e| e.api == LIST_SCANS).collect();
+    let launches = applied(&j, LAUNCH_SCAN);
+    assert_eq!(launches.len(), jobs);
+    // Each job's scan needs at least two polls (running, then finished and processed):
+    // polling per job would cost 40+ calls. Batched, the rounds are what count.
+    assert!(
+        lists.len() < jobs,
+        "{} scan-list calls for {jobs} jobs: polls are not batched",
+        lists.len()
+    );
+    let first = launches.iter().map(|e| e.at).min().expect("a launch");
+    let last = lists.iter().map(|e| e.at).max().expect("a list");
+    let span = last.duration_since(first).unwrap_or_default().as_secs_f64();
+    // Rounds start at most every scan_every / 2 (0.5 s here).
+    let bound = (span / 0.5).ceil() as usize + 2;
+    assert!(
+        lists.len() <= bound,
+        "{} scan-list calls in {span:.1}s (bound {bound})",
+        lists.len()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rate_limit_storms_are_obeyed() {
+    let mut cfg = fast_sim();
+    cfg.rate_limit = 6;
+    cfg.rate_window = Duration::from_secs(2);
+    cfg.concurrency_limit = 1;
+    cfg.latency = Duration::from_millis(20);
+    let mut w = World::new(cfg).await;
+    w.sim.set_faults(qualys_sim::Faults {
+        seed: 3,
+        p_409_rate: 0.15,
+        p_409_rate_no_header: 0.05,
+        p_409_concurrency: 0.1,
+        ..qualys_sim::Faults::default()
+    });
+    for n in 0..3 {
+        w.drop_job(
+            &format!("r{n}.toml"),
+            &job_toml(&format!("Rate {n}"), &[&format!("64.39.108.{n}")]),
+        );
+    }
+    let mut daemon = w.start_daemon();
+    w.wait_for(
+        Duration::from_secs(90),
+        "jobs to finish under a storm",
+        all_finished(3),
+    )
+    .await;
+    sigterm(&daemon);
+    wait_exit(&mut daemon, Duration::from_secs(10));
+    let j = w.journal();
+    assert!(j.iter().any(|e| e.status == 409), "the storm happened");
+    let inside: Vec<_> = j.iter().filter(|e| e.during_wait).collect();
+    assert!(
+        inside.is_empty(),
+        "{} request(s) sent inside a ToWait window, first: {:?} {:?}",
+        inside.len(),
+        inside.first().map(|e| &e.api),
+        inside.first().map(|e| e.at)
+    );
+    // The governor assumes 2 calls in flight per API until the first response tells it
+    // the limit (1 here): only an API's first two calls may overlap.
+    let mut seen: std::collections::HashMap<&str, usize> = Default::default();
+    for e in &j {
+        let n = seen.entry(e.api.as_str()).or_default();
+        *n += 1;
+        if *n > 2 {
+            assert!(
+                e.in_flight <= 1,
+                "{} had {} calls in flight",
+                e.api,
+                e.in_flight
+            );
+        }
+    }
+    for st in w.statuses() {
+        assert_eq!(st["state"], "done", "{st:#}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_job_files_are_rejected_with_a_reason_and_the_daemon_stays_up() {
+    let mut w = World::new(fast_sim()).await;
+    let mut daemon = w.start_daemon();
+    let incoming = w.spool.join("incoming");
+    w.drop_job("broken.toml", "organization = \"x\"\nips = [");
+    w.drop_job("junk.json", "\u{0}\u{1}binary");
+    w.drop_job("outside.toml", &job_toml("Outside", &["8.8.8.8"]));
+    w.drop_job("private.toml", &job_toml("Private", &["10.0.0.1"]));
+    w.drop_job(
+        "reversed.toml",
+        &job_toml("Rev", &["64.39.106.9-64.39.106.1"]),
+    );
+    w.drop_job(
+        "unknown.toml",
+        "organization = \"U\"\nips = [\"64.39.106.1\"]\ncolour = \"red\"\n",
+    );
+    w.drop_job("huge.toml", &"#".repeat(2 * 1024 * 1024));
+    std::os::unix::fs::symlink("/etc/passwd", incoming.join("link.toml")).expect("symlink");
+    let fifo = std::process::Command::new("mkfifo")
+        .arg(incoming.join("pipe.toml"))
+        .status()
+        .expect("mkfifo");
+    assert!(fifo.success());
+    w.drop_job("ignored.txt", "not a job");
+    w.drop_job("good.toml", &job_toml("Good Org", &["64.39.106.20"]));
+    w.wait_for(Duration::from_secs(30), "the good job", all_finished(1))
+        .await;
+    let rejected = w.spool.join("rejected");
+    let expect = [
+        ("broken.toml", ""),
+        ("junk.json", ""),
+        ("outside.toml", "8.8.8.8"),
+        ("private.toml", "10.0.0.1"),
+        ("reversed.toml", "64.39.106.9"),
+        ("unknown.toml", "colour"),
+        ("huge.toml", "bytes"),
+        ("link.toml", "symbolic link"),
+        ("pipe.toml", "regular file"),
+    ];
+    for (name, needle) in expect {
+        let reason = read(&rejected.join(format!("{name}.error")));
+        assert_eq!(reason.lines().count(), 1, "{name}: one line: {reason:?}");
+        assert!(
+            reason.contains(needle),
+            "{name}: {reason:?} lacks {needle:?}"
+        );
+        assert!(
+            std::fs::symlink_metadata(rejected.join(name)).is_ok(),
+            "{name} moved to rejected/"
+        );
+        assert!(std::fs::symlink_metadata(incoming.join(name)).is_err());
+    }
+    assert!(
+        incoming.join("ignored.txt").exists(),
+        "non-job names are left alone"
+    );
+    assert!(
+        daemon.try_wait().expect("try_wait").is_none(),
+        "the daemon is still up"
+    );
+    assert_eq!(w.statuses()[0]["state"], "done");
+    sigterm(&daemon);
+    assert_eq!(wait_exit(&mut daemon, Duration::from_secs(10)), Some(0));
+}

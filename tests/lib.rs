@@ -1,1 +1,0 @@
-//! Support code shared by the integration tests (the test binary lives in `integration/`).
