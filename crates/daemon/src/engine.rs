@@ -325,8 +325,10 @@ impl Engine {
         } else if let Some(err) = &rec.checkpoint.last_error {
             tracing::warn!(job = id.as_str(), step = after.as_str(), "retrying: {err}");
         }
+        crate::crashpoint::hit("after-commit");
         let outputs = crate::outputs::list(&self.spool, id.as_str());
         let st = JobStatus::from_record(rec, now, outputs);
+        crate::crashpoint::hit("before-status");
         if let Err(e) = status::write(&self.spool, &st) {
             tracing::error!(job = id.as_str(), "status.json not written: {e}");
         }
@@ -408,10 +410,12 @@ impl Engine {
                 tracing::error!(job = id.as_str(), "no intent for {action:?}; not sending");
                 return;
             };
+            crate::crashpoint::hit("before-intent");
             // Intent before effect: the flushed checkpoint says the request may be out.
             if !self.commit(id, intent, now) {
                 return;
             }
+            crate::crashpoint::hit("after-intent");
         }
         let Some(rec) = self.jobs.get(id).cloned() else {
             return;
@@ -422,6 +426,9 @@ impl Engine {
         let id = id.clone();
         self.tasks.spawn(async move {
             let outcome = exec.perform(&rec, &action).await;
+            if action.needs_intent() {
+                crate::crashpoint::hit("after-effect");
+            }
             let _ = tx.send(Done::Job { id, outcome });
         });
     }

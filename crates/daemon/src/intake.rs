@@ -137,6 +137,7 @@ fn take(
             .accept(&key, name, &job, now)
             .map_err(io::Error::other)?;
     }
+    crate::crashpoint::hit("intake-after-accept");
     let dir = spool.job_dir(rec.id.as_str());
     fsutil::ensure_dir(&dir)?;
     fsutil::write_atomic(&dir.join("job.toml"), job_to_toml(&rec.job).as_bytes())?;
@@ -146,6 +147,7 @@ fn take(
         "toml"
     };
     fsutil::rename_durable(path, &dir.join(format!("submitted.{ext}")))?;
+    crate::crashpoint::hit("intake-after-move");
     store.release_intake(&key).map_err(io::Error::other)?;
     let st = JobStatus::from_record(&rec, now, Vec::new());
     status::write(spool, &st)?;

@@ -11,6 +11,7 @@
 pub mod actions;
 pub mod cli;
 pub mod cmd;
+pub mod crashpoint;
 pub mod credentials;
 pub mod engine;
 pub mod exec;

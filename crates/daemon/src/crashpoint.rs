@@ -1,0 +1,52 @@
+//! Named crash points for the crash suite: when `$BASELINER_CRASH_AT` names a point (and,
+//! with `NAME@N`, on its N-th hit), the process aborts there — the same as `kill -9` at
+//! that instant, on either side of an external effect or a file move.
+//!
+//! Unset (always, in production), [`hit`] costs one relaxed atomic load.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::OnceLock;
+
+/// Every crash point, for the crash suite to iterate over.
+pub const POINTS: &[&str] = &[
+    "intake-after-accept",
+    "intake-after-move",
+    "before-intent",
+    "after-intent",
+    "after-effect",
+    "after-commit",
+    "before-status",
+];
+
+struct Armed {
+    name: String,
+    nth: u64,
+    hits: AtomicU64,
+}
+
+fn armed() -> Option<&'static Armed> {
+    static ARMED: OnceLock<Option<Armed>> = OnceLock::new();
+    ARMED
+        .get_or_init(|| {
+            let v = std::env::var("BASELINER_CRASH_AT").ok()?;
+            let (name, nth) = match v.split_once('@') {
+                Some((n, k)) => (n.to_string(), k.parse().ok()?),
+                None => (v, 1),
+            };
+            Some(Armed {
+                name,
+                nth,
+                hits: AtomicU64::new(0),
+            })
+        })
+        .as_ref()
+}
+
+/// Aborts the process if `$BASELINER_CRASH_AT` names `point` and this is the chosen hit.
+pub fn hit(point: &str) {
+    let Some(a) = armed() else { return };
+    if a.name == point && a.hits.fetch_add(1, Ordering::Relaxed) + 1 == a.nth {
+        eprintln!("crash point {point} reached: aborting");
+        std::process::abort();
+    }
+}
