@@ -9,9 +9,12 @@
 //!
 //! This crate has no async runtime and no HTTP types: the daemon drives it.
 
+pub mod backoff;
+pub mod codec;
 pub mod ip;
 pub mod job;
 pub mod machine;
 pub mod scope;
 pub mod state;
+pub mod store;
 pub mod time;

@@ -3,10 +3,35 @@
 //! No IO, no clock, no randomness: jitter comes from a seed the caller derives from the
 //! job id, so the same inputs always give the same checkpoint.
 //!
-//! NOT BUILT YET: the bodies below are being written (see the Foundation issue).
+//! The driver loop, per job: take [`action`] of the checkpoint's state; when the action
+//! [needs an intent](Action::needs_intent), write and flush [`intent`]'s checkpoint first;
+//! execute the action; write and flush [`step`]'s checkpoint for the outcome. The outcome
+//! of a request sent after an intent is applied to the `…Sent` checkpoint.
+//!
+//! Choices made here (beyond the state diagram in [`crate::state`]):
+//! - `Accepted` calls for [`Action::AddIps`] like `AddingIps`; the driver may feed
+//!   [`Outcome::Start`] first (→ `AddingIps`) or go straight to `IpsAdded` (history then
+//!   records both `adding_ips` and `creating_group`).
+//! - In a `…Sent` state, `Transient` and `Deferred` keep the `…Sent` state. The outcome
+//!   may answer the launch (then it was not applied) or the lookup (then nothing is known),
+//!   and the machine cannot tell which: going back to the pre-intent state after a refused
+//!   *lookup* could launch twice. Staying costs one extra lookup and is always safe.
+//! - A finished but unprocessed scan is polled again after `report_every` (processing
+//!   usually takes a minute or two, far less than `scan_every`).
+//! - Lookups that find nothing (`ScanAbsent`, `ReportAbsent`, `GroupAbsent` after an
+//!   intent) and polls that miss the object are not progress: the retry counters carry on,
+//!   so a launch that keeps failing still backs off.
+//! - Cancel: states with nothing running remotely (including `LaunchingReport` and
+//!   `Downloading`: the scan is finished) go straight to `Canceled`; `ScanRunning` and
+//!   `ReportRunning` go to `Canceling`. A `Permanent` failure while canceling ends in
+//!   `Canceled` with the error kept in `last_error` (the user's wish is met locally).
 
-use crate::state::{Action, Checkpoint, JobState, Outcome};
-use crate::time::Timestamp;
+use crate::backoff::retry_delay;
+use crate::state::{
+    Action, Checkpoint, HistoryEntry, JobState, Outcome, ReportState, ScanInfo, ScanState,
+    ScanStatus,
+};
+use crate::time::{format_duration, Timestamp};
 use std::time::Duration;
 
 /// Timings and retry bounds, from the config's `[polling]` section and built-in defaults.
@@ -30,7 +55,7 @@ pub struct Policy {
     pub patient_cap: Duration,
     /// Lookups after a crash search from `sent_at - lookup_slack` (clock skew; default 15m).
     pub lookup_slack: Duration,
-    /// A scan missing from this many polls in a row fails the job (default 3).
+    /// A scan (or report) missing from this many polls in a row fails the job (default 3).
     pub max_missing_polls: u32,
 }
 
@@ -69,21 +94,580 @@ pub struct Ctx<'a> {
     pub seed: u64,
 }
 
-/// The action a state calls for. A `…Sent` state calls for a lookup.
-pub fn action(state: &JobState) -> Action {
-    let _ = state;
-    todo!("machine::action")
+/// The action a state calls for. A `…Sent` state calls for a lookup, never a second request.
+///
+/// `policy` supplies `lookup_slack`, which widens the scan lookup's time window.
+pub fn action(state: &JobState, policy: &Policy) -> Action {
+    match state {
+        JobState::Accepted | JobState::AddingIps => Action::AddIps,
+        JobState::FindingGroup
+        | JobState::GroupCreateSent { .. }
+        | JobState::GroupExtendSent { .. } => Action::FindGroup,
+        JobState::CreatingGroup => Action::CreateGroup,
+        JobState::ExtendingGroup { group_id } => Action::ExtendGroup {
+            group_id: *group_id,
+        },
+        JobState::LaunchingScan => Action::LaunchScan,
+        JobState::ScanLaunchSent { sent_at } => Action::FindScan {
+            launched_after: sent_at.minus(policy.lookup_slack),
+        },
+        JobState::ScanRunning { scan, .. } => Action::PollScan {
+            scan_ref: scan.scan_ref.clone(),
+        },
+        JobState::LaunchingReport { scan } => Action::LaunchReport {
+            scan_ref: scan.scan_ref.clone(),
+        },
+        JobState::ReportLaunchSent { .. } => Action::FindReport,
+        JobState::ReportRunning { report_id, .. } => Action::PollReport {
+            report_id: *report_id,
+        },
+        JobState::Downloading { scan, report_id } => Action::Download {
+            scan_ref: scan.scan_ref.clone(),
+            report_id: *report_id,
+        },
+        JobState::Canceling {
+            scan_ref,
+            report_id,
+        } => Action::Cancel {
+            scan_ref: scan_ref.clone(),
+            report_id: *report_id,
+        },
+        JobState::Done { .. } | JobState::Failed { .. } | JobState::Canceled { .. } => {
+            Action::Nothing
+        }
+    }
 }
 
 /// The checkpoint to write and flush *before* executing `action(cp.state)` when that action
 /// [needs an intent](Action::needs_intent); `None` otherwise.
+///
+/// The intent moves to the `…Sent` state with `sent_at = now` and `due = now`; retry
+/// counters and history are kept (same public step).
 pub fn intent(cp: &Checkpoint, now: Timestamp) -> Option<Checkpoint> {
-    let _ = (cp, now);
-    todo!("machine::intent")
+    let sent = match &cp.state {
+        JobState::CreatingGroup => JobState::GroupCreateSent { sent_at: now },
+        JobState::ExtendingGroup { group_id } => JobState::GroupExtendSent {
+            group_id: *group_id,
+            sent_at: now,
+        },
+        JobState::LaunchingScan => JobState::ScanLaunchSent { sent_at: now },
+        JobState::LaunchingReport { scan } => JobState::ReportLaunchSent {
+            scan: scan.clone(),
+            sent_at: now,
+        },
+        _ => return None,
+    };
+    Some(Checkpoint {
+        state: sent,
+        due: now,
+        ..cp.clone()
+    })
+}
+
+/// True for the `…Sent` states: a request that is not safe to repeat may have reached Qualys.
+pub fn is_sent(state: &JobState) -> bool {
+    matches!(
+        state,
+        JobState::GroupCreateSent { .. }
+            | JobState::GroupExtendSent { .. }
+            | JobState::ScanLaunchSent { .. }
+            | JobState::ReportLaunchSent { .. }
+    )
 }
 
 /// The next checkpoint after `outcome`, observed at `now`.
+///
+/// Never panics. Terminal checkpoints are returned unchanged; an outcome that does not fit
+/// the state leaves the checkpoint unchanged except for `last_error`, which names both.
 pub fn step(cp: &Checkpoint, outcome: &Outcome, now: Timestamp, ctx: &Ctx<'_>) -> Checkpoint {
-    let _ = (cp, outcome, now, ctx);
-    todo!("machine::step")
+    if cp.state.is_terminal() {
+        return cp.clone();
+    }
+    match outcome {
+        Outcome::Deferred { until, reason } => Checkpoint {
+            due: (*until).max(now),
+            last_error: Some(reason.clone()),
+            ..cp.clone()
+        },
+        Outcome::Transient { reason } => retry(cp, cp.state.clone(), reason, now, ctx),
+        Outcome::Ambiguous { reason } => {
+            // The request may have been applied: make sure the next action is the lookup.
+            let state = intent(cp, now).map_or_else(|| cp.state.clone(), |i| i.state);
+            retry(cp, state, reason, now, ctx)
+        }
+        Outcome::Permanent { reason } => match &cp.state {
+            JobState::Canceling { scan_ref, .. } => {
+                let mut next = enter(
+                    cp,
+                    JobState::Canceled {
+                        scan_ref: scan_ref.clone(),
+                    },
+                    now,
+                    now,
+                );
+                next.last_error = Some(format!("cancel failed: {reason}"));
+                next
+            }
+            _ => fail(cp, reason.clone(), now),
+        },
+        Outcome::CancelRequested => cancel(cp, now),
+        // Straight from `Accepted`: pass through `AddingIps` so the history skips no step.
+        Outcome::IpsAdded if cp.state == JobState::Accepted => {
+            step(&step(cp, &Outcome::Start, now, ctx), outcome, now, ctx)
+        }
+        _ => match next(&cp.state, outcome, now, ctx) {
+            Next::Advance(state, due) => enter(cp, state, due, now),
+            Next::Unresolved { state, due, note } => {
+                let mut next = Checkpoint {
+                    state,
+                    due,
+                    ..cp.clone()
+                };
+                if let Some(note) = note {
+                    next.last_error = Some(note);
+                }
+                record_step(&mut next, cp, now);
+                apply_pending_cancel(next, now)
+            }
+            Next::Fail(reason) => fail(cp, reason, now),
+            Next::Mismatch => Checkpoint {
+                last_error: Some(format!(
+                    "ignored outcome {} in state {}",
+                    outcome_name(outcome),
+                    state_name(&cp.state)
+                )),
+                ..cp.clone()
+            },
+        },
+    }
 }
+
+/// Where a success-type outcome leads.
+enum Next {
+    /// Progress: counters reset.
+    Advance(JobState, Timestamp),
+    /// A change that is not progress (a lookup found nothing, a poll missed the object):
+    /// counters carry on; `note` replaces `last_error` when given.
+    Unresolved {
+        state: JobState,
+        due: Timestamp,
+        note: Option<String>,
+    },
+    /// The job fails with this reason.
+    Fail(String),
+    /// The outcome does not fit the state.
+    Mismatch,
+}
+
+fn next(state: &JobState, outcome: &Outcome, now: Timestamp, ctx: &Ctx<'_>) -> Next {
+    use JobState as S;
+    use Outcome as O;
+    let p = ctx.policy;
+    let unresolved = |state: JobState| Next::Unresolved {
+        state,
+        due: now,
+        note: None,
+    };
+    match (state, outcome) {
+        (S::Accepted, O::Start) => Next::Advance(S::AddingIps, now),
+        (S::Accepted | S::AddingIps, O::IpsAdded) => Next::Advance(S::FindingGroup, now),
+        (
+            S::FindingGroup | S::GroupCreateSent { .. },
+            O::GroupFound {
+                group_id,
+                has_all_ips,
+            },
+        ) => Next::Advance(group_next(*group_id, *has_all_ips), now),
+        (
+            S::GroupExtendSent { .. },
+            O::GroupFound {
+                group_id,
+                has_all_ips: true,
+            },
+        ) => Next::Advance(group_next(*group_id, true), now),
+        (
+            S::GroupExtendSent { .. },
+            O::GroupFound {
+                group_id,
+                has_all_ips: false,
+            },
+        ) => unresolved(group_next(*group_id, false)),
+        (S::FindingGroup, O::GroupAbsent) => Next::Advance(S::CreatingGroup, now),
+        (S::GroupCreateSent { .. } | S::GroupExtendSent { .. }, O::GroupAbsent) => {
+            unresolved(S::CreatingGroup)
+        }
+        (S::CreatingGroup | S::GroupCreateSent { .. }, O::GroupCreated)
+        | (S::ExtendingGroup { .. } | S::GroupExtendSent { .. }, O::GroupExtended) => {
+            Next::Advance(S::LaunchingScan, now)
+        }
+        (S::LaunchingScan | S::ScanLaunchSent { .. }, O::ScanLaunched(scan))
+        | (S::ScanLaunchSent { .. }, O::ScanFound(scan)) => {
+            let first = scan.launched_at.plus(p.scan_first_check).max(now);
+            Next::Advance(scan_running(scan.clone(), None, 0), first)
+        }
+        (S::ScanLaunchSent { .. }, O::ScanAbsent) => unresolved(S::LaunchingScan),
+        (S::ScanRunning { scan, .. }, O::ScanPolled(status)) => scan_polled(scan, status, now, ctx),
+        (
+            S::ScanRunning {
+                scan,
+                last,
+                missing_polls,
+            },
+            O::ScanNotListed,
+        ) => {
+            let missing = missing_polls.saturating_add(1);
+            if missing >= p.max_missing_polls {
+                Next::Fail(format!(
+                    "scan {} not listed in {missing} polls in a row",
+                    scan.scan_ref
+                ))
+            } else if too_old(scan, now, p) {
+                Next::Fail(give_up_reason(scan, last.as_ref(), p))
+            } else {
+                Next::Unresolved {
+                    state: scan_running(scan.clone(), last.clone(), missing),
+                    due: now.plus(p.scan_every),
+                    note: Some(format!(
+                        "scan {} not listed ({missing} of {} polls)",
+                        scan.scan_ref, p.max_missing_polls
+                    )),
+                }
+            }
+        }
+        (
+            S::LaunchingReport { scan } | S::ReportLaunchSent { scan, .. },
+            O::ReportLaunched { report_id },
+        )
+        | (S::ReportLaunchSent { scan, .. }, O::ReportFound { report_id }) => Next::Advance(
+            report_running(scan.clone(), *report_id, None, 0),
+            now.plus(p.report_every),
+        ),
+        (S::ReportLaunchSent { scan, .. }, O::ReportAbsent) => {
+            unresolved(S::LaunchingReport { scan: scan.clone() })
+        }
+        (
+            S::ReportRunning {
+                scan,
+                report_id,
+                missing_polls,
+                ..
+            },
+            O::ReportPolled(polled),
+        ) => report_polled(scan, *report_id, *missing_polls, polled.as_ref(), now, p),
+        (
+            S::Downloading {
+                scan,
+                report_id: Some(report_id),
+            },
+            O::ReportNotReady,
+        ) => Next::Unresolved {
+            state: report_running(scan.clone(), *report_id, None, 0),
+            due: now.plus(p.report_every),
+            note: Some(format!("report {report_id} not ready to fetch yet")),
+        },
+        (S::Downloading { scan, report_id }, O::Downloaded) => Next::Advance(
+            S::Done {
+                scan: scan.clone(),
+                report_id: *report_id,
+            },
+            now,
+        ),
+        (S::Canceling { scan_ref, .. }, O::CancelDone) => Next::Advance(
+            S::Canceled {
+                scan_ref: scan_ref.clone(),
+            },
+            now,
+        ),
+        _ => Next::Mismatch,
+    }
+}
+
+fn group_next(group_id: u64, has_all_ips: bool) -> JobState {
+    if has_all_ips {
+        JobState::LaunchingScan
+    } else {
+        JobState::ExtendingGroup { group_id }
+    }
+}
+
+fn scan_running(scan: ScanInfo, last: Option<ScanStatus>, missing_polls: u32) -> JobState {
+    JobState::ScanRunning {
+        scan,
+        last,
+        missing_polls,
+    }
+}
+
+fn report_running(
+    scan: ScanInfo,
+    report_id: u64,
+    last: Option<ReportState>,
+    missing_polls: u32,
+) -> JobState {
+    JobState::ReportRunning {
+        scan,
+        report_id,
+        last,
+        missing_polls,
+    }
+}
+
+fn too_old(scan: &ScanInfo, now: Timestamp, p: &Policy) -> bool {
+    now > scan.launched_at.plus(p.give_up_after)
+}
+
+fn give_up_reason(scan: &ScanInfo, last: Option<&ScanStatus>, p: &Policy) -> String {
+    let state = last.map_or("Submitted", |s| s.state.as_str());
+    format!(
+        "scan {} still {state} after {}",
+        scan.scan_ref,
+        format_duration(p.give_up_after)
+    )
+}
+
+fn scan_polled(scan: &ScanInfo, status: &ScanStatus, now: Timestamp, ctx: &Ctx<'_>) -> Next {
+    let p = ctx.policy;
+    match status.state {
+        ScanState::Finished if status.processed => {
+            let next = if ctx.plan.report {
+                JobState::LaunchingReport { scan: scan.clone() }
+            } else {
+                JobState::Downloading {
+                    scan: scan.clone(),
+                    report_id: None,
+                }
+            };
+            Next::Advance(next, now)
+        }
+        ScanState::Error | ScanState::Canceled => Next::Fail(format!(
+            "scan {} ended in state {} (sub-state {})",
+            scan.scan_ref,
+            status.state.as_str(),
+            status.sub_state.as_deref().unwrap_or("none")
+        )),
+        _ if too_old(scan, now, p) => Next::Fail(give_up_reason(scan, Some(status), p)),
+        ScanState::Finished => Next::Advance(
+            scan_running(scan.clone(), Some(status.clone()), 0),
+            now.plus(p.report_every),
+        ),
+        _ => Next::Advance(
+            scan_running(scan.clone(), Some(status.clone()), 0),
+            now.plus(p.scan_every),
+        ),
+    }
+}
+
+fn report_polled(
+    scan: &ScanInfo,
+    report_id: u64,
+    missing_polls: u32,
+    polled: Option<&ReportState>,
+    now: Timestamp,
+    p: &Policy,
+) -> Next {
+    match polled {
+        Some(ReportState::Finished) => Next::Advance(
+            JobState::Downloading {
+                scan: scan.clone(),
+                report_id: Some(report_id),
+            },
+            now,
+        ),
+        Some(state @ (ReportState::Errors | ReportState::Canceled)) => Next::Fail(format!(
+            "report {report_id} ended in state {}",
+            state.as_str()
+        )),
+        Some(state) => Next::Advance(
+            report_running(scan.clone(), report_id, Some(state.clone()), 0),
+            now.plus(p.report_every),
+        ),
+        None => {
+            let missing = missing_polls.saturating_add(1);
+            if missing >= p.max_missing_polls {
+                Next::Fail(format!(
+                    "report {report_id} not listed in {missing} polls in a row"
+                ))
+            } else {
+                Next::Unresolved {
+                    state: report_running(scan.clone(), report_id, None, missing),
+                    due: now.plus(p.report_every),
+                    note: Some(format!(
+                        "report {report_id} not listed ({missing} of {} polls)",
+                        p.max_missing_polls
+                    )),
+                }
+            }
+        }
+    }
+}
+
+/// Progress into `state`, due at `due`: counters and the last error reset.
+fn enter(cp: &Checkpoint, state: JobState, due: Timestamp, now: Timestamp) -> Checkpoint {
+    let mut next = Checkpoint {
+        state,
+        due,
+        attempts: 0,
+        failing_since: None,
+        last_error: None,
+        cancel_requested: cp.cancel_requested,
+        history: cp.history.clone(),
+    };
+    record_step(&mut next, cp, now);
+    apply_pending_cancel(next, now)
+}
+
+/// Appends a history entry when the public step changed.
+fn record_step(next: &mut Checkpoint, prev: &Checkpoint, now: Timestamp) {
+    let step = next.state.step_name();
+    if step != prev.state.step_name() {
+        next.history.push(HistoryEntry { step, at: now });
+    }
+}
+
+/// A cancel requested during a lookup takes effect once the job leaves the `…Sent` state.
+fn apply_pending_cancel(next: Checkpoint, now: Timestamp) -> Checkpoint {
+    if next.cancel_requested && !is_sent(&next.state) {
+        let mut canceled = cancel(&next, now);
+        canceled.cancel_requested = false;
+        canceled
+    } else {
+        next
+    }
+}
+
+fn cancel(cp: &Checkpoint, now: Timestamp) -> Checkpoint {
+    if cp.state.is_terminal() || matches!(cp.state, JobState::Canceling { .. }) {
+        return Checkpoint {
+            cancel_requested: false,
+            ..cp.clone()
+        };
+    }
+    if is_sent(&cp.state) {
+        return Checkpoint {
+            cancel_requested: true,
+            ..cp.clone()
+        };
+    }
+    let target = match &cp.state {
+        JobState::ScanRunning { scan, .. } => JobState::Canceling {
+            scan_ref: Some(scan.scan_ref.clone()),
+            report_id: None,
+        },
+        JobState::ReportRunning {
+            scan, report_id, ..
+        } => JobState::Canceling {
+            scan_ref: Some(scan.scan_ref.clone()),
+            report_id: Some(*report_id),
+        },
+        other => JobState::Canceled {
+            scan_ref: other.scan_ref().map(str::to_string),
+        },
+    };
+    let mut next = Checkpoint {
+        state: target,
+        due: now,
+        attempts: 0,
+        failing_since: None,
+        last_error: None,
+        cancel_requested: false,
+        history: cp.history.clone(),
+    };
+    record_step(&mut next, cp, now);
+    next
+}
+
+fn fail(cp: &Checkpoint, reason: String, now: Timestamp) -> Checkpoint {
+    let state = JobState::Failed {
+        at: cp.state.step_name(),
+        reason,
+        scan_ref: cp.state.scan_ref().map(str::to_string),
+    };
+    let mut next = Checkpoint {
+        state,
+        due: now,
+        attempts: 0,
+        failing_since: None,
+        last_error: None,
+        cancel_requested: false,
+        history: cp.history.clone(),
+    };
+    record_step(&mut next, cp, now);
+    next
+}
+
+/// A failed attempt: back off, count it, remember why.
+fn retry(
+    cp: &Checkpoint,
+    state: JobState,
+    reason: &str,
+    now: Timestamp,
+    ctx: &Ctx<'_>,
+) -> Checkpoint {
+    let since = cp.failing_since.unwrap_or(now);
+    let delay = retry_delay(ctx.policy, cp.attempts, since.until(now), ctx.seed);
+    Checkpoint {
+        state,
+        due: now.plus(delay),
+        attempts: cp.attempts.saturating_add(1),
+        failing_since: Some(since),
+        last_error: Some(reason.to_string()),
+        ..cp.clone()
+    }
+}
+
+fn outcome_name(outcome: &Outcome) -> &'static str {
+    match outcome {
+        Outcome::Start => "Start",
+        Outcome::IpsAdded => "IpsAdded",
+        Outcome::GroupFound { .. } => "GroupFound",
+        Outcome::GroupAbsent => "GroupAbsent",
+        Outcome::GroupCreated => "GroupCreated",
+        Outcome::GroupExtended => "GroupExtended",
+        Outcome::ScanLaunched(_) => "ScanLaunched",
+        Outcome::ScanFound(_) => "ScanFound",
+        Outcome::ScanAbsent => "ScanAbsent",
+        Outcome::ScanPolled(_) => "ScanPolled",
+        Outcome::ScanNotListed => "ScanNotListed",
+        Outcome::ReportLaunched { .. } => "ReportLaunched",
+        Outcome::ReportFound { .. } => "ReportFound",
+        Outcome::ReportAbsent => "ReportAbsent",
+        Outcome::ReportPolled(_) => "ReportPolled",
+        Outcome::ReportNotReady => "ReportNotReady",
+        Outcome::Downloaded => "Downloaded",
+        Outcome::CancelDone => "CancelDone",
+        Outcome::Deferred { .. } => "Deferred",
+        Outcome::Transient { .. } => "Transient",
+        Outcome::Ambiguous { .. } => "Ambiguous",
+        Outcome::Permanent { .. } => "Permanent",
+        Outcome::CancelRequested => "CancelRequested",
+    }
+}
+
+/// The internal state's name, for messages.
+pub fn state_name(state: &JobState) -> &'static str {
+    match state {
+        JobState::Accepted => "Accepted",
+        JobState::AddingIps => "AddingIps",
+        JobState::FindingGroup => "FindingGroup",
+        JobState::CreatingGroup => "CreatingGroup",
+        JobState::GroupCreateSent { .. } => "GroupCreateSent",
+        JobState::ExtendingGroup { .. } => "ExtendingGroup",
+        JobState::GroupExtendSent { .. } => "GroupExtendSent",
+        JobState::LaunchingScan => "LaunchingScan",
+        JobState::ScanLaunchSent { .. } => "ScanLaunchSent",
+        JobState::ScanRunning { .. } => "ScanRunning",
+        JobState::LaunchingReport { .. } => "LaunchingReport",
+        JobState::ReportLaunchSent { .. } => "ReportLaunchSent",
+        JobState::ReportRunning { .. } => "ReportRunning",
+        JobState::Downloading { .. } => "Downloading",
+        JobState::Done { .. } => "Done",
+        JobState::Failed { .. } => "Failed",
+        JobState::Canceling { .. } => "Canceling",
+        JobState::Canceled { .. } => "Canceled",
+    }
+}
+
+#[cfg(test)]
+mod proptests;
+#[cfg(test)]
+mod tests;

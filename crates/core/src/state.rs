@@ -96,6 +96,8 @@ pub enum JobState {
         report_id: u64,
         /// The last state Qualys reported.
         last: Option<ReportState>,
+        /// Consecutive polls in which the report was not listed.
+        missing_polls: u32,
     },
     /// Producing the outputs: report download, raw results, findings, summary. Every part
     /// writes through a temporary file and a rename, so repeating this step is safe.

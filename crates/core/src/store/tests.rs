@@ -1,0 +1,240 @@
+//! Store tests: ids, round trips, idempotent acceptance, compare-and-swap, ordering,
+//! reopening and the directory lock.
+
+use super::*;
+use crate::ip::IpSet;
+use crate::job::{ReportFormat, Results, TrackingMethod};
+use crate::state::JobState;
+
+const T0: Timestamp = Timestamp(1_764_292_500_000); // 2025-11-28T01:15:00Z
+
+pub(super) fn job(org: &str) -> Job {
+    Job {
+        organization: org.to_string(),
+        ips: IpSet::default(),
+        option_title: "Initial Options".to_string(),
+        scan_title: format!("Acquisition scan of {org}"),
+        comments: String::new(),
+        report_template_id: None,
+        report_format: ReportFormat::Pdf,
+        results: Results {
+            report: false,
+            raw: true,
+        },
+        scanner_appliance: None,
+        tracking_method: TrackingMethod::Ip,
+    }
+}
+
+fn temp() -> tempfile::TempDir {
+    tempfile::tempdir().expect("temp dir")
+}
+
+#[test]
+fn job_ids_are_dated_sequenced_and_validated() {
+    let id = JobId::new(T0, 42);
+    assert_eq!(id.as_str(), "20251128-011500-000042");
+    assert_eq!(id.to_string(), id.as_str());
+    assert_eq!(id.seq(), Some(42));
+    assert_eq!(JobId::parse(id.as_str()), Some(id.clone()));
+    assert_eq!(
+        JobId::new(T0, 1_234_567).as_str(),
+        "20251128-011500-1234567"
+    );
+    for bad in [
+        "",
+        "../etc",
+        ".hidden",
+        "-x",
+        "a b",
+        "a/b",
+        "é",
+        &"9".repeat(33),
+    ] {
+        assert_eq!(JobId::parse(bad), None, "{bad:?}");
+    }
+    assert!(JobId::parse(&"9".repeat(32)).is_some());
+    assert!(JobId::new(T0, 9) < JobId::new(T0.plus(std::time::Duration::from_secs(1)), 1));
+}
+
+#[test]
+fn accept_is_idempotent_per_intake_key_and_round_trips() {
+    let dir = temp();
+    let store = Store::open(dir.path()).expect("open");
+    let (first, new) = store
+        .accept("k1", "acme.toml", &job("Acme"), T0)
+        .expect("accept");
+    assert!(new);
+    assert_eq!(first.checkpoint, Checkpoint::accepted(T0));
+    assert_eq!(first.job, job("Acme"));
+    assert_eq!(
+        (first.intake_key.as_str(), first.source_name.as_str()),
+        ("k1", "acme.toml")
+    );
+    let later = T0.plus(std::time::Duration::from_secs(5));
+    let (again, new) = store
+        .accept("k1", "acme.toml", &job("Other"), later)
+        .expect("accept");
+    assert!(!new, "same intake key: same job");
+    assert_eq!(again, first);
+    assert_eq!(store.get(&first.id).expect("get"), Some(first.clone()));
+    assert_eq!(
+        store.intake_job("k1").expect("lookup"),
+        Some(first.id.clone())
+    );
+
+    let (second, new) = store.accept("k2", "b.toml", &job("B"), T0).expect("accept");
+    assert!(new);
+    assert_ne!(second.id, first.id, "ids are unique even within one second");
+    assert_eq!(store.all().expect("all").len(), 2);
+
+    store.release_intake("k1").expect("release");
+    assert_eq!(store.intake_job("k1").expect("lookup"), None);
+    assert!(
+        store.get(&first.id).expect("get").is_some(),
+        "the job stays"
+    );
+    let (third, new) = store
+        .accept("k1", "acme.toml", &job("Acme"), later)
+        .expect("accept");
+    assert!(new, "a released key can name a new job");
+    assert_ne!(third.id, first.id);
+    assert_eq!(store.get(&JobId::new(T0, 999)).expect("get"), None);
+}
+
+#[test]
+fn commit_is_a_compare_and_swap() {
+    let dir = temp();
+    let store = Store::open(dir.path()).expect("open");
+    let (rec, _) = store.accept("k", "a.toml", &job("A"), T0).expect("accept");
+    let mut next = rec.checkpoint.clone();
+    next.state = JobState::AddingIps;
+    store
+        .commit(&rec.id, &rec.checkpoint, &next)
+        .expect("commit");
+    assert_eq!(
+        store.get(&rec.id).expect("get").map(|r| r.checkpoint),
+        Some(next.clone())
+    );
+
+    // A stale expectation is refused and writes nothing.
+    let mut other = next.clone();
+    other.state = JobState::FindingGroup;
+    let err = store
+        .commit(&rec.id, &rec.checkpoint, &other)
+        .expect_err("stale");
+    assert!(
+        matches!(&err, StoreError::Conflict { id } if *id == rec.id),
+        "{err:?}"
+    );
+    assert!(err.to_string().contains(rec.id.as_str()), "{err}");
+    assert_eq!(
+        store.get(&rec.id).expect("get").map(|r| r.checkpoint),
+        Some(next.clone())
+    );
+
+    let missing = JobId::new(T0, 77);
+    let err = store.commit(&missing, &next, &other).expect_err("missing");
+    assert!(matches!(err, StoreError::NotFound { .. }), "{err:?}");
+}
+
+#[test]
+fn unfinished_lists_in_acceptance_order_without_terminal_jobs() {
+    let dir = temp();
+    let store = Store::open(dir.path()).expect("open");
+    let mut ids = Vec::new();
+    // Later jobs get earlier clocks: the order follows acceptance, not the clock.
+    for n in 0..12i64 {
+        let at = Timestamp(T0.0 - n * 1000);
+        let (rec, _) = store
+            .accept(&format!("k{n}"), "f", &job("A"), at)
+            .expect("accept");
+        ids.push(rec.id);
+    }
+    let done = &ids[3];
+    let rec = store.get(done).expect("get").expect("stored");
+    let mut finished = rec.checkpoint.clone();
+    finished.state = JobState::Canceled { scan_ref: None };
+    store
+        .commit(done, &rec.checkpoint, &finished)
+        .expect("commit");
+
+    let all: Vec<JobId> = store
+        .all()
+        .expect("all")
+        .into_iter()
+        .map(|r| r.id)
+        .collect();
+    assert_eq!(all, ids);
+    let open: Vec<JobId> = store
+        .unfinished()
+        .expect("unfinished")
+        .into_iter()
+        .map(|r| r.id)
+        .collect();
+    let want: Vec<JobId> = ids.iter().filter(|id| *id != done).cloned().collect();
+    assert_eq!(open, want);
+}
+
+#[test]
+fn reopening_keeps_everything_and_ids_keep_growing() {
+    let dir = temp();
+    let (rec, next) = {
+        let store = Store::open(dir.path()).expect("open");
+        let (rec, _) = store.accept("k", "a.toml", &job("A"), T0).expect("accept");
+        let mut next = rec.checkpoint.clone();
+        next.attempts = 3;
+        store
+            .commit(&rec.id, &rec.checkpoint, &next)
+            .expect("commit");
+        store.meta_put("rate.wait_until", b"12345").expect("meta");
+        (rec, next)
+    };
+    let store = Store::open(dir.path()).expect("reopen");
+    let back = store.get(&rec.id).expect("get").expect("kept");
+    assert_eq!(back.checkpoint, next);
+    assert_eq!(
+        store.meta_get("rate.wait_until").expect("meta"),
+        Some(b"12345".to_vec())
+    );
+    assert_eq!(store.meta_get("absent").expect("meta"), None);
+    assert_eq!(store.intake_job("k").expect("lookup"), Some(rec.id.clone()));
+    let (second, _) = store.accept("k2", "b.toml", &job("B"), T0).expect("accept");
+    assert!(
+        second.id.seq() > rec.id.seq(),
+        "{} after {}",
+        second.id,
+        rec.id
+    );
+}
+
+#[test]
+fn a_second_open_is_refused_as_locked() {
+    let dir = temp();
+    let _first = Store::open(dir.path()).expect("open");
+    let err = Store::open(dir.path()).expect_err("locked");
+    assert!(matches!(err, StoreError::Locked { .. }), "{err:?}");
+    assert!(err.to_string().contains("daemon probably runs"), "{err}");
+}
+
+#[test]
+fn corrupt_records_are_reported_with_their_key() {
+    let dir = temp();
+    let store = Store::open(dir.path()).expect("open");
+    store
+        .jobs
+        .insert(b"20251128-011500-000001", &[9u8, 1, 2][..])
+        .expect("raw insert");
+    let err = store.all().expect_err("corrupt");
+    assert!(err.to_string().contains("20251128-011500-000001"), "{err}");
+    assert!(
+        matches!(
+            err,
+            StoreError::Codec {
+                source: CodecError::UnknownVersion { found: 9 },
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+}
