@@ -27,6 +27,8 @@ use tokio::sync::mpsc;
 
 /// How often `incoming/` and `cancel/` are scanned.
 const SCAN_EVERY: Duration = Duration::from_secs(1);
+/// How often the metrics file is rewritten.
+const METRICS_EVERY: Duration = Duration::from_secs(60);
 /// How long a clean stop waits for calls in flight before abandoning them.
 const STOP_GRACE: Duration = Duration::from_secs(8);
 
@@ -75,6 +77,7 @@ pub struct Engine {
     last_summary: String,
     tasks: tokio::task::JoinSet<()>,
     transitions: u64,
+    finished: BTreeMap<&'static str, u64>,
 }
 
 /// What the loop reports when it stops.
@@ -97,8 +100,15 @@ impl Engine {
     ) -> Result<Engine, baseliner_core::store::StoreError> {
         let spool = Spool::new(config.paths.spool.clone());
         let mut jobs = BTreeMap::new();
-        for rec in store.unfinished()? {
-            jobs.insert(rec.id.clone(), rec);
+        let mut finished: BTreeMap<&'static str, u64> = BTreeMap::new();
+        for rec in store.all()? {
+            if rec.checkpoint.state.is_terminal() {
+                *finished
+                    .entry(rec.checkpoint.state.step_name().as_str())
+                    .or_default() += 1;
+            } else {
+                jobs.insert(rec.id.clone(), rec);
+            }
         }
         let (tx, rx) = mpsc::unbounded_channel();
         Ok(Engine {
@@ -119,6 +129,7 @@ impl Engine {
             last_summary: String::new(),
             tasks: tokio::task::JoinSet::new(),
             transitions: 0,
+            finished,
         })
     }
 
@@ -141,6 +152,7 @@ impl Engine {
         self.notifier.ready(&summary);
         tracing::info!("ready: {summary}");
         let mut next_scan = tokio::time::Instant::now() + SCAN_EVERY;
+        let mut next_metrics = tokio::time::Instant::now();
         let mut watchdog = self
             .notifier
             .watchdog_every()
@@ -156,6 +168,10 @@ impl Engine {
             if tokio::time::Instant::now() >= next_scan {
                 self.spool_pass(now);
                 next_scan = tokio::time::Instant::now() + SCAN_EVERY;
+            }
+            if tokio::time::Instant::now() >= next_metrics {
+                self.write_metrics();
+                next_metrics = tokio::time::Instant::now() + METRICS_EVERY;
             }
             if let Some((every, at)) = &mut watchdog {
                 if tokio::time::Instant::now() >= *at {
@@ -200,6 +216,7 @@ impl Engine {
             );
         }
         self.tasks.abort_all();
+        self.write_metrics();
         if let Err(e) = self.store.flush() {
             tracing::error!("final flush failed: {e}");
         }
@@ -258,11 +275,11 @@ impl Engine {
                 continue; // applied once the call in flight returns
             }
             if self.jobs.contains_key(&id) {
-                tracing::info!(job = id.as_str(), "cancel requested");
+                tracing::info!(job_id = id.as_str(), "cancel requested");
                 self.advance(&id, &Outcome::CancelRequested, now);
             } else {
                 tracing::warn!(
-                    job = id.as_str(),
+                    job_id = id.as_str(),
                     "cancel request for a job that is not running"
                 );
             }
@@ -300,7 +317,7 @@ impl Engine {
         }
         if let Err(e) = self.store.commit(id, &rec.checkpoint, &next) {
             tracing::error!(
-                job = id.as_str(),
+                job_id = id.as_str(),
                 "checkpoint not written, the step will be retried: {e}"
             );
             return false;
@@ -311,7 +328,7 @@ impl Engine {
         let after = rec.checkpoint.state.step_name();
         if before != after {
             tracing::info!(
-                job = id.as_str(),
+                job_id = id.as_str(),
                 step = after.as_str(),
                 scan_ref = rec.checkpoint.state.scan_ref().unwrap_or(""),
                 "{} -> {}{}",
@@ -323,16 +340,21 @@ impl Engine {
                 }
             );
         } else if let Some(err) = &rec.checkpoint.last_error {
-            tracing::warn!(job = id.as_str(), step = after.as_str(), "retrying: {err}");
+            tracing::warn!(
+                job_id = id.as_str(),
+                step = after.as_str(),
+                "retrying: {err}"
+            );
         }
         crate::crashpoint::hit("after-commit");
         let outputs = crate::outputs::list(&self.spool, id.as_str());
         let st = JobStatus::from_record(rec, now, outputs);
         crate::crashpoint::hit("before-status");
         if let Err(e) = status::write(&self.spool, &st) {
-            tracing::error!(job = id.as_str(), "status.json not written: {e}");
+            tracing::error!(job_id = id.as_str(), "status.json not written: {e}");
         }
         if rec.checkpoint.state.is_terminal() {
+            *self.finished.entry(after.as_str()).or_default() += 1;
             self.jobs.remove(id);
         }
         true
@@ -407,7 +429,10 @@ impl Engine {
         if action.needs_intent() {
             let Some(rec) = self.jobs.get(id) else { return };
             let Some(intent) = machine::intent(&rec.checkpoint, now) else {
-                tracing::error!(job = id.as_str(), "no intent for {action:?}; not sending");
+                tracing::error!(
+                    job_id = id.as_str(),
+                    "no intent for {action:?}; not sending"
+                );
                 return;
             };
             crate::crashpoint::hit("before-intent");
@@ -504,6 +529,27 @@ impl Engine {
             .map(|r| now.until(r.checkpoint.due))
             .min()
             .unwrap_or(SCAN_EVERY)
+    }
+
+    fn write_metrics(&self) {
+        let mut snap = crate::metrics::Snapshot {
+            jobs: self.finished.clone(),
+            apis: self.exec.governors().stats(),
+            oldest_active: self.jobs.values().map(|r| r.accepted_at).min(),
+            paused: self.pause.is_some(),
+            transitions: self.transitions,
+        };
+        for r in self.jobs.values() {
+            *snap
+                .jobs
+                .entry(r.checkpoint.state.step_name().as_str())
+                .or_default() += 1;
+        }
+        let text = crate::metrics::render(&snap, Timestamp::now());
+        let path = self.config.paths.state.join("baseliner.prom");
+        if let Err(e) = crate::fsutil::write_atomic(&path, text.as_bytes()) {
+            tracing::warn!("metrics file {} not written: {e}", path.display());
+        }
     }
 
     fn summary_line(&self) -> String {

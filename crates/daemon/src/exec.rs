@@ -264,7 +264,7 @@ impl Executor {
                             if e.kind == ErrorKind::InvalidParameter
                                 || e.kind == ErrorKind::Rejected =>
                         {
-                            tracing::info!(job = id, "report {r} not cancelable: {e}");
+                            tracing::info!(job_id = id, "report {r} not cancelable: {e}");
                         }
                         Err(e) => return Err(e),
                     }
@@ -276,7 +276,7 @@ impl Executor {
                             if e.kind == ErrorKind::InvalidParameter
                                 || e.kind == ErrorKind::Rejected =>
                         {
-                            tracing::info!(job = id, "scan {s} not cancelable: {e}");
+                            tracing::info!(job_id = id, "scan {s} not cancelable: {e}");
                         }
                         Err(e) => return Err(e),
                     }

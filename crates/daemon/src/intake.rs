@@ -152,7 +152,7 @@ fn take(
     let st = JobStatus::from_record(&rec, now, Vec::new());
     status::write(spool, &st)?;
     tracing::info!(
-        job = rec.id.as_str(),
+        job_id = rec.id.as_str(),
         organization = rec.job.organization.as_str(),
         "accepted {name}{}",
         if new {

@@ -19,6 +19,7 @@ pub mod fsutil;
 pub mod governor;
 pub mod intake;
 pub mod logging;
+pub mod metrics;
 pub mod outputs;
 pub mod sdnotify;
 pub mod signals;

@@ -1,0 +1,124 @@
+//! Metrics as a Prometheus text file (node_exporter's textfile-collector format), written
+//! to `STATE/baseliner.prom` through a temporary file and a rename, every minute and at
+//! stop: jobs by state, API calls and 409s by API, seconds spent waiting on rate limits,
+//! the age of the oldest unfinished job, and whether the daemon is paused.
+
+use crate::governor::ApiStats;
+use baseliner_core::time::Timestamp;
+use std::collections::BTreeMap;
+use std::fmt::Write;
+
+/// What one metrics file reports.
+#[derive(Debug, Default)]
+pub struct Snapshot {
+    /// Jobs per public state (unfinished from memory, finished counted since the store opened).
+    pub jobs: BTreeMap<&'static str, u64>,
+    /// Per-API counters.
+    pub apis: Vec<(String, ApiStats)>,
+    /// When the oldest unfinished job was accepted.
+    pub oldest_active: Option<Timestamp>,
+    /// True while every job is paused (credentials, account).
+    pub paused: bool,
+    /// State transitions committed since start.
+    pub transitions: u64,
+}
+
+/// Renders the text exposition format.
+pub fn render(s: &Snapshot, now: Timestamp) -> String {
+    let mut out = String::new();
+    let _ = writeln!(out, "# HELP baseliner_jobs Jobs by state.");
+    let _ = writeln!(out, "# TYPE baseliner_jobs gauge");
+    for (state, n) in &s.jobs {
+        let _ = writeln!(out, "baseliner_jobs{{state=\"{state}\"}} {n}");
+    }
+    let _ = writeln!(
+        out,
+        "# HELP baseliner_api_calls_total Qualys API calls sent, by API."
+    );
+    let _ = writeln!(out, "# TYPE baseliner_api_calls_total counter");
+    for (api, st) in &s.apis {
+        let _ = writeln!(
+            out,
+            "baseliner_api_calls_total{{api=\"{}\"}} {}",
+            label(api),
+            st.calls
+        );
+    }
+    let _ = writeln!(out, "# HELP baseliner_api_conflicts_total HTTP 409 answers (rate or concurrency limit), by API.");
+    let _ = writeln!(out, "# TYPE baseliner_api_conflicts_total counter");
+    for (api, st) in &s.apis {
+        let _ = writeln!(
+            out,
+            "baseliner_api_conflicts_total{{api=\"{}\"}} {}",
+            label(api),
+            st.conflicts
+        );
+    }
+    let _ = writeln!(out, "# HELP baseliner_rate_limit_wait_seconds_total Seconds calls waited on rate and concurrency limits, by API.");
+    let _ = writeln!(
+        out,
+        "# TYPE baseliner_rate_limit_wait_seconds_total counter"
+    );
+    for (api, st) in &s.apis {
+        let _ = writeln!(
+            out,
+            "baseliner_rate_limit_wait_seconds_total{{api=\"{}\"}} {:.3}",
+            label(api),
+            st.waited_ms as f64 / 1000.0
+        );
+    }
+    let _ = writeln!(out, "# HELP baseliner_oldest_active_job_age_seconds Age of the oldest unfinished job (0: none).");
+    let _ = writeln!(out, "# TYPE baseliner_oldest_active_job_age_seconds gauge");
+    let age = s.oldest_active.map(|t| t.until(now).as_secs()).unwrap_or(0);
+    let _ = writeln!(out, "baseliner_oldest_active_job_age_seconds {age}");
+    let _ = writeln!(
+        out,
+        "# HELP baseliner_paused 1 while every job is paused by an account problem."
+    );
+    let _ = writeln!(out, "# TYPE baseliner_paused gauge");
+    let _ = writeln!(out, "baseliner_paused {}", u8::from(s.paused));
+    let _ = writeln!(
+        out,
+        "# HELP baseliner_transitions_total Job state transitions committed since start."
+    );
+    let _ = writeln!(out, "# TYPE baseliner_transitions_total counter");
+    let _ = writeln!(out, "baseliner_transitions_total {}", s.transitions);
+    out
+}
+
+/// Escapes a label value (backslash, quote, newline).
+fn label(v: &str) -> String {
+    v.replace('\\', "\\\\")
+        .replace('"', "\\\"")
+        .replace('\n', "\\n")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn renders_every_family_with_escaped_labels() {
+        let mut s = Snapshot::default();
+        s.jobs.insert("scan_running", 3);
+        s.apis.push((
+            "/api/2.0/fo/scan/?action=\"x\"".into(),
+            ApiStats {
+                calls: 7,
+                conflicts: 2,
+                waited_ms: 1500,
+            },
+        ));
+        s.oldest_active = Some(Timestamp(0));
+        let text = render(&s, Timestamp(90_000));
+        assert!(text.contains("baseliner_jobs{state=\"scan_running\"} 3\n"));
+        assert!(text
+            .contains("baseliner_api_calls_total{api=\"/api/2.0/fo/scan/?action=\\\"x\\\"\"} 7\n"));
+        assert!(text.contains(
+            "baseliner_api_conflicts_total{api=\"/api/2.0/fo/scan/?action=\\\"x\\\"\"} 2\n"
+        ));
+        assert!(text.contains("} 1.500\n"));
+        assert!(text.contains("baseliner_oldest_active_job_age_seconds 90\n"));
+        assert!(text.contains("baseliner_paused 0\n"));
+    }
+}

@@ -1,0 +1,395 @@
+//! Every command through the real binary: help, bad usage, config errors, submit, status,
+//! cancel, check-config, sim, and the daemon's systemd and signal behaviour.
+
+use crate::support::*;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::os::unix::net::UnixDatagram;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+fn stdout(o: &std::process::Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn stderr(o: &std::process::Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+#[test]
+fn every_command_has_help_with_an_example() {
+    for cmd in [
+        "run",
+        "submit",
+        "status",
+        "cancel",
+        "check-config",
+        "demo",
+        "sim",
+    ] {
+        let o = Command::new(BIN)
+            .args([cmd, "--help"])
+            .output()
+            .expect("runs");
+        assert!(o.status.success(), "{cmd} --help");
+        let text = stdout(&o);
+        assert!(
+            text.contains("Example"),
+            "{cmd} --help has no example:\n{text}"
+        );
+        assert!(text.contains("baseliner"), "{cmd} --help");
+    }
+    let o = Command::new(BIN).arg("--help").output().expect("runs");
+    assert!(stdout(&o).contains("baseliner demo"));
+}
+
+#[test]
+fn bad_usage_exits_2() {
+    for args in [
+        vec!["frobnicate"],
+        vec!["status", "--bogus"],
+        vec!["submit", "--org", "Only An Org"],
+        vec!["sim", "--listen", "not-an-address"],
+    ] {
+        let o = Command::new(BIN).args(&args).output().expect("runs");
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {}", stderr(&o));
+    }
+    let o = Command::new(BIN)
+        .args(["sim", "--listen", "0.0.0.0:0"])
+        .output()
+        .expect("runs");
+    assert_eq!(
+        o.status.code(),
+        Some(2),
+        "the simulator refuses non-loopback"
+    );
+    assert!(stderr(&o).contains("loopback"));
+}
+
+#[test]
+fn config_errors_name_the_key_and_exit_2() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let cases = [
+        (
+            "[qualys]\nurl = \"https://qualysapi.qualys.com\"\nusername = \"u\"\n[scope]\nauthorized = [\"64.39.106.0/24\"]\n[polling]\nscan_evry = \"5m\"\n",
+            "scan_evry",
+        ),
+        (
+            "[qualys]\nusername = \"u\"\n[scope]\nauthorized = [\"64.39.106.0/24\"]\n",
+            "url",
+        ),
+        (
+            "[qualys]\nurl = \"http://qualysapi.qualys.com\"\nusername = \"u\"\n[scope]\nauthorized = [\"64.39.106.0/24\"]\n",
+            "url",
+        ),
+        (
+            "[qualys]\nurl = \"https://qualysapi.qualys.com\"\nusername = \"u\"\n[scope]\nauthorized = [\"64.39.106.0/24\"]\n[polling]\nscan_every = \"five minutes\"\n",
+            "scan_every",
+        ),
+    ];
+    for (n, (text, key)) in cases.iter().enumerate() {
+        let p = dir.path().join(format!("c{n}.toml"));
+        std::fs::write(&p, text).expect("write");
+        let o = Command::new(BIN)
+            .arg("--config")
+            .arg(&p)
+            .arg("check-config")
+            .env("BASELINER_QUALYS_PASSWORD", "x")
+            .output()
+            .expect("runs");
+        assert_eq!(o.status.code(), Some(2), "case {n}");
+        assert!(stderr(&o).contains(key), "case {n}: {}", stderr(&o));
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn check_config_finds_the_password_and_logs_in_online() {
+    let w = World::new(fast_sim()).await;
+    let o = Command::new(BIN)
+        .arg("--config")
+        .arg(&w.config)
+        .arg("check-config")
+        .env("BASELINER_QUALYS_PASSWORD", "zz-secret-zz")
+        .output()
+        .expect("runs");
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(
+        stdout(&o).contains("BASELINER_QUALYS_PASSWORD"),
+        "{}",
+        stdout(&o)
+    );
+    assert!(!stdout(&o).contains("zz-secret-zz"), "no password printed");
+
+    let o = w.cli(&["check-config", "--online"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stdout(&o).contains("login    ok"));
+
+    let o = Command::new(BIN)
+        .arg("--config")
+        .arg(&w.config)
+        .args(["check-config", "--online"])
+        .env("BASELINER_QUALYS_PASSWORD", "wrong-password")
+        .output()
+        .expect("runs");
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stderr(&o).contains("2000") || stderr(&o).contains("Bad Login"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(
+        !stderr(&o).contains("wrong-password"),
+        "the password never appears"
+    );
+
+    let o = Command::new(BIN)
+        .arg("--config")
+        .arg(&w.config)
+        .arg("check-config")
+        .env_remove("BASELINER_QUALYS_PASSWORD")
+        .env_remove("CREDENTIALS_DIRECTORY")
+        .output()
+        .expect("runs");
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("no Qualys password"), "{}", stderr(&o));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn submit_by_flags_is_picked_up_and_shown_by_status() {
+    let mut w = World::new(fast_sim()).await;
+    let mut daemon = w.start_daemon();
+    // The daemon creates the spool; wait for it.
+    let start = Instant::now();
+    while !w.spool.join("incoming").is_dir() {
+        assert!(
+            start.elapsed() < Duration::from_secs(10),
+            "spool not created"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let o = w.cli(&[
+        "submit",
+        "--dry-run",
+        "--org",
+        "Flag Org",
+        "--ips",
+        "64.39.106.40,64.39.106.41",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stdout(&o).contains("2 address"), "{}", stdout(&o));
+
+    let o = w.cli(&[
+        "submit",
+        "--org",
+        "Flag Org",
+        "--ips",
+        "64.39.106.40,64.39.106.41",
+        "--ips",
+        "64.39.106.42",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let name = stdout(&o).trim().to_string();
+    assert!(
+        name.starts_with("flag-org-") && name.ends_with(".toml"),
+        "{name}"
+    );
+
+    let bad = w.cli(&["submit", "--org", "Bad Org", "--ips", "10.1.2.3"]);
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(stderr(&bad).contains("10.1.2.3"), "{}", stderr(&bad));
+
+    w.wait_for(
+        Duration::from_secs(30),
+        "the submitted job",
+        all_finished(1),
+    )
+    .await;
+    let st = &w.statuses()[0];
+    assert_eq!(st["source"], name.as_str());
+    assert_eq!(st["ips"], "64.39.106.40-64.39.106.42");
+    let id = st["id"].as_str().expect("id").to_string();
+
+    let table = w.cli(&["status"]);
+    assert!(table.status.success());
+    let t = stdout(&table);
+    let row = t
+        .lines()
+        .find(|l| l.starts_with(&id))
+        .expect("a row for the job");
+    assert!(row.contains("Flag Org") && row.contains("done"), "{row}");
+
+    let one = w.cli(&["status", &id, "--json"]);
+    assert!(one.status.success());
+    let v: serde_json::Value = serde_json::from_slice(&one.stdout).expect("json");
+    assert_eq!(v["id"], id.as_str());
+    assert_eq!(v["state"], "done");
+
+    let missing = w.cli(&["status", "20990101-000000-000001"]);
+    assert_eq!(missing.status.code(), Some(2));
+
+    // A file submit validates the same way.
+    let file = w.dir.path().join("byfile.json");
+    std::fs::write(
+        &file,
+        r#"{"organization": "Json Org", "ips": ["64.39.106.50"]}"#,
+    )
+    .expect("write");
+    let o = w.cli(&["submit", file.to_str().expect("utf8")]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(stdout(&o).trim(), "byfile.json");
+    w.wait_for(Duration::from_secs(30), "the file job", all_finished(2))
+        .await;
+
+    sigterm(&daemon);
+    assert_eq!(wait_exit(&mut daemon, Duration::from_secs(10)), Some(0));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cancel_stops_a_running_scan() {
+    let mut sim = fast_sim();
+    sim.scan_running = Duration::from_secs(60);
+    let mut w = World::new(sim).await;
+    let mut daemon = w.start_daemon();
+    w.drop_job("slow.toml", &job_toml("Slow Org", &["64.39.106.60"]));
+    w.wait_for(Duration::from_secs(20), "the scan to run", |s| {
+        s.len() == 1 && s[0]["state"] == "scan_running"
+    })
+    .await;
+    let id = w.statuses()[0]["id"].as_str().expect("id").to_string();
+    let o = w.cli(&["cancel", &id]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    w.wait_for(Duration::from_secs(20), "the cancel", all_finished(1))
+        .await;
+    let st = &w.statuses()[0];
+    assert_eq!(st["state"], "canceled", "{st:#}");
+    let j = w.journal();
+    let cancels: Vec<_> = j
+        .iter()
+        .filter(|e| e.api == "/api/2.0/fo/scan/?action=cancel")
+        .collect();
+    assert_eq!(cancels.len(), 1);
+    assert_eq!(param(cancels[0], "scan_ref"), st["scan_ref"].as_str());
+    let again = w.cli(&["cancel", &id]);
+    assert_eq!(again.status.code(), Some(2), "already canceled");
+    let nonsense = w.cli(&["cancel", "../../etc"]);
+    assert_eq!(nonsense.status.code(), Some(2));
+    sigterm(&daemon);
+    assert_eq!(wait_exit(&mut daemon, Duration::from_secs(10)), Some(0));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_daemon_notifies_systemd_and_survives_a_bad_reload() {
+    let mut w = World::new(fast_sim()).await;
+    let sock_path = w.dir.path().join("notify.sock");
+    let sock = UnixDatagram::bind(&sock_path).expect("bind");
+    sock.set_read_timeout(Some(Duration::from_secs(10)))
+        .expect("timeout");
+    let notify = sock_path.to_str().expect("utf8").to_string();
+    let mut daemon = w.start_daemon_with(&[("NOTIFY_SOCKET", &notify)]);
+    let mut buf = [0u8; 4096];
+    let n = sock.recv(&mut buf).expect("a notification within 10 s");
+    let first = String::from_utf8_lossy(&buf[..n]).into_owned();
+    assert!(first.starts_with("READY=1\nSTATUS="), "{first:?}");
+
+    // A broken config on SIGHUP is refused and the daemon keeps running on the old one.
+    let good = std::fs::read_to_string(&w.config).expect("config");
+    std::fs::write(&w.config, format!("{good}\n[bogus]\nkey = 1\n")).expect("write");
+    let hup = Command::new("kill")
+        .args(["-HUP", &daemon.id().to_string()])
+        .status()
+        .expect("kill");
+    assert!(hup.success());
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert!(
+        daemon.try_wait().expect("try_wait").is_none(),
+        "still running"
+    );
+    assert!(w.logs().contains("reload refused"), "{}", w.logs());
+    std::fs::write(&w.config, &good).expect("restore");
+    w.drop_job("after.toml", &job_toml("After Reload", &["64.39.106.70"]));
+    w.wait_for(
+        Duration::from_secs(30),
+        "a job after the reload",
+        all_finished(1),
+    )
+    .await;
+
+    sigterm(&daemon);
+    assert_eq!(wait_exit(&mut daemon, Duration::from_secs(10)), Some(0));
+    let mut saw_stopping = false;
+    sock.set_read_timeout(Some(Duration::from_millis(300)))
+        .expect("timeout");
+    while let Ok(n) = sock.recv(&mut buf) {
+        saw_stopping |= String::from_utf8_lossy(&buf[..n]).contains("STOPPING=1");
+    }
+    assert!(saw_stopping, "STOPPING=1 sent on SIGTERM");
+    let prom = read(&w.dir.path().join("state/baseliner.prom"));
+    assert!(prom.contains("baseliner_jobs{state=\"done\"} 1"), "{prom}");
+    assert!(
+        prom.contains("baseliner_api_calls_total{api=\"/api/2.0/fo/scan/?action=launch\"} 1"),
+        "{prom}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_credentials_pause_every_job_without_failing_it() {
+    let mut w = World::new(fast_sim()).await;
+    let mut daemon = w.start_daemon_with(&[("BASELINER_QUALYS_PASSWORD", "not-the-password")]);
+    w.drop_job("p.toml", &job_toml("Paused Org", &["64.39.106.80"]));
+    let daemon_json = w.spool.join("daemon.json");
+    let start = Instant::now();
+    loop {
+        let text = std::fs::read_to_string(&daemon_json).unwrap_or_default();
+        if text.contains("account problem") {
+            break;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(20),
+            "no pause: {text}\n{}",
+            w.logs()
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let st = &w.statuses()[0];
+    assert_ne!(
+        st["state"], "failed",
+        "an account problem does not fail jobs"
+    );
+    let table = stdout(&w.cli(&["status"]));
+    assert!(table.contains("PAUSED"), "{table}");
+    // While paused, nothing more is sent.
+    let before = w.journal().len();
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert_eq!(w.journal().len(), before, "calls sent while paused");
+    sigterm(&daemon);
+    assert_eq!(wait_exit(&mut daemon, Duration::from_secs(10)), Some(0));
+}
+
+#[test]
+fn sim_prints_its_url_and_serves_the_template_list() {
+    let mut child = Command::new(BIN)
+        .args(["sim", "--listen", "127.0.0.1:0"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("sim starts");
+    let mut out = BufReader::new(child.stdout.take().expect("stdout"));
+    let mut line = String::new();
+    out.read_line(&mut line).expect("a line");
+    let url = line.trim().to_string();
+    let addr = url.strip_prefix("http://").expect("an http URL");
+    let mut s = std::net::TcpStream::connect(addr).expect("connect");
+    s.set_read_timeout(Some(Duration::from_secs(5)))
+        .expect("timeout");
+    // demo:demo
+    write!(
+        s,
+        "GET /msp/report_template_list.php HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Basic ZGVtbzpkZW1v\r\nX-Requested-With: test\r\nConnection: close\r\n\r\n"
+    )
+    .expect("request");
+    let mut resp = String::new();
+    s.read_to_string(&mut resp).expect("response");
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(resp.starts_with("HTTP/1.1 200"), "{resp}");
+    assert!(resp.contains("REPORT_TEMPLATE_LIST"), "{resp}");
+}
