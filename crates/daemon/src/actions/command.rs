@@ -1,0 +1,149 @@
+//! Runs the alert command: argv as configured (no shell), stdin and stdout discarded,
+//! killed when it outlives its timeout, with the last [`STDERR_TAIL`] bytes of stderr kept.
+
+use std::io::Read;
+use std::process::{Command, ExitStatus, Stdio};
+use std::sync::mpsc;
+use std::thread;
+use std::time::{Duration, Instant};
+
+/// How much of the end of stderr is kept, in bytes.
+pub const STDERR_TAIL: usize = 2048;
+
+/// How a command run ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CommandOutcome {
+    /// `ok`, `failed`, `timed out` or `not started: …`.
+    pub status: String,
+    /// The exit code, when it exited normally.
+    pub exit_code: Option<i32>,
+    /// The end of its stderr (lossy UTF-8).
+    pub stderr_tail: String,
+}
+
+/// Runs `argv` with `extra` arguments appended, waiting at most `timeout`.
+pub fn run(argv: &[String], extra: &[&str], timeout: Duration) -> CommandOutcome {
+    let not_started = |why: String| CommandOutcome {
+        status: format!("not started: {why}"),
+        exit_code: None,
+        stderr_tail: String::new(),
+    };
+    let Some((program, args)) = argv.split_first() else {
+        return not_started("[alerts].command is empty".to_owned());
+    };
+    let spawned = Command::new(program)
+        .args(args)
+        .args(extra)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn();
+    let mut child = match spawned {
+        Ok(c) => c,
+        Err(e) => return not_started(format!("{program}: {e}")),
+    };
+    let (tx, rx) = mpsc::channel();
+    if let Some(mut err) = child.stderr.take() {
+        thread::spawn(move || {
+            let mut tail: Vec<u8> = Vec::new();
+            let mut buf = [0u8; 8192];
+            while let Ok(n) = err.read(&mut buf) {
+                if n == 0 {
+                    break;
+                }
+                tail.extend_from_slice(&buf[..n]);
+                if tail.len() > 2 * STDERR_TAIL {
+                    tail.drain(..tail.len() - STDERR_TAIL);
+                }
+            }
+            let _ = tx.send(tail);
+        });
+    }
+    let deadline = Instant::now() + timeout;
+    let status: Option<ExitStatus> = loop {
+        match child.try_wait() {
+            Ok(Some(st)) => break Some(st),
+            Ok(None) if Instant::now() >= deadline => {
+                let _ = child.kill();
+                let _ = child.wait();
+                break None;
+            }
+            Ok(None) => thread::sleep(Duration::from_millis(20)),
+            Err(_) => {
+                let _ = child.kill();
+                break None;
+            }
+        }
+    };
+    // A grandchild may keep stderr open: do not wait for it for long.
+    let tail = rx.recv_timeout(Duration::from_secs(1)).unwrap_or_default();
+    let start = tail.len().saturating_sub(STDERR_TAIL);
+    let stderr_tail = String::from_utf8_lossy(&tail[start..]).into_owned();
+    match status {
+        Some(st) if st.success() => CommandOutcome {
+            status: "ok".to_owned(),
+            exit_code: st.code(),
+            stderr_tail,
+        },
+        Some(st) => CommandOutcome {
+            status: "failed".to_owned(),
+            exit_code: st.code(),
+            stderr_tail,
+        },
+        None => CommandOutcome {
+            status: format!("timed out after {}s, killed", timeout.as_secs()),
+            exit_code: None,
+            stderr_tail,
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sh(script: &str) -> Vec<String> {
+        vec!["/bin/sh".into(), "-c".into(), script.into(), "sh".into()]
+    }
+
+    #[test]
+    fn exit_code_and_stderr_tail_are_kept() {
+        let out = run(
+            &sh("printf 'x%.0s' $(seq 3000) >&2; echo \"$1 $2\" >&2; exit 3"),
+            &["A", "B"],
+            Duration::from_secs(10),
+        );
+        assert_eq!(out.status, "failed");
+        assert_eq!(out.exit_code, Some(3));
+        assert_eq!(out.stderr_tail.len(), STDERR_TAIL);
+        assert!(
+            out.stderr_tail.ends_with("xA B\n"),
+            "{:?}",
+            &out.stderr_tail[STDERR_TAIL - 10..]
+        );
+    }
+
+    #[test]
+    fn timeout_kills() {
+        let t0 = Instant::now();
+        let out = run(
+            &["/bin/sleep".into(), "30".into()],
+            &[],
+            Duration::from_millis(200),
+        );
+        assert!(out.status.starts_with("timed out"), "{out:?}");
+        assert!(t0.elapsed() < Duration::from_secs(5));
+    }
+
+    #[test]
+    fn missing_program_is_reported() {
+        let out = run(&["/nonexistent/notify".into()], &[], Duration::from_secs(1));
+        assert!(
+            out.status.starts_with("not started: /nonexistent/notify"),
+            "{out:?}"
+        );
+        assert!(run(&[], &[], Duration::from_secs(1))
+            .status
+            .contains("empty"));
+    }
+}

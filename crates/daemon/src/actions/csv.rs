@@ -1,0 +1,219 @@
+//! `findings.csv`: one row per finding, worst first, RFC 4180 (CRLF line ends, fields
+//! quoted when they hold a comma, quote, CR or LF, quotes doubled). Also the reader used
+//! to load an earlier job's `findings.csv` for the baseline delta.
+
+use super::error::ActionError;
+use super::model::{Finding, Findings};
+use crate::fsutil;
+use std::fs::File;
+use std::io::{self, BufRead, BufWriter, Write};
+use std::path::Path;
+
+/// The header row.
+pub const COLUMNS: [&str; 12] = [
+    "ip",
+    "dns",
+    "netbios",
+    "os",
+    "qid",
+    "title",
+    "type",
+    "severity",
+    "port",
+    "protocol",
+    "cve_ids",
+    "first_found",
+];
+
+/// Writes `findings` (already sorted) to `path` through a temporary file and a durable
+/// rename, so the file is either the old one or complete.
+pub fn write_findings(path: &Path, findings: &Findings) -> Result<(), ActionError> {
+    let tmp = fsutil::temp_path_for(path);
+    let written = (|| -> io::Result<()> {
+        let mut w = BufWriter::with_capacity(256 * 1024, File::create(&tmp)?);
+        write_record(&mut w, COLUMNS.iter().copied())?;
+        for f in &findings.rows {
+            write_row(&mut w, f, findings)?;
+        }
+        w.into_inner().map_err(|e| e.into_error())?.sync_all()
+    })();
+    written.map_err(|e| ActionError::io(&tmp, e))?;
+    fsutil::rename_durable(&tmp, path).map_err(|e| ActionError::io(path, e))
+}
+
+/// One finding as a CSV record.
+fn write_row<W: Write>(w: &mut W, f: &Finding, all: &Findings) -> io::Result<()> {
+    let s = &all.strings;
+    let qid = f.qid.to_string();
+    let sev = f.severity.to_string();
+    let port = f.port.map(|p| p.to_string()).unwrap_or_default();
+    write_record(
+        w,
+        [
+            s.get(f.ip),
+            s.get(f.dns),
+            s.get(f.netbios),
+            s.get(f.os),
+            qid.as_str(),
+            s.get(f.title),
+            s.get(f.kind),
+            sev.as_str(),
+            port.as_str(),
+            s.get(f.protocol),
+            s.get(f.cve_ids),
+            s.get(f.first_found),
+        ],
+    )
+}
+
+/// Writes fields as one CRLF-terminated record.
+pub fn write_record<'a, W: Write>(
+    w: &mut W,
+    fields: impl IntoIterator<Item = &'a str>,
+) -> io::Result<()> {
+    for (i, field) in fields.into_iter().enumerate() {
+        if i > 0 {
+            w.write_all(b",")?;
+        }
+        if field.contains([',', '"', '\r', '\n']) {
+            w.write_all(b"\"")?;
+            w.write_all(field.replace('"', "\"\"").as_bytes())?;
+            w.write_all(b"\"")?;
+        } else {
+            w.write_all(field.as_bytes())?;
+        }
+    }
+    w.write_all(b"\r\n")
+}
+
+/// A record and the 1-based line it starts on.
+pub type Record = (u64, Vec<String>);
+
+/// A malformed record: the line it starts on and what is wrong.
+pub type RecordError = (u64, String);
+
+/// Reads RFC 4180 records one at a time (quoted fields may span lines).
+pub struct Reader<R> {
+    input: R,
+    line: u64,
+}
+
+impl<R: BufRead> Reader<R> {
+    /// A reader over `input`.
+    pub fn new(input: R) -> Reader<R> {
+        Reader { input, line: 0 }
+    }
+
+    /// The next record and the line it starts on; `None` at the end. An unterminated
+    /// quoted field is an error naming the line.
+    pub fn next_record(&mut self) -> Result<Option<Record>, RecordError> {
+        let start = self.line + 1;
+        let mut fields = Vec::new();
+        let mut field = String::new();
+        let mut in_quotes = false;
+        let mut buf = String::new();
+        loop {
+            buf.clear();
+            let n = self
+                .input
+                .read_line(&mut buf)
+                .map_err(|e| (start, e.to_string()))?;
+            if n == 0 {
+                if in_quotes {
+                    return Err((start, "unterminated quoted field".into()));
+                }
+                return Ok(None);
+            }
+            self.line += 1;
+            let mut chars = buf.chars().peekable();
+            while let Some(c) = chars.next() {
+                match (in_quotes, c) {
+                    (true, '"') if chars.peek() == Some(&'"') => {
+                        chars.next();
+                        field.push('"');
+                    }
+                    (true, '"') => in_quotes = false,
+                    (true, c) => field.push(c),
+                    (false, '"') => in_quotes = true,
+                    (false, ',') => fields.push(std::mem::take(&mut field)),
+                    (false, '\r') if chars.peek() == Some(&'\n') => {}
+                    (false, '\n') => {
+                        fields.push(std::mem::take(&mut field));
+                        return Ok(Some((start, fields)));
+                    }
+                    (false, c) => field.push(c),
+                }
+            }
+            if !in_quotes {
+                // Last line without a line end.
+                fields.push(field);
+                return Ok(Some((start, fields)));
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::actions::findings::read_results_from;
+
+    #[test]
+    fn rows_are_sorted_and_quoted() {
+        let mut f = read_results_from(
+            r#"[{},{},
+            {"ip":"10.0.0.10","qid":"5","severity":"3","title":"plain","port":"80"},
+            {"ip":"10.0.0.9","qid":"7","severity":"3","title":"has, comma","port":"80"},
+            {"ip":"10.0.0.9","qid":"6","severity":"3","title":"say \"hi\"","port":""},
+            {"ip":"10.0.0.2","qid":"9","severity":"5","title":"two\nlines","cve_id":"CVE-1,CVE-2"},
+            {"target_distribution_across_scanner_appliances":""}]"#
+                .as_bytes(),
+        )
+        .expect("parses");
+        f.sort();
+        let dir = tempfile::tempdir().expect("tempdir");
+        let p = dir.path().join("findings.csv");
+        write_findings(&p, &f).expect("writes");
+        let text = std::fs::read_to_string(&p).expect("read back");
+        let lines: Vec<&str> = text.split("\r\n").collect();
+        assert_eq!(
+            lines[0],
+            "ip,dns,netbios,os,qid,title,type,severity,port,protocol,cve_ids,first_found"
+        );
+        assert_eq!(
+            lines[1],
+            "10.0.0.2,,,,9,\"two\nlines\",,5,,,\"CVE-1,CVE-2\","
+        );
+        // 10.0.0.9 before 10.0.0.10 (numeric), then by qid.
+        assert_eq!(lines[2], "10.0.0.9,,,,6,\"say \"\"hi\"\"\",,3,,,,");
+        assert_eq!(lines[3], "10.0.0.9,,,,7,\"has, comma\",,3,80,,,");
+        assert_eq!(lines[4], "10.0.0.10,,,,5,plain,,3,80,,,");
+        assert_eq!(lines[5], "");
+        assert_eq!(lines.len(), 6);
+        assert!(!fsutil::temp_path_for(&p).exists());
+
+        // The reader gives back the same fields.
+        let mut r = Reader::new(io::BufReader::new(File::open(&p).expect("open")));
+        let (_, header) = r.next_record().expect("ok").expect("header");
+        assert_eq!(header, COLUMNS);
+        let (line, first) = r.next_record().expect("ok").expect("row");
+        assert_eq!(line, 2);
+        assert_eq!(first[5], "two\nlines");
+        assert_eq!(first[10], "CVE-1,CVE-2");
+        let (line, second) = r.next_record().expect("ok").expect("row");
+        assert_eq!(line, 4);
+        assert_eq!(second[5], "say \"hi\"");
+        assert!(r.next_record().expect("ok").is_some());
+        assert!(r.next_record().expect("ok").is_some());
+        assert!(r.next_record().expect("ok").is_none());
+    }
+
+    #[test]
+    fn unterminated_quote_is_an_error() {
+        let mut r = Reader::new("a,b\r\n\"open,c\r\n".as_bytes());
+        assert!(r.next_record().expect("first ok").is_some());
+        let (line, msg) = r.next_record().expect_err("unterminated");
+        assert_eq!(line, 2);
+        assert!(msg.contains("unterminated"));
+    }
+}

@@ -1,0 +1,138 @@
+//! Action items made from a finished job's outputs (the "Action items" issue), called by
+//! [`crate::outputs::action_items`] once the report and raw results are on disk:
+//!
+//! - findings from `results.json` ([`findings`], streamed) or an XML report
+//!   ([`report_xml`]), kept compact ([`model`]);
+//! - `findings.csv` ([`csv`]), `summary.md` ([`summary_md`]) and `summary.html`
+//!   ([`summary_html`], [`svg`]), from the facts of [`summary`];
+//! - the comparison with the organization's previous job ([`delta`]);
+//! - the alert, at most once per job ([`alert`], [`command`]).
+//!
+//! Safe to repeat: every file is replaced through a temporary file and a rename, the
+//! outputs are pure functions of the inputs (no "generated at" times), the baseline is
+//! pinned on the first run, and the alert is guarded by its intent file.
+
+pub mod alert;
+pub mod command;
+pub mod csv;
+pub mod delta;
+pub mod error;
+pub mod findings;
+pub mod flex;
+pub mod model;
+pub mod report_xml;
+pub mod summary;
+pub mod summary_html;
+pub mod summary_md;
+pub mod svg;
+#[cfg(test)]
+mod testutil;
+
+pub use alert::alert_summary;
+pub use error::ActionError;
+
+use crate::fsutil;
+use crate::spool::Spool;
+use alert::Alerted;
+use baseliner_core::config::AlertsConfig;
+use baseliner_core::job::ReportFormat;
+use baseliner_core::store::JobRecord;
+use model::Findings;
+use summary::Summary;
+
+/// What [`run`] did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Done {
+    /// Which file the findings came from (`None`: no machine-readable results).
+    pub source: Option<String>,
+    /// How many findings.
+    pub findings: u64,
+    /// The alert, when one was due.
+    pub alert: Option<Alerted>,
+}
+
+/// Produces the action items of job `rec` in its spool directory.
+pub fn run(spool: &Spool, rec: &JobRecord, alerts: &AlertsConfig) -> Result<Done, ActionError> {
+    let id = rec.id.as_str();
+    let dir = spool.job_dir(id);
+    let found = read_findings(&dir, rec)?;
+    let mut delta = None;
+    if let Some((f, _)) = &found {
+        csv::write_findings(&dir.join("findings.csv"), f)?;
+        if let Some(base) = delta::baseline_for(spool, id, &rec.job.organization)? {
+            let base_csv = spool.job_dir(&base).join("findings.csv");
+            match delta::compare(&base, &base_csv, f, alerts.min_severity) {
+                Ok(d) => delta = Some(d),
+                Err(e) => tracing::warn!(job = id, "baseline delta skipped: {e}"),
+            }
+        }
+    }
+    let s = Summary::build(
+        rec,
+        found.as_ref().map(|(f, name)| (f, *name)),
+        delta,
+        alerts.min_severity,
+    );
+    let md_path = dir.join("summary.md");
+    write(&md_path, summary_md::render(&s).as_bytes())?;
+    write(
+        &dir.join("summary.html"),
+        summary_html::render(&s).as_bytes(),
+    )?;
+    let alert = match alert_reason(&s) {
+        Some(reason) => Some(alert::alert_once(&dir, id, &md_path, &reason, alerts)?),
+        None => None,
+    };
+    Ok(Done {
+        source: s.source.clone(),
+        findings: s.total,
+        alert,
+    })
+}
+
+/// The findings from `results.json`, else from `report.xml`, sorted worst first, with
+/// the name of the file they come from.
+fn read_findings(
+    dir: &std::path::Path,
+    rec: &JobRecord,
+) -> Result<Option<(Findings, &'static str)>, ActionError> {
+    let results = dir.join("results.json");
+    let report = dir.join("report.xml");
+    let mut found = if results.is_file() {
+        Some((findings::read_results(&results)?, "results.json"))
+    } else if rec.job.report_format == ReportFormat::Xml && report.is_file() {
+        Some((report_xml::read_report(&report)?, "report.xml"))
+    } else {
+        None
+    };
+    if let Some((f, _)) = &mut found {
+        f.sort();
+    }
+    Ok(found)
+}
+
+/// Why the alert is due, or `None`: findings at or above the threshold, only new ones
+/// when there is a baseline.
+fn alert_reason(s: &Summary) -> Option<String> {
+    if s.alerting == 0 {
+        return None;
+    }
+    Some(match &s.delta {
+        Some(d) => format!(
+            "{} new finding(s) at or above severity {} since baseline job {}",
+            s.alerting, s.min_severity, d.baseline_id
+        ),
+        None => format!(
+            "{} finding(s) at or above severity {}",
+            s.alerting, s.min_severity
+        ),
+    })
+}
+
+/// Replaces `path` atomically.
+fn write(path: &std::path::Path, bytes: &[u8]) -> Result<(), ActionError> {
+    fsutil::write_atomic(path, bytes).map_err(|e| ActionError::io(path, e))
+}
+
+#[cfg(test)]
+mod tests;

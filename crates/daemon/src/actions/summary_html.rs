@@ -1,0 +1,218 @@
+//! `summary.html`: the same content as `summary.md` as one self-contained page (inline
+//! CSS and SVG charts, no script, no external asset). All text is escaped.
+
+use super::delta::Change;
+use super::summary::Summary;
+use super::summary_md::SEVERITY_NAMES;
+use super::svg;
+use std::fmt::Write as _;
+
+/// How many hosts the per-host chart shows (the most affected first).
+pub const CHART_HOSTS: usize = 25;
+
+/// Renders `s` as an HTML page.
+pub fn render(s: &Summary) -> String {
+    let org = esc(&s.organization);
+    let mut o = String::new();
+    let _ = write!(
+        o,
+        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<title>Vulnerability baseline: {org}</title>\n<style>body{{font-family:sans-serif;max-width:60em;margin:1em auto;padding:0 1em}}table{{border-collapse:collapse}}td,th{{border:1px solid #ccc;padding:2px 6px;text-align:left}}.n{{text-align:right}}</style>\n</head>\n<body>\n<h1>Vulnerability baseline: {org}</h1>\n<ul>\n"
+    );
+    item(&mut o, "Job", &s.job_id);
+    item(&mut o, "Scan", s.scan_ref.as_deref().unwrap_or("unknown"));
+    if let Some(t) = &s.scan_title {
+        item(&mut o, "Scan title", t);
+    }
+    if let Some(d) = &s.launch_date {
+        item(&mut o, "Launched", d);
+    }
+    item(
+        &mut o,
+        "Duration",
+        s.duration.as_deref().unwrap_or("unknown"),
+    );
+    item(
+        &mut o,
+        "Findings from",
+        s.source.as_deref().unwrap_or("unknown"),
+    );
+    o.push_str("</ul>\n<h2>Target</h2>\n<ul>\n");
+    item(
+        &mut o,
+        "Requested",
+        &format!(
+            "{} addresses ({})",
+            s.requested.len(),
+            s.requested.to_qualys()
+        ),
+    );
+    let scanned = match (&s.scanned, &s.scanned_text) {
+        (Some(sc), _) => format!("{} addresses ({})", sc.len(), sc.to_qualys()),
+        (None, Some(t)) => t.clone(),
+        (None, None) => "not stated in the results".to_owned(),
+    };
+    item(&mut o, "Scanned", &scanned);
+    item(&mut o, "Alive", &format!("{} hosts", s.alive));
+    o.push_str("</ul>\n");
+    for note in s.target_notes() {
+        let _ = writeln!(o, "<p>{}</p>", esc(&note));
+    }
+
+    o.push_str(
+        "<h2>Findings by severity</h2>\n<table>\n<tr><th>Severity</th><th>Findings</th></tr>\n",
+    );
+    for sev in (1..=5).rev() {
+        let _ = writeln!(
+            o,
+            "<tr><td>{sev} ({})</td><td class=\"n\">{}</td></tr>",
+            SEVERITY_NAMES[sev], s.per_severity[sev]
+        );
+    }
+    if s.per_severity[0] > 0 {
+        let _ = writeln!(
+            o,
+            "<tr><td>unknown</td><td class=\"n\">{}</td></tr>",
+            s.per_severity[0]
+        );
+    }
+    let _ = writeln!(
+        o,
+        "<tr><th>total</th><th class=\"n\">{}</th></tr>\n</table>",
+        s.total
+    );
+    let _ = writeln!(o, "<p>{}</p>", svg::severity_chart(&s.per_severity));
+    let _ = writeln!(
+        o,
+        "<p>Findings at or above the alert threshold (severity {}){}: {}</p>",
+        s.min_severity,
+        if s.delta.is_some() {
+            ", new since the baseline"
+        } else {
+            ""
+        },
+        s.alerting
+    );
+    if !s.hosts.is_empty() {
+        let _ = writeln!(
+            o,
+            "<h2>Findings per host</h2>\n<p>{}</p>",
+            svg::host_chart(&s.hosts, CHART_HOSTS)
+        );
+        if s.hosts.len() > CHART_HOSTS {
+            let _ = writeln!(
+                o,
+                "<p>…and {} more hosts (see findings.csv).</p>",
+                s.hosts.len() - CHART_HOSTS
+            );
+        }
+    }
+
+    if let Some(d) = &s.delta {
+        let _ = writeln!(
+            o,
+            "<h2>Since the baseline (job {})</h2>\n<ul><li>New: {}</li><li>Fixed: {}</li><li>Unchanged: {}</li></ul>",
+            esc(&d.baseline_id), d.new_count, d.fixed_count, d.unchanged_count
+        );
+        changes(&mut o, "New findings", &d.new, d.new_count);
+        changes(&mut o, "Fixed findings", &d.fixed, d.fixed_count);
+    }
+
+    if !s.worst.is_empty() {
+        let _ = writeln!(o, "<h2>The {} worst findings</h2>\n<table>\n<tr><th>Severity</th><th>IP</th><th>DNS</th><th>QID</th><th>Title</th><th>Port</th></tr>", s.worst.len());
+        for w in &s.worst {
+            let _ = writeln!(
+                o,
+                "<tr><td class=\"n\">{}</td><td>{}</td><td>{}</td><td class=\"n\">{}</td><td>{}</td><td>{}</td></tr>",
+                w.severity, esc(&w.ip), esc(&w.dns), w.qid, esc(&w.title), esc(&w.port)
+            );
+        }
+        o.push_str("</table>\n");
+    }
+    o.push_str("<h2>What to do next</h2>\n<ul>\n");
+    for g in &s.guidance {
+        let _ = writeln!(o, "<li>{}</li>", esc(g));
+    }
+    o.push_str("</ul>\n</body>\n</html>\n");
+    o
+}
+
+/// A `<li><b>label</b>: value</li>` line.
+fn item(o: &mut String, label: &str, value: &str) {
+    let _ = writeln!(o, "<li><b>{}</b>: {}</li>", esc(label), esc(value));
+}
+
+/// A table of named changes.
+fn changes(o: &mut String, title: &str, list: &[Change], count: u64) {
+    if list.is_empty() {
+        return;
+    }
+    let _ = writeln!(o, "<h3>{title}</h3>\n<table>\n<tr><th>Severity</th><th>IP</th><th>QID</th><th>Port</th><th>Title</th></tr>");
+    for c in list {
+        let port = c.port.map(|p| p.to_string()).unwrap_or_default();
+        let _ = writeln!(
+            o,
+            "<tr><td class=\"n\">{}</td><td>{}</td><td class=\"n\">{}</td><td>{port}</td><td>{}</td></tr>",
+            c.severity, esc(&c.ip), c.qid, esc(&c.title)
+        );
+    }
+    o.push_str("</table>\n");
+    if (list.len() as u64) < count {
+        let _ = writeln!(
+            o,
+            "<p>…and {} more (see findings.csv).</p>",
+            count - list.len() as u64
+        );
+    }
+}
+
+/// Escapes text for HTML content and attribute values.
+pub fn esc(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::actions::testutil::{findings, record};
+
+    #[test]
+    fn page_is_self_contained_escaped_and_has_charts() {
+        let rec = record(
+            "20240301-000000-000011",
+            "Acme <script>alert(1)</script> & Co",
+            &["10.0.0.1-10.0.0.2"],
+        );
+        let f = findings(
+            "10.0.0.1-10.0.0.2",
+            &[("10.0.0.1", 7, 4), ("10.0.0.2", 8, 3)],
+        );
+        let html = render(&Summary::build(&rec, Some((&f, "results.json")), None, 4));
+        assert!(html.starts_with("<!DOCTYPE html>"));
+        assert!(html.ends_with("</html>\n"));
+        assert!(html.contains("<title>Vulnerability baseline: Acme &lt;script&gt;alert(1)&lt;/script&gt; &amp; Co</title>"));
+        assert!(!html.contains("<script"));
+        assert!(!html.contains("src="));
+        assert!(!html.contains("href="));
+        assert_eq!(html.matches("<svg ").count(), 2);
+        assert_eq!(
+            html.matches("<svg ").count(),
+            html.matches("</svg>").count()
+        );
+        assert_eq!(
+            html.matches("<table>").count(),
+            html.matches("</table>").count()
+        );
+        assert!(html.contains("<td>10.0.0.1</td>"));
+    }
+}

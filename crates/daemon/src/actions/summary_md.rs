@@ -1,0 +1,223 @@
+//! `summary.md`: the job's summary in Markdown. Pure function of the [`Summary`], so a
+//! repeat produces the same bytes.
+
+use super::delta::Change;
+use super::summary::Summary;
+use std::fmt::Write as _;
+
+/// Severity names as Qualys uses them, by level 0–5.
+pub const SEVERITY_NAMES: [&str; 6] = [
+    "unknown", "minimal", "medium", "serious", "critical", "urgent",
+];
+
+/// Renders `s` as Markdown.
+pub fn render(s: &Summary) -> String {
+    let mut o = String::new();
+    let _ = writeln!(o, "# Vulnerability baseline: {}\n", esc(&s.organization));
+    let _ = writeln!(o, "- Job: `{}`", s.job_id);
+    let _ = writeln!(o, "- Scan: {}", opt(&s.scan_ref));
+    if let Some(t) = &s.scan_title {
+        let _ = writeln!(o, "- Scan title: {}", esc(t));
+    }
+    if let Some(d) = &s.launch_date {
+        let _ = writeln!(o, "- Launched: {}", esc(d));
+    }
+    let _ = writeln!(o, "- Duration: {}", opt(&s.duration));
+    let _ = writeln!(o, "- Findings from: {}\n", opt(&s.source));
+
+    o.push_str("## Target\n\n");
+    let _ = writeln!(
+        o,
+        "- Requested: {} addresses ({})",
+        s.requested.len(),
+        s.requested.to_qualys()
+    );
+    match (&s.scanned, &s.scanned_text) {
+        (Some(sc), _) => {
+            let _ = writeln!(o, "- Scanned: {} addresses ({})", sc.len(), sc.to_qualys());
+        }
+        (None, Some(t)) => {
+            let _ = writeln!(o, "- Scanned: {}", esc(t));
+        }
+        (None, None) => o.push_str("- Scanned: not stated in the results\n"),
+    }
+    let _ = writeln!(o, "- Alive: {} hosts\n", s.alive);
+    for note in s.target_notes() {
+        let _ = writeln!(o, "{}\n", esc(&note));
+    }
+
+    o.push_str("## Findings by severity\n\n| Severity | Findings |\n|---|---:|\n");
+    for sev in (1..=5).rev() {
+        let _ = writeln!(
+            o,
+            "| {sev} ({}) | {} |",
+            SEVERITY_NAMES[sev], s.per_severity[sev]
+        );
+    }
+    if s.per_severity[0] > 0 {
+        let _ = writeln!(o, "| unknown | {} |", s.per_severity[0]);
+    }
+    let _ = writeln!(o, "| **total** | **{}** |\n", s.total);
+    let _ = writeln!(
+        o,
+        "Findings at or above the alert threshold (severity {}){}: {}\n",
+        s.min_severity,
+        if s.delta.is_some() {
+            ", new since the baseline"
+        } else {
+            ""
+        },
+        s.alerting
+    );
+
+    if let Some(d) = &s.delta {
+        let _ = writeln!(o, "## Since the baseline (job `{}`)\n", d.baseline_id);
+        let _ = writeln!(
+            o,
+            "- New: {}\n- Fixed: {}\n- Unchanged: {}\n",
+            d.new_count, d.fixed_count, d.unchanged_count
+        );
+        changes(&mut o, "New findings", &d.new, d.new_count);
+        changes(&mut o, "Fixed findings", &d.fixed, d.fixed_count);
+    }
+
+    if !s.worst.is_empty() {
+        let _ = writeln!(o, "## The {} worst findings\n", s.worst.len());
+        o.push_str("| Severity | IP | DNS | QID | Title | Port |\n|---:|---|---|---:|---|---|\n");
+        for w in &s.worst {
+            let _ = writeln!(
+                o,
+                "| {} | {} | {} | {} | {} | {} |",
+                w.severity,
+                esc(&w.ip),
+                esc(&w.dns),
+                w.qid,
+                esc(&w.title),
+                esc(&w.port)
+            );
+        }
+        o.push('\n');
+    }
+
+    o.push_str("## What to do next\n\n");
+    for g in &s.guidance {
+        let _ = writeln!(o, "- {}", esc(g));
+    }
+    o
+}
+
+/// A table of named changes, with a note when only some are listed.
+fn changes(o: &mut String, title: &str, list: &[Change], count: u64) {
+    if list.is_empty() {
+        return;
+    }
+    let _ = writeln!(
+        o,
+        "### {title}\n\n| Severity | IP | QID | Port | Title |\n|---:|---|---:|---|---|"
+    );
+    for c in list {
+        let port = c.port.map(|p| p.to_string()).unwrap_or_default();
+        let _ = writeln!(
+            o,
+            "| {} | {} | {} | {} | {} |",
+            c.severity,
+            esc(&c.ip),
+            c.qid,
+            port,
+            esc(&c.title)
+        );
+    }
+    if (list.len() as u64) < count {
+        let _ = writeln!(
+            o,
+            "\n…and {} more (see findings.csv).",
+            count - list.len() as u64
+        );
+    }
+    o.push('\n');
+}
+
+/// `Some` text escaped, or "unknown".
+fn opt(v: &Option<String>) -> String {
+    v.as_deref().map_or_else(|| "unknown".to_owned(), esc)
+}
+
+/// Escapes Markdown and inline HTML specials, and folds line breaks, so that text from
+/// Qualys or the job cannot change the document's structure.
+pub fn esc(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '\\' | '`' | '*' | '_' | '[' | ']' | '|' | '#' => {
+                out.push('\\');
+                out.push(c);
+            }
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '&' => out.push_str("&amp;"),
+            '\r' | '\n' => out.push(' '),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::actions::testutil::{findings, record};
+
+    #[test]
+    fn states_counts_dropped_addresses_and_worst_findings() {
+        let rec = record(
+            "20240301-000000-000009",
+            "Acme <Labs>",
+            &["10.0.0.1-10.0.0.4"],
+        );
+        let f = findings(
+            "10.0.0.1,10.0.0.2",
+            &[
+                ("10.0.0.1", 11, 5),
+                ("10.0.0.2", 12, 2),
+                ("10.0.0.2", 13, 2),
+            ],
+        );
+        let md = render(&Summary::build(&rec, Some((&f, "results.json")), None, 4));
+        assert!(
+            md.starts_with("# Vulnerability baseline: Acme &lt;Labs&gt;\n"),
+            "{md}"
+        );
+        assert!(md.contains("- Scan: scan/1.2\n"));
+        assert!(md.contains("- Duration: 00:05:00\n"));
+        assert!(md.contains("- Requested: 4 addresses (10.0.0.1-10.0.0.4)\n"));
+        assert!(md.contains("- Scanned: 2 addresses (10.0.0.1-10.0.0.2)\n"));
+        assert!(md.contains("- Alive: 2 hosts\n"));
+        assert!(
+            md.contains("Qualys did not scan 2 of the 4 requested addresses: 10.0.0.3-10.0.0.4."),
+            "{md}"
+        );
+        assert!(md.contains("| 5 (urgent) | 1 |\n"));
+        assert!(md.contains("| 2 (medium) | 2 |\n"));
+        assert!(md.contains("| **total** | **3** |"));
+        assert!(md.contains("## The 3 worst findings"));
+        let first_row = md
+            .find("| 5 | 10.0.0.1 |  | 11 | Title 11 | 443/tcp |")
+            .expect("worst row");
+        assert!(first_row < md.find("| 2 | 10.0.0.2 |  | 12 |").expect("second row"));
+        assert!(md.contains("Patch or isolate the 1 urgent"));
+    }
+
+    #[test]
+    fn clean_baseline_says_so() {
+        let rec = record("20240301-000000-000010", "Acme", &["10.0.0.1"]);
+        let f = findings("10.0.0.1", &[("10.0.0.1", 1, 1)]);
+        let md = render(&Summary::build(&rec, Some((&f, "results.json")), None, 4));
+        assert!(md.contains("Baseline clean"), "{md}");
+        assert!(!md.contains("did not scan"));
+    }
+
+    #[test]
+    fn escapes_structure_characters() {
+        assert_eq!(esc("a|b\n*c* <x>"), "a\\|b \\*c\\* &lt;x&gt;");
+    }
+}
