@@ -1,9 +1,21 @@
 //! Job files (TOML or JSON, SPEC.md "Job files") and their validation into a [`Job`].
 //!
-//! NOT BUILT YET: parsing and validation are being written (see the Foundation issue).
+//! [`parse_job`] is the one gate every job passes, both in `baseliner submit` and in the
+//! daemon's intake, so a job the CLI accepts is a job the daemon accepts. Its errors are one
+//! line each (they are written to `rejected/NAME.error`) and name the field and the value.
+//! Writing jobs back out ([`job_to_toml`], [`JobDraft`]) lives in [`write`].
 
-use crate::ip::IpSet;
+mod fields;
+mod write;
+
+pub use write::{job_to_toml, JobDraft};
+
+use crate::ip::{IpError, IpSet};
+use crate::scope::{check_scope, ScopeError};
 use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use std::path::Path;
+use thiserror::Error;
 
 /// A validated job: everything the workflow needs, with defaults from the config applied.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -89,5 +101,873 @@ impl TrackingMethod {
             TrackingMethod::Dns => "DNS",
             TrackingMethod::Netbios => "NETBIOS",
         }
+    }
+}
+
+impl ReportFormat {
+    /// All formats, in the order error messages list them.
+    pub const ALL: [ReportFormat; 6] = [
+        ReportFormat::Pdf,
+        ReportFormat::Html,
+        ReportFormat::Mht,
+        ReportFormat::Xml,
+        ReportFormat::Csv,
+        ReportFormat::Docx,
+    ];
+
+    /// The format named `s` (case-insensitive), or `None`.
+    pub fn parse(s: &str) -> Option<ReportFormat> {
+        let s = s.trim();
+        ReportFormat::ALL
+            .into_iter()
+            .find(|f| f.as_str().eq_ignore_ascii_case(s))
+    }
+}
+
+impl TrackingMethod {
+    /// The method named `s` (case-insensitive: `ip`, `DNS`, `NetBIOS` …), or `None`.
+    pub fn parse(s: &str) -> Option<TrackingMethod> {
+        let s = s.trim();
+        [
+            TrackingMethod::Ip,
+            TrackingMethod::Dns,
+            TrackingMethod::Netbios,
+        ]
+        .into_iter()
+        .find(|m| m.as_str().eq_ignore_ascii_case(s))
+    }
+}
+
+impl Results {
+    /// Reads a `results` list: each item `report` or `raw` (case-insensitive), at least one.
+    /// `Err` carries the offending item, or the empty string for an empty list.
+    pub fn parse<S: AsRef<str>>(items: &[S]) -> Result<Results, String> {
+        if items.is_empty() {
+            return Err(String::new());
+        }
+        let mut results = Results {
+            report: false,
+            raw: false,
+        };
+        for item in items {
+            match item.as_ref().trim().to_ascii_lowercase().as_str() {
+                "report" => results.report = true,
+                "raw" => results.raw = true,
+                _ => return Err(item.as_ref().to_owned()),
+            }
+        }
+        Ok(results)
+    }
+
+    /// The list form, as written in job files and the config.
+    pub fn to_list(self) -> Vec<&'static str> {
+        let mut out = Vec::with_capacity(2);
+        if self.report {
+            out.push("report");
+        }
+        if self.raw {
+            out.push("raw");
+        }
+        out
+    }
+}
+
+/// Job ids are at most this many characters; title limits are checked with this length.
+pub const JOB_ID_MAX_LEN: usize = 32;
+/// Qualys's limit on asset group titles, hence on organizations.
+pub const ORGANIZATION_MAX_CHARS: usize = 255;
+/// Qualys's limit on scan titles (`scan_title`), including the ` [ID]` suffix.
+pub const SCAN_TITLE_MAX_CHARS: usize = 2000;
+/// Qualys's limit on report titles (`report_title`), including the ` [ID]` suffix.
+pub const REPORT_TITLE_MAX_CHARS: usize = 128;
+/// Default limit on a job's address count (`[limits].max_addresses`).
+pub const DEFAULT_MAX_ADDRESSES: u64 = 65_536;
+
+/// The characters ` [` + id + `]` take at most.
+const ID_SUFFIX_MAX_CHARS: usize = JOB_ID_MAX_LEN + 3;
+/// The longest scan title a job may give (the id suffix must still fit).
+const SCAN_TITLE_BASE_MAX_CHARS: usize = SCAN_TITLE_MAX_CHARS - ID_SUFFIX_MAX_CHARS;
+/// Report titles start with this, then the organization.
+const REPORT_TITLE_PREFIX: &str = "Baseline of ";
+
+/// The values a job takes from the config's `[defaults]` when it does not set them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct JobDefaults {
+    /// Option profile title.
+    pub option_title: String,
+    /// Report template; 0: no report unless the job names one.
+    pub report_template_id: u64,
+    /// Report format.
+    pub report_format: ReportFormat,
+    /// Outputs.
+    pub results: Results,
+}
+
+impl Default for JobDefaults {
+    /// SPEC.md's defaults: "New IPs option profile", no template, pdf, report and raw.
+    fn default() -> Self {
+        JobDefaults {
+            option_title: "New IPs option profile".to_owned(),
+            report_template_id: 0,
+            report_format: ReportFormat::Pdf,
+            results: Results {
+                report: true,
+                raw: true,
+            },
+        }
+    }
+}
+
+/// What a job is validated against; built from the config ([`crate::config::Config::job_rules`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct JobRules {
+    /// `[scope].authorized`: every address must be inside. Empty: every job is refused.
+    pub authorized: IpSet,
+    /// `[scope].allow_private`: special-purpose addresses are allowed for jobs that name a
+    /// scanner appliance.
+    pub allow_private: bool,
+    /// `[limits].max_addresses`.
+    pub max_addresses: u64,
+    /// `[defaults]`.
+    pub defaults: JobDefaults,
+}
+
+impl JobRules {
+    /// Rules with `authorized` as the scope and every other value at its default.
+    pub fn new(authorized: IpSet) -> JobRules {
+        JobRules {
+            authorized,
+            allow_private: false,
+            max_addresses: DEFAULT_MAX_ADDRESSES,
+            defaults: JobDefaults::default(),
+        }
+    }
+}
+
+/// Why a job file was refused. Display is one line naming the field and the value.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum JobError {
+    /// The file name ends in neither `.toml` nor `.json`.
+    #[error("job file {file_name:?}: name must end in .toml or .json")]
+    UnsupportedFormat {
+        /// The file name.
+        file_name: String,
+    },
+    /// The file is not UTF-8.
+    #[error("job file {file_name:?}: not UTF-8 (invalid byte at offset {offset})")]
+    NotUtf8 {
+        /// The file name.
+        file_name: String,
+        /// Offset of the first invalid byte.
+        offset: usize,
+    },
+    /// The file does not parse as its format.
+    #[error("job file {file_name:?}: invalid {format}: {message}")]
+    Syntax {
+        /// The file name.
+        file_name: String,
+        /// `TOML` or `JSON`.
+        format: &'static str,
+        /// The parser's message, on one line.
+        message: String,
+    },
+    /// The document is not a table (TOML) / object (JSON).
+    #[error("a job must be a table of fields, found {found}")]
+    NotATable {
+        /// The document, shortened.
+        found: String,
+    },
+    /// A field that job files do not have.
+    #[error("unknown field {field:?} (known fields: organization, ips, option_title, scan_title, comments, report_template_id, report_format, results, scanner_appliance, tracking_method)")]
+    UnknownField {
+        /// The field's name.
+        field: String,
+    },
+    /// A required field is absent.
+    #[error("{field}: required")]
+    Missing {
+        /// The field.
+        field: &'static str,
+    },
+    /// A field of the wrong type.
+    #[error("{field}: expected {expected}, found {found}")]
+    WrongType {
+        /// The field.
+        field: &'static str,
+        /// What it should be.
+        expected: &'static str,
+        /// What it is, shortened.
+        found: String,
+    },
+    /// A field that is empty or blank.
+    #[error("{field}: must not be empty")]
+    Empty {
+        /// The field.
+        field: &'static str,
+    },
+    /// A text field holding a control character (tab, newline …).
+    #[error("{field}: control characters are not allowed, found {value}")]
+    ControlCharacter {
+        /// The field.
+        field: &'static str,
+        /// The value, escaped and shortened.
+        value: String,
+    },
+    /// A text field longer than Qualys allows.
+    #[error("{field}: {len} characters, at most {max} allowed: {value}")]
+    TooLong {
+        /// The field.
+        field: &'static str,
+        /// The value's first characters, quoted.
+        value: String,
+        /// Its length in characters.
+        len: usize,
+        /// The limit.
+        max: usize,
+    },
+    /// A value outside a fixed set.
+    #[error("{field}: {value:?} is not one of {allowed}")]
+    NotOneOf {
+        /// The field.
+        field: &'static str,
+        /// The value.
+        value: String,
+        /// The allowed values.
+        allowed: &'static str,
+    },
+    /// `report_template_id` beyond what a TOML integer holds.
+    #[error("report_template_id: {value} is too large")]
+    TemplateIdTooLarge {
+        /// The value.
+        value: u64,
+    },
+    /// `results` names only a report, and no template is set: the job would produce nothing.
+    #[error("results: [\"report\"] needs a report_template_id (none in the job, 0 in [defaults]): the job would produce nothing")]
+    NothingToProduce,
+    /// An entry of `ips` does not parse.
+    #[error("ips: {0}")]
+    Ips(#[from] IpError),
+    /// `ips` lists no address.
+    #[error("ips: must list at least one address")]
+    NoAddresses,
+    /// More addresses than `[limits].max_addresses`.
+    #[error("ips: {count} addresses, more than the limit of {max} ([limits].max_addresses)")]
+    TooManyAddresses {
+        /// The job's address count.
+        count: u64,
+        /// The limit.
+        max: u64,
+    },
+    /// Addresses outside the authorized scope, or special-purpose addresses not allowed.
+    #[error("ips: {source}{hint}")]
+    Scope {
+        /// The scope check's finding.
+        source: ScopeError,
+        /// How such addresses could be allowed, or empty.
+        hint: &'static str,
+    },
+}
+
+/// Parses and validates a job file. The format comes from `file_name`'s extension (`.toml`
+/// or `.json`); defaults come from `rules.defaults`; every address must pass
+/// [`check_scope`] — special-purpose space only for jobs that name a scanner appliance
+/// when `rules.allow_private`.
+pub fn parse_job(file_name: &str, bytes: &[u8], rules: &JobRules) -> Result<Job, JobError> {
+    let doc = parse_document(file_name, bytes)?;
+    let map = fields::fields(&doc)?;
+
+    let organization = required_text(map, "organization")?;
+    check_len("organization", &organization, ORGANIZATION_MAX_CHARS)?;
+
+    let entries = fields::text_list(map, "ips")?.ok_or(JobError::Missing { field: "ips" })?;
+    let ips = IpSet::parse_entries(&entries)?;
+    if ips.is_empty() {
+        return Err(JobError::NoAddresses);
+    }
+    if ips.len() > rules.max_addresses {
+        return Err(JobError::TooManyAddresses {
+            count: ips.len(),
+            max: rules.max_addresses,
+        });
+    }
+
+    let option_title = optional_nonblank(map, "option_title")?
+        .unwrap_or_else(|| rules.defaults.option_title.clone());
+    let scan_title = optional_nonblank(map, "scan_title")?
+        .unwrap_or_else(|| format!("Acquisition scan of {organization}"));
+    check_len("scan_title", &scan_title, SCAN_TITLE_BASE_MAX_CHARS)?;
+    let comments = fields::text(map, "comments")?
+        .unwrap_or_else(|| format!("Created via automation for {organization}."));
+    let scanner_appliance = optional_nonblank(map, "scanner_appliance")?;
+
+    let template =
+        fields::unsigned(map, "report_template_id")?.unwrap_or(rules.defaults.report_template_id);
+    if i64::try_from(template).is_err() {
+        return Err(JobError::TemplateIdTooLarge { value: template });
+    }
+    let report_template_id = (template != 0).then_some(template);
+
+    let report_format = match fields::text(map, "report_format")? {
+        None => rules.defaults.report_format,
+        Some(s) => ReportFormat::parse(&s).ok_or(JobError::NotOneOf {
+            field: "report_format",
+            value: s,
+            allowed: "pdf, html, mht, xml, csv, docx",
+        })?,
+    };
+    let results = match fields::text_list(map, "results")? {
+        None => rules.defaults.results,
+        Some(items) => Results::parse(&items).map_err(|value| JobError::NotOneOf {
+            field: "results",
+            value,
+            allowed: "report, raw (at least one)",
+        })?,
+    };
+    if !results.raw && report_template_id.is_none() {
+        return Err(JobError::NothingToProduce);
+    }
+    let tracking_method = match fields::text(map, "tracking_method")? {
+        None => TrackingMethod::Ip,
+        Some(s) => TrackingMethod::parse(&s).ok_or(JobError::NotOneOf {
+            field: "tracking_method",
+            value: s,
+            allowed: "IP, DNS, NETBIOS",
+        })?,
+    };
+
+    let allow_special = scanner_appliance.is_some() && rules.allow_private;
+    check_scope(&ips, &rules.authorized, allow_special).map_err(|source| {
+        let hint = match (&source, scanner_appliance.is_some()) {
+            (ScopeError::Special { .. }, false) => {
+                " (allowed only for internal scans: set scanner_appliance, and [scope].allow_private = true)"
+            }
+            (ScopeError::Special { .. }, true) => " ([scope].allow_private is false)",
+            (ScopeError::NotAuthorized { .. }, _) => " ([scope].authorized)",
+        };
+        JobError::Scope { source, hint }
+    })?;
+
+    Ok(Job {
+        organization,
+        ips,
+        option_title,
+        scan_title,
+        comments,
+        report_template_id,
+        report_format,
+        results,
+        scanner_appliance,
+        tracking_method,
+    })
+}
+
+impl Job {
+    /// Whether a report is launched: `results` has `report` and a template is set.
+    pub fn plan_report(&self) -> bool {
+        self.results.report && self.report_template_id.is_some()
+    }
+
+    /// The scan title sent to Qualys: `SCAN_TITLE [ID]`, never over
+    /// [`SCAN_TITLE_MAX_CHARS`] (validation leaves room for an id of [`JOB_ID_MAX_LEN`];
+    /// anything longer cuts the title, never the id).
+    pub fn scan_title_with_id(&self, id: &str) -> String {
+        fit_with_suffix(&self.scan_title, &format!(" [{id}]"), SCAN_TITLE_MAX_CHARS)
+    }
+
+    /// The report title sent to Qualys: `Baseline of ORGANIZATION [ID]`, never over
+    /// [`REPORT_TITLE_MAX_CHARS`]. Organizations may be longer than fits (up to 255
+    /// characters, the asset group limit): the organization is then cut, never the id.
+    pub fn report_title_with_id(&self, id: &str) -> String {
+        let base = format!("{REPORT_TITLE_PREFIX}{}", self.organization);
+        fit_with_suffix(&base, &format!(" [{id}]"), REPORT_TITLE_MAX_CHARS)
+    }
+}
+
+/// `base + suffix`, with `base` cut (and trailing blanks dropped) so the whole is at most
+/// `max` characters; if the suffix alone is longer, the suffix cut to `max`.
+fn fit_with_suffix(base: &str, suffix: &str, max: usize) -> String {
+    let suffix_len = suffix.chars().count();
+    if suffix_len >= max {
+        return suffix.trim_start().chars().take(max).collect();
+    }
+    let room = max - suffix_len;
+    let cut: String = base.chars().take(room).collect();
+    let cut = if cut.len() < base.len() {
+        cut.trim_end()
+    } else {
+        &cut
+    };
+    format!("{cut}{suffix}")
+}
+
+/// Parses the bytes as TOML or JSON (by extension) into a generic document.
+fn parse_document(file_name: &str, bytes: &[u8]) -> Result<Value, JobError> {
+    let ext = Path::new(file_name)
+        .extension()
+        .and_then(|e| e.to_str())
+        .unwrap_or("");
+    let is_toml = ext.eq_ignore_ascii_case("toml");
+    if !is_toml && !ext.eq_ignore_ascii_case("json") {
+        return Err(JobError::UnsupportedFormat {
+            file_name: file_name.to_owned(),
+        });
+    }
+    let text = std::str::from_utf8(bytes).map_err(|e| JobError::NotUtf8 {
+        file_name: file_name.to_owned(),
+        offset: e.valid_up_to(),
+    })?;
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    if is_toml {
+        toml::from_str::<Value>(text).map_err(|e| JobError::Syntax {
+            file_name: file_name.to_owned(),
+            format: "TOML",
+            message: toml_message(text, &e),
+        })
+    } else {
+        serde_json::from_str::<Value>(text).map_err(|e| JobError::Syntax {
+            file_name: file_name.to_owned(),
+            format: "JSON",
+            message: fields::one_line(&e.to_string()),
+        })
+    }
+}
+
+/// A TOML error as `line L, column C: message`, on one line.
+fn toml_message(text: &str, e: &toml::de::Error) -> String {
+    let message = fields::one_line(e.message());
+    match e.span() {
+        Some(span) => {
+            let before = text.get(..span.start).unwrap_or(text);
+            let line = before.matches('\n').count() + 1;
+            let column = before.rsplit('\n').next().unwrap_or("").chars().count() + 1;
+            format!("line {line}, column {column}: {message}")
+        }
+        None => message,
+    }
+}
+
+/// A required text field, trimmed, not blank.
+fn required_text(
+    map: &serde_json::Map<String, Value>,
+    field: &'static str,
+) -> Result<String, JobError> {
+    optional_nonblank(map, field)?.ok_or(JobError::Missing { field })
+}
+
+/// An optional text field, trimmed; present but blank is an error.
+fn optional_nonblank(
+    map: &serde_json::Map<String, Value>,
+    field: &'static str,
+) -> Result<Option<String>, JobError> {
+    match fields::text(map, field)? {
+        None => Ok(None),
+        Some(s) if s.trim().is_empty() => Err(JobError::Empty { field }),
+        Some(s) => Ok(Some(s.trim().to_owned())),
+    }
+}
+
+/// Refuses `value` when longer than `max` characters.
+fn check_len(field: &'static str, value: &str, max: usize) -> Result<(), JobError> {
+    let len = value.chars().count();
+    if len > max {
+        return Err(JobError::TooLong {
+            field,
+            value: format!("{:?}…", value.chars().take(40).collect::<String>()),
+            len,
+            max,
+        });
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rules() -> JobRules {
+        JobRules::new(IpSet::parse_entries(&["64.39.106.0/24"]).expect("valid scope"))
+    }
+
+    fn toml_job(body: &str) -> Result<Job, JobError> {
+        parse_job("job.toml", body.as_bytes(), &rules())
+    }
+
+    fn err(body: &str) -> String {
+        let e = toml_job(body).expect_err(body).to_string();
+        assert!(!e.contains('\n'), "one line: {e}");
+        e
+    }
+
+    const MINIMAL: &str = "organization = \"Acme\"\nips = [\"64.39.106.0-64.39.106.3\"]\n";
+
+    #[test]
+    fn minimal_job_takes_defaults() {
+        let job = toml_job(MINIMAL).expect("valid");
+        assert_eq!(job.organization, "Acme");
+        assert_eq!(job.ips.to_qualys(), "64.39.106.0-64.39.106.3");
+        assert_eq!(job.option_title, "New IPs option profile");
+        assert_eq!(job.scan_title, "Acquisition scan of Acme");
+        assert_eq!(job.comments, "Created via automation for Acme.");
+        assert_eq!(job.report_template_id, None);
+        assert_eq!(job.report_format, ReportFormat::Pdf);
+        assert_eq!(
+            job.results,
+            Results {
+                report: true,
+                raw: true
+            }
+        );
+        assert_eq!(job.scanner_appliance, None);
+        assert_eq!(job.tracking_method, TrackingMethod::Ip);
+        assert!(!job.plan_report());
+    }
+
+    #[test]
+    fn full_json_job() {
+        let body = r#"{"organization": " Acme Corp ", "ips": ["64.39.106.9", "64.39.106.8/31"],
+            "option_title": "Deep", "scan_title": "T", "comments": "", "report_template_id": 91,
+            "report_format": "CSV", "results": ["report"], "tracking_method": "netbios"}"#;
+        let job = parse_job("x.JSON", body.as_bytes(), &rules()).expect("valid");
+        assert_eq!(job.organization, "Acme Corp");
+        assert_eq!(job.ips.to_qualys(), "64.39.106.8-64.39.106.9");
+        assert_eq!(job.option_title, "Deep");
+        assert_eq!(job.scan_title, "T");
+        assert_eq!(job.comments, "");
+        assert_eq!(job.report_template_id, Some(91));
+        assert_eq!(job.report_format, ReportFormat::Csv);
+        assert_eq!(
+            job.results,
+            Results {
+                report: true,
+                raw: false
+            }
+        );
+        assert_eq!(job.tracking_method, TrackingMethod::Netbios);
+        assert!(job.plan_report());
+    }
+
+    #[test]
+    fn config_defaults_apply() {
+        let mut r = rules();
+        r.defaults = JobDefaults {
+            option_title: "Light".into(),
+            report_template_id: 7,
+            report_format: ReportFormat::Html,
+            results: Results {
+                report: true,
+                raw: false,
+            },
+        };
+        let job = parse_job("a.toml", MINIMAL.as_bytes(), &r).expect("valid");
+        assert_eq!(job.option_title, "Light");
+        assert_eq!(job.report_template_id, Some(7));
+        assert_eq!(job.report_format, ReportFormat::Html);
+        assert!(job.plan_report());
+        let job = toml_job(&format!("{MINIMAL}report_template_id = 0\n")).expect("valid");
+        assert_eq!(job.report_template_id, None);
+    }
+
+    #[test]
+    fn file_level_errors() {
+        let e = parse_job("job.yaml", b"", &rules()).expect_err("yaml");
+        assert_eq!(
+            e.to_string(),
+            "job file \"job.yaml\": name must end in .toml or .json"
+        );
+        let e = parse_job("job.toml", b"organization = \"\xff\"", &rules()).expect_err("latin-1");
+        assert_eq!(
+            e.to_string(),
+            "job file \"job.toml\": not UTF-8 (invalid byte at offset 16)"
+        );
+        let e = parse_job("j.toml", b"organization = \n", &rules()).expect_err("syntax");
+        assert!(
+            e.to_string()
+                .starts_with("job file \"j.toml\": invalid TOML: line 1, column"),
+            "{e}"
+        );
+        assert!(!e.to_string().contains('\n'));
+        let e = parse_job("j.json", b"{\"organization\": }", &rules()).expect_err("syntax");
+        assert!(e.to_string().contains("invalid JSON"), "{e}");
+        let e = parse_job("j.json", b"[1]", &rules()).expect_err("array");
+        assert_eq!(e.to_string(), "a job must be a table of fields, found [1]");
+        let bom = format!("\u{feff}{MINIMAL}");
+        assert!(parse_job("bom.toml", bom.as_bytes(), &rules()).is_ok());
+    }
+
+    #[test]
+    fn field_errors_name_field_and_value() {
+        let cases: Vec<(String, &str)> = vec![
+            (format!("{MINIMAL}colour = 1\n"), "unknown field \"colour\""),
+            ("ips = [\"64.39.106.1\"]\n".into(), "organization: required"),
+            ("organization = \"A\"\n".into(), "ips: required"),
+            (
+                "organization = \"  \"\nips = [\"64.39.106.1\"]\n".into(),
+                "organization: must not be empty",
+            ),
+            (
+                "organization = \"A\\tB\"\nips = [\"64.39.106.1\"]\n".into(),
+                "organization: control characters are not allowed, found \"A\\tB\"",
+            ),
+            (
+                format!("{MINIMAL}comments = \"a\\nb\"\n"),
+                "comments: control characters are not allowed, found \"a\\nb\"",
+            ),
+            (
+                format!("{MINIMAL}scan_title = \"\"\n"),
+                "scan_title: must not be empty",
+            ),
+            (
+                format!("{MINIMAL}option_title = 3\n"),
+                "option_title: expected a string, found 3",
+            ),
+            (
+                format!("{MINIMAL}scanner_appliance = \"x\\u0007\"\n"),
+                "scanner_appliance: control characters",
+            ),
+            (
+                format!("{MINIMAL}report_format = \"odt\"\n"),
+                "report_format: \"odt\" is not one of pdf, html, mht, xml, csv, docx",
+            ),
+            (
+                format!("{MINIMAL}tracking_method = \"MAC\"\n"),
+                "tracking_method: \"MAC\" is not one of IP, DNS, NETBIOS",
+            ),
+            (
+                format!("{MINIMAL}results = [\"pdf\"]\n"),
+                "results: \"pdf\" is not one of report, raw",
+            ),
+            (
+                format!("{MINIMAL}results = []\n"),
+                "results: \"\" is not one of report, raw (at least one)",
+            ),
+            (
+                format!("{MINIMAL}results = [\"report\"]\n"),
+                "results: [\"report\"] needs a report_template_id",
+            ),
+            (
+                format!("{MINIMAL}report_template_id = -4\n"),
+                "report_template_id: expected a non-negative integer, found -4",
+            ),
+            (
+                "organization = \"A\"\nips = []\n".into(),
+                "ips: must list at least one address",
+            ),
+            (
+                "organization = \"A\"\nips = \"64.39.106.1\"\n".into(),
+                "ips: expected a list of strings, found \"64.39.106.1\"",
+            ),
+            (
+                "organization = \"A\"\nips = [\"64.39.106.9-64.39.106.1\"]\n".into(),
+                "ips: reversed range \"64.39.106.9-64.39.106.1\"",
+            ),
+            (
+                "organization = \"A\"\nips = [\"::1\"]\n".into(),
+                "ips: IPv6 is not supported: \"::1\"",
+            ),
+            (
+                "organization = \"A\"\nips = [\"64.39.107.1\"]\n".into(),
+                "ips: 64.39.107.1 is outside the authorized scope ([scope].authorized)",
+            ),
+        ];
+        for (body, want) in cases {
+            let e = err(&body);
+            assert!(e.contains(want), "{body:?}\n  got: {e}\n want: {want}");
+        }
+    }
+
+    #[test]
+    fn template_id_beyond_toml_is_refused() {
+        let body = format!(
+            r#"{{"organization": "A", "ips": ["64.39.106.1"], "report_template_id": {}}}"#,
+            u64::MAX
+        );
+        let e = parse_job("a.json", body.as_bytes(), &rules()).expect_err("too large");
+        assert_eq!(
+            e.to_string(),
+            format!("report_template_id: {} is too large", u64::MAX)
+        );
+    }
+
+    #[test]
+    fn length_limits() {
+        let org = "o".repeat(ORGANIZATION_MAX_CHARS);
+        let ok = toml_job(&format!(
+            "organization = \"{org}\"\nips = [\"64.39.106.1\"]\n"
+        ))
+        .expect("255 fits");
+        assert_eq!(ok.organization.chars().count(), 255);
+        let e = err(&format!(
+            "organization = \"{org}é\"\nips = [\"64.39.106.1\"]\n"
+        ));
+        assert!(
+            e.starts_with("organization: 256 characters, at most 255 allowed: \"ooo"),
+            "{e}"
+        );
+
+        let max_title = SCAN_TITLE_MAX_CHARS - JOB_ID_MAX_LEN - 3;
+        let title = "t".repeat(max_title);
+        let job = toml_job(&format!("{MINIMAL}scan_title = \"{title}\"\n")).expect("fits");
+        let id = "i".repeat(JOB_ID_MAX_LEN);
+        assert_eq!(
+            job.scan_title_with_id(&id).chars().count(),
+            SCAN_TITLE_MAX_CHARS
+        );
+        assert!(job.scan_title_with_id(&id).ends_with(&format!("t [{id}]")));
+        let e = err(&format!("{MINIMAL}scan_title = \"{title}x\"\n"));
+        assert!(
+            e.starts_with(&format!(
+                "scan_title: {} characters, at most {max_title} allowed",
+                max_title + 1
+            )),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn titles_carry_the_id_within_limits() {
+        let job = toml_job(MINIMAL).expect("valid");
+        assert_eq!(
+            job.scan_title_with_id("20250101T000000-7"),
+            "Acquisition scan of Acme [20250101T000000-7]"
+        );
+        assert_eq!(job.report_title_with_id("J1"), "Baseline of Acme [J1]");
+
+        let long = toml_job(&format!(
+            "organization = \"{}\"\nips = [\"64.39.106.1\"]\n",
+            "Ünïcode Org ".repeat(20)
+        ))
+        .expect("valid");
+        let id = "x".repeat(JOB_ID_MAX_LEN);
+        let title = long.report_title_with_id(&id);
+        assert!(title.chars().count() <= REPORT_TITLE_MAX_CHARS, "{title}");
+        assert!(title.starts_with("Baseline of Ünïcode Org"));
+        assert!(title.ends_with(&format!("[{id}]")));
+        assert!(
+            !title.contains("  ["),
+            "trailing blanks are dropped: {title}"
+        );
+        // An id beyond the documented maximum still never breaks the limit.
+        let huge = "y".repeat(500);
+        assert_eq!(
+            long.report_title_with_id(&huge).chars().count(),
+            REPORT_TITLE_MAX_CHARS
+        );
+        assert!(long.scan_title_with_id(&huge).chars().count() <= SCAN_TITLE_MAX_CHARS);
+    }
+
+    #[test]
+    fn max_addresses() {
+        let mut r = rules();
+        r.max_addresses = 4;
+        let ok = parse_job("a.toml", MINIMAL.as_bytes(), &r).expect("4 addresses");
+        assert_eq!(ok.ips.len(), 4);
+        let body = "organization = \"A\"\nips = [\"64.39.106.0/29\"]\n";
+        let e = parse_job("a.toml", body.as_bytes(), &r).expect_err("8 > 4");
+        assert_eq!(
+            e.to_string(),
+            "ips: 8 addresses, more than the limit of 4 ([limits].max_addresses)"
+        );
+    }
+
+    #[test]
+    fn private_needs_appliance_and_allow_private() {
+        let mut r = JobRules::new(IpSet::parse_entries(&["10.0.0.0/8"]).expect("valid"));
+        let plain = "organization = \"A\"\nips = [\"10.0.0.1-10.0.0.5\"]\n";
+        let internal = format!("{plain}scanner_appliance = \"scanner-1\"\n");
+        let e = parse_job("a.toml", plain.as_bytes(), &r).expect_err("private");
+        assert!(
+            e.to_string().starts_with(
+                "ips: 10.0.0.1-10.0.0.5 is private address space (allowed only for internal scans"
+            ),
+            "{e}"
+        );
+        let e = parse_job("a.toml", internal.as_bytes(), &r).expect_err("not allowed");
+        assert_eq!(
+            e.to_string(),
+            "ips: 10.0.0.1-10.0.0.5 is private address space ([scope].allow_private is false)"
+        );
+        r.allow_private = true;
+        assert!(
+            parse_job("a.toml", plain.as_bytes(), &r).is_err(),
+            "still needs an appliance"
+        );
+        let job = parse_job("a.toml", internal.as_bytes(), &r).expect("internal scan");
+        assert_eq!(job.scanner_appliance.as_deref(), Some("scanner-1"));
+    }
+
+    #[test]
+    fn job_to_toml_round_trips() {
+        let mut r = JobRules::new(IpSet::parse_entries(&["0.0.0.0/0"]).expect("valid"));
+        r.allow_private = true;
+        let bodies = [
+            MINIMAL.to_owned(),
+            r#"organization = "Quote \" and \\ and 'single' and ünï"
+ips = ["10.0.0.3", "10.0.0.1-10.0.0.2", "192.168.0.0/30"]
+option_title = "Opt"
+scan_title = "S"
+comments = ""
+report_template_id = 12
+report_format = "docx"
+results = ["raw", "report"]
+scanner_appliance = "appl"
+tracking_method = "dns"
+"#
+            .to_owned(),
+        ];
+        for body in bodies {
+            let job = parse_job("in.toml", body.as_bytes(), &r).expect("valid");
+            let text = job_to_toml(&job);
+            let again = parse_job("job.toml", text.as_bytes(), &r).expect(&text);
+            assert_eq!(again, job, "{text}");
+            // Canonical: writing the re-read job gives the same text.
+            assert_eq!(job_to_toml(&again), text);
+        }
+    }
+
+    #[test]
+    fn draft_writes_only_set_fields() {
+        let mut draft = JobDraft {
+            organization: "Acme".into(),
+            ips: vec!["64.39.106.1".into(), "64.39.106.2".into()],
+            ..JobDraft::default()
+        };
+        let text = draft.to_toml();
+        assert_eq!(
+            text,
+            "organization = \"Acme\"\nips = [\"64.39.106.1\", \"64.39.106.2\"]\n"
+        );
+        let job = parse_job("d.toml", text.as_bytes(), &rules()).expect("valid draft");
+        assert_eq!(job.ips.to_qualys(), "64.39.106.1-64.39.106.2");
+
+        draft.report_template_id = Some(5);
+        draft.results = Some(vec!["report".into()]);
+        draft.report_format = Some("xml".into());
+        draft.tracking_method = Some("DNS".into());
+        draft.comments = Some("c".into());
+        let job = parse_job("d.toml", draft.to_toml().as_bytes(), &rules()).expect("valid draft");
+        assert_eq!(
+            (job.report_template_id, job.report_format),
+            (Some(5), ReportFormat::Xml)
+        );
+        assert_eq!(
+            (job.tracking_method, job.comments.as_str()),
+            (TrackingMethod::Dns, "c")
+        );
+
+        draft.report_format = Some("bogus".into());
+        let e = parse_job("d.toml", draft.to_toml().as_bytes(), &rules()).expect_err("bad format");
+        assert!(e.to_string().contains("\"bogus\""), "{e}");
+    }
+
+    #[test]
+    fn example_jobs_parse() {
+        let toml = include_str!("../../../config/jobs/acme.toml");
+        let json = include_str!("../../../config/jobs/acme.json");
+        let a = parse_job("acme.toml", toml.as_bytes(), &rules()).expect("example TOML job");
+        let b = parse_job("acme.json", json.as_bytes(), &rules()).expect("example JSON job");
+        assert_eq!(a, b);
+        assert_eq!(a.organization, "organization_name");
+        assert_eq!(a.ips.to_qualys(), "64.39.106.0-64.39.106.3");
+        assert!(a.plan_report());
     }
 }

@@ -11,6 +11,7 @@
 
 pub mod backoff;
 pub mod codec;
+pub mod config;
 pub mod ip;
 pub mod job;
 pub mod machine;

@@ -1,0 +1,944 @@
+//! The daemon's TOML config (SPEC.md "Config (TOML)"), read into typed sections.
+//!
+//! Every key has a default except `[qualys].url`, `[qualys].username` and
+//! `[scope].authorized`. Errors name the key as `[section].key` and quote the value; unknown
+//! sections and keys are refused by name. The config yields the state machine's timings
+//! ([`Config::policy`]) and the job validation rules ([`Config::job_rules`]).
+
+mod read;
+mod url;
+
+use crate::ip::{IpError, IpSet};
+use crate::job::{JobDefaults, JobRules, ReportFormat, Results, DEFAULT_MAX_ADDRESSES};
+use crate::machine::Policy;
+use read::Section;
+use std::path::PathBuf;
+use std::time::Duration;
+use thiserror::Error;
+use toml::{Table, Value};
+
+/// Why the config was refused. Display names the key (`[qualys].url: …`).
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum ConfigError {
+    /// Not valid TOML.
+    #[error("invalid TOML: {message}")]
+    Syntax {
+        /// Where and what, on one line.
+        message: String,
+    },
+    /// A section the config does not have.
+    #[error(
+        "unknown section [{name}] (known: qualys, paths, polling, limits, scope, defaults, alerts)"
+    )]
+    UnknownSection {
+        /// Its name.
+        name: String,
+    },
+    /// A key its section does not have.
+    #[error("unknown key {key}")]
+    UnknownKey {
+        /// `[section].key`.
+        key: String,
+    },
+    /// A required key is absent.
+    #[error("{key}: required")]
+    Missing {
+        /// `[section].key`.
+        key: String,
+    },
+    /// A value of the wrong type.
+    #[error("{key}: expected {expected}, found {found}")]
+    WrongType {
+        /// `[section].key`.
+        key: String,
+        /// What it should be.
+        expected: &'static str,
+        /// The value, shortened.
+        found: String,
+    },
+    /// A value of the right type that is not acceptable.
+    #[error("{key} = {value}: {reason}")]
+    Invalid {
+        /// `[section].key`.
+        key: String,
+        /// The value, shortened.
+        value: String,
+        /// Why.
+        reason: String,
+    },
+    /// An entry of `[scope].authorized` does not parse.
+    #[error("[scope].authorized: {0}")]
+    Authorized(#[from] IpError),
+}
+
+/// Which asset API adds IPs and groups.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum AssetApi {
+    /// `/api/2.0/fo/asset/ip/` and `/api/2.0/fo/asset/group/` (default).
+    V2,
+    /// The original `asset_ip.php` / `asset_group.php`.
+    V1,
+}
+
+/// Which scan list API polls scans.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ScanListApi {
+    /// `/api/3.0/fo/scan/` (default).
+    V3,
+    /// `/api/2.0/fo/scan/`.
+    V2,
+}
+
+/// `[qualys]`: the API server and how to reach it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QualysConfig {
+    /// The platform's API server, without a trailing `/`. https, or http to loopback only.
+    pub url: String,
+    /// API user name.
+    pub username: String,
+    /// File holding the password; else `$CREDENTIALS_DIRECTORY/qualys-password`, else
+    /// `$BASELINER_QUALYS_PASSWORD` (looked up by the daemon, not here).
+    pub password_file: Option<PathBuf>,
+    /// Asset API version (`"v2"` default, `"v1"`).
+    pub asset_api: AssetApi,
+    /// Whole-request timeout (default 120s).
+    pub request_timeout: Duration,
+    /// Connect timeout (default 30s).
+    pub connect_timeout: Duration,
+    /// HTTP(S) proxy URL.
+    pub proxy: Option<String>,
+    /// Extra CA certificate file (PEM) to trust.
+    pub ca_file: Option<PathBuf>,
+    /// Scan list API version (`"v3"` default, `"v2"`).
+    pub scan_list_api: ScanListApi,
+}
+
+/// `[paths]`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PathsConfig {
+    /// The spool (default `/var/spool/baseliner`).
+    pub spool: PathBuf,
+    /// The state directory (default `/var/lib/baseliner`).
+    pub state: PathBuf,
+}
+
+impl Default for PathsConfig {
+    fn default() -> Self {
+        PathsConfig {
+            spool: PathBuf::from("/var/spool/baseliner"),
+            state: PathBuf::from("/var/lib/baseliner"),
+        }
+    }
+}
+
+/// `[polling]`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PollingConfig {
+    /// First scan poll after the launch (default 7m).
+    pub scan_first_check: Duration,
+    /// Scan polls every (default 5m).
+    pub scan_every: Duration,
+    /// Report polls every (default 1m).
+    pub report_every: Duration,
+    /// A scan older than this fails its job (default 72h).
+    pub give_up_after: Duration,
+}
+
+impl Default for PollingConfig {
+    /// The same timings as [`Policy::default`].
+    fn default() -> Self {
+        let p = Policy::default();
+        PollingConfig {
+            scan_first_check: p.scan_first_check,
+            scan_every: p.scan_every,
+            report_every: p.report_every,
+            give_up_after: p.give_up_after,
+        }
+    }
+}
+
+/// `[limits]`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LimitsConfig {
+    /// Jobs in progress at once (default 20, at least 1).
+    pub max_active_jobs: usize,
+    /// Addresses per job (default 65,536).
+    pub max_addresses: u64,
+}
+
+impl Default for LimitsConfig {
+    fn default() -> Self {
+        LimitsConfig {
+            max_active_jobs: 20,
+            max_addresses: DEFAULT_MAX_ADDRESSES,
+        }
+    }
+}
+
+/// `[scope]`.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct ScopeConfig {
+    /// Addresses jobs may scan. Empty: every job is refused.
+    pub authorized: IpSet,
+    /// Private/reserved addresses allowed for jobs naming a scanner appliance (default false).
+    pub allow_private: bool,
+}
+
+/// `[defaults]`: the values jobs take when they do not set them.
+pub type DefaultsConfig = JobDefaults;
+
+/// `[alerts]`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AlertsConfig {
+    /// Alert when a finding reaches this severity (1 to 5, default 4).
+    pub min_severity: u8,
+    /// Program and arguments to run (the job id and the summary path are appended).
+    pub command: Option<Vec<String>>,
+    /// URL to POST the alert to.
+    pub webhook: Option<String>,
+    /// The command is killed after this long (default 60s).
+    pub command_timeout: Duration,
+}
+
+impl Default for AlertsConfig {
+    fn default() -> Self {
+        AlertsConfig {
+            min_severity: 4,
+            command: None,
+            webhook: None,
+            command_timeout: Duration::from_secs(60),
+        }
+    }
+}
+
+/// The whole config.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Config {
+    /// `[qualys]`.
+    pub qualys: QualysConfig,
+    /// `[paths]`.
+    pub paths: PathsConfig,
+    /// `[polling]`.
+    pub polling: PollingConfig,
+    /// `[limits]`.
+    pub limits: LimitsConfig,
+    /// `[scope]`.
+    pub scope: ScopeConfig,
+    /// `[defaults]`.
+    pub defaults: DefaultsConfig,
+    /// `[alerts]`.
+    pub alerts: AlertsConfig,
+}
+
+/// The sections, in the order they are documented.
+const SECTIONS: &[&str] = &[
+    "qualys", "paths", "polling", "limits", "scope", "defaults", "alerts",
+];
+
+impl Config {
+    /// Parses and validates the config text.
+    pub fn parse(text: &str) -> Result<Config, ConfigError> {
+        let root: Table = toml::from_str(text).map_err(|e| ConfigError::Syntax {
+            message: syntax_message(text, &e),
+        })?;
+        if let Some(name) = root.keys().find(|k| !SECTIONS.contains(&k.as_str())) {
+            return Err(match root.get(name) {
+                Some(Value::Table(_)) => ConfigError::UnknownSection { name: name.clone() },
+                _ => ConfigError::UnknownKey { key: name.clone() },
+            });
+        }
+        Ok(Config {
+            qualys: qualys(&root)?,
+            paths: paths(&root)?,
+            polling: polling(&root)?,
+            limits: limits(&root)?,
+            scope: scope(&root)?,
+            defaults: defaults(&root)?,
+            alerts: alerts(&root)?,
+        })
+    }
+
+    /// A config for `baseliner demo`: the simulator at `url` (user `demo`), the given spool
+    /// and state directories, `authorized` as the scope (comma- or blank-separated entries;
+    /// if they do not parse the scope is empty and every job is refused), defaults elsewhere.
+    /// The caller shortens the timings on the returned value.
+    pub fn demo(url: &str, spool: PathBuf, state: PathBuf, authorized: &str) -> Config {
+        let entries: Vec<&str> = authorized
+            .split(|c: char| c == ',' || c.is_whitespace())
+            .filter(|s| !s.is_empty())
+            .collect();
+        Config {
+            qualys: QualysConfig {
+                url: url.trim_end_matches('/').to_owned(),
+                username: "demo".to_owned(),
+                password_file: None,
+                asset_api: AssetApi::V2,
+                request_timeout: Duration::from_secs(120),
+                connect_timeout: Duration::from_secs(30),
+                proxy: None,
+                ca_file: None,
+                scan_list_api: ScanListApi::V3,
+            },
+            paths: PathsConfig { spool, state },
+            polling: PollingConfig::default(),
+            limits: LimitsConfig::default(),
+            scope: ScopeConfig {
+                authorized: IpSet::parse_entries(&entries).unwrap_or_default(),
+                allow_private: false,
+            },
+            defaults: DefaultsConfig::default(),
+            alerts: AlertsConfig::default(),
+        }
+    }
+
+    /// The state machine's timings: `[polling]`, and built-in values for the rest.
+    pub fn policy(&self) -> Policy {
+        Policy {
+            scan_first_check: self.polling.scan_first_check,
+            scan_every: self.polling.scan_every,
+            report_every: self.polling.report_every,
+            give_up_after: self.polling.give_up_after,
+            ..Policy::default()
+        }
+    }
+
+    /// The rules job files are validated against.
+    pub fn job_rules(&self) -> JobRules {
+        JobRules {
+            authorized: self.scope.authorized.clone(),
+            allow_private: self.scope.allow_private,
+            max_addresses: self.limits.max_addresses,
+            defaults: self.defaults.clone(),
+        }
+    }
+}
+
+/// A TOML error as `line L, column C: message`, on one line.
+fn syntax_message(text: &str, e: &toml::de::Error) -> String {
+    let message = e.message().split_whitespace().collect::<Vec<_>>().join(" ");
+    match e.span() {
+        Some(span) => {
+            let before = text.get(..span.start).unwrap_or(text);
+            let line = before.matches('\n').count() + 1;
+            let column = before.rsplit('\n').next().unwrap_or("").chars().count() + 1;
+            format!("line {line}, column {column}: {message}")
+        }
+        None => message,
+    }
+}
+
+/// `[qualys]`.
+fn qualys(root: &Table) -> Result<QualysConfig, ConfigError> {
+    let s = Section::new(
+        root,
+        "qualys",
+        &[
+            "url",
+            "username",
+            "password_file",
+            "asset_api",
+            "request_timeout",
+            "connect_timeout",
+            "proxy",
+            "ca_file",
+            "scan_list_api",
+        ],
+    )?;
+    let url = s.string("url")?.ok_or_else(|| s.missing("url"))?;
+    check_qualys_url(&s, &url)?;
+    let proxy = s.string("proxy")?;
+    if let Some(p) = &proxy {
+        check_url(&s, "proxy", p, &["http", "https", "socks5", "socks5h"])?;
+    }
+    Ok(QualysConfig {
+        url: url.trim_end_matches('/').to_owned(),
+        username: s.string("username")?.ok_or_else(|| s.missing("username"))?,
+        password_file: s.path("password_file")?,
+        asset_api: choice(
+            &s,
+            "asset_api",
+            &[("v2", AssetApi::V2), ("v1", AssetApi::V1)],
+        )?
+        .unwrap_or(AssetApi::V2),
+        request_timeout: s
+            .duration("request_timeout")?
+            .unwrap_or(Duration::from_secs(120)),
+        connect_timeout: s
+            .duration("connect_timeout")?
+            .unwrap_or(Duration::from_secs(30)),
+        proxy,
+        ca_file: s.path("ca_file")?,
+        scan_list_api: choice(
+            &s,
+            "scan_list_api",
+            &[("v3", ScanListApi::V3), ("v2", ScanListApi::V2)],
+        )?
+        .unwrap_or(ScanListApi::V3),
+    })
+}
+
+/// The API URL: https, or plain http to a loopback host (the simulator); no credentials.
+fn check_qualys_url(s: &Section<'_>, url: &str) -> Result<(), ConfigError> {
+    let parts = check_url(s, "url", url, &["https", "http"])?;
+    let value = Value::String(url.to_owned());
+    if parts.has_userinfo {
+        return Err(s.invalid(
+            "url",
+            &value,
+            "credentials do not belong in the URL (use username and password_file)",
+        ));
+    }
+    if parts.scheme == "http" && !parts.is_loopback() {
+        return Err(s.invalid(
+            "url",
+            &value,
+            "plain http is allowed only to a loopback host (127.0.0.0/8, ::1, localhost); use https",
+        ));
+    }
+    Ok(())
+}
+
+/// Checks `url` is a URL with one of `schemes`; returns its parts.
+fn check_url<'u>(
+    s: &Section<'_>,
+    key: &str,
+    url: &'u str,
+    schemes: &[&str],
+) -> Result<url::UrlParts<'u>, ConfigError> {
+    let value = Value::String(url.to_owned());
+    let parts = url::parse(url).map_err(|why| s.invalid(key, &value, why))?;
+    if !schemes.contains(&parts.scheme.as_str()) {
+        return Err(s.invalid(
+            key,
+            &value,
+            format!("scheme must be one of {}", schemes.join(", ")),
+        ));
+    }
+    Ok(parts)
+}
+
+/// A string key with a fixed set of values.
+fn choice<T: Copy>(
+    s: &Section<'_>,
+    key: &str,
+    options: &[(&str, T)],
+) -> Result<Option<T>, ConfigError> {
+    let Some(v) = s.string(key)? else {
+        return Ok(None);
+    };
+    match options
+        .iter()
+        .find(|(name, _)| name.eq_ignore_ascii_case(&v))
+    {
+        Some((_, t)) => Ok(Some(*t)),
+        None => {
+            let names: Vec<String> = options.iter().map(|(n, _)| format!("{n:?}")).collect();
+            Err(s.invalid(
+                key,
+                &Value::String(v),
+                format!("must be {}", names.join(" or ")),
+            ))
+        }
+    }
+}
+
+/// `[paths]`.
+fn paths(root: &Table) -> Result<PathsConfig, ConfigError> {
+    let s = Section::new(root, "paths", &["spool", "state"])?;
+    let d = PathsConfig::default();
+    Ok(PathsConfig {
+        spool: s.path("spool")?.unwrap_or(d.spool),
+        state: s.path("state")?.unwrap_or(d.state),
+    })
+}
+
+/// `[polling]`.
+fn polling(root: &Table) -> Result<PollingConfig, ConfigError> {
+    let s = Section::new(
+        root,
+        "polling",
+        &[
+            "scan_first_check",
+            "scan_every",
+            "report_every",
+            "give_up_after",
+        ],
+    )?;
+    let d = PollingConfig::default();
+    Ok(PollingConfig {
+        scan_first_check: s
+            .duration("scan_first_check")?
+            .unwrap_or(d.scan_first_check),
+        scan_every: s.duration("scan_every")?.unwrap_or(d.scan_every),
+        report_every: s.duration("report_every")?.unwrap_or(d.report_every),
+        give_up_after: s.duration("give_up_after")?.unwrap_or(d.give_up_after),
+    })
+}
+
+/// `[limits]`.
+fn limits(root: &Table) -> Result<LimitsConfig, ConfigError> {
+    let s = Section::new(root, "limits", &["max_active_jobs", "max_addresses"])?;
+    let d = LimitsConfig::default();
+    let max_active_jobs = match s.integer("max_active_jobs", 1..=10_000)? {
+        // The range keeps the value small enough for any usize.
+        Some(n) => usize::try_from(n).unwrap_or(usize::MAX),
+        None => d.max_active_jobs,
+    };
+    Ok(LimitsConfig {
+        max_active_jobs,
+        max_addresses: s
+            .integer("max_addresses", 1..=1 << 32)?
+            .unwrap_or(d.max_addresses),
+    })
+}
+
+/// `[scope]`.
+fn scope(root: &Table) -> Result<ScopeConfig, ConfigError> {
+    let s = Section::new(root, "scope", &["authorized", "allow_private"])?;
+    let entries = s
+        .strings("authorized")?
+        .ok_or_else(|| s.missing("authorized"))?;
+    Ok(ScopeConfig {
+        authorized: IpSet::parse_entries(&entries)?,
+        allow_private: s.boolean("allow_private")?.unwrap_or(false),
+    })
+}
+
+/// `[defaults]`.
+fn defaults(root: &Table) -> Result<DefaultsConfig, ConfigError> {
+    let s = Section::new(
+        root,
+        "defaults",
+        &[
+            "option_title",
+            "report_template_id",
+            "report_format",
+            "results",
+        ],
+    )?;
+    let d = DefaultsConfig::default();
+    let report_format = match s.string("report_format")? {
+        None => d.report_format,
+        Some(f) => ReportFormat::parse(&f).ok_or_else(|| {
+            s.invalid(
+                "report_format",
+                &Value::String(f),
+                "must be one of pdf, html, mht, xml, csv, docx",
+            )
+        })?,
+    };
+    let results = match s.strings("results")? {
+        None => d.results,
+        Some(items) => Results::parse(&items).map_err(|_| {
+            let raw = s
+                .raw("results")
+                .cloned()
+                .unwrap_or(Value::Array(Vec::new()));
+            s.invalid("results", &raw, "must list \"report\", \"raw\" or both")
+        })?,
+    };
+    Ok(DefaultsConfig {
+        option_title: s.string("option_title")?.unwrap_or(d.option_title),
+        report_template_id: s
+            .integer("report_template_id", 0..=i64::MAX.unsigned_abs())?
+            .unwrap_or(0),
+        report_format,
+        results,
+    })
+}
+
+/// `[alerts]`.
+fn alerts(root: &Table) -> Result<AlertsConfig, ConfigError> {
+    let s = Section::new(
+        root,
+        "alerts",
+        &["min_severity", "command", "webhook", "command_timeout"],
+    )?;
+    let d = AlertsConfig::default();
+    let command = s.strings("command")?;
+    if let Some(c) = &command {
+        if c.first().is_none_or(|p| p.trim().is_empty()) {
+            let raw = s
+                .raw("command")
+                .cloned()
+                .unwrap_or(Value::Array(Vec::new()));
+            return Err(s.invalid(
+                "command",
+                &raw,
+                "the first item must name the program to run",
+            ));
+        }
+    }
+    let webhook = s.string("webhook")?;
+    if let Some(w) = &webhook {
+        check_url(&s, "webhook", w, &["https", "http"])?;
+    }
+    Ok(AlertsConfig {
+        min_severity: match s.integer("min_severity", 1..=5)? {
+            Some(n) => u8::try_from(n).unwrap_or(5),
+            None => d.min_severity,
+        },
+        command,
+        webhook,
+        command_timeout: s.duration("command_timeout")?.unwrap_or(d.command_timeout),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MINIMAL: &str = "[qualys]\nurl = \"https://qualysapi.qualys.com/\"\nusername = \"u\"\n[scope]\nauthorized = [\"64.39.106.0/24\"]\n";
+
+    fn err(text: &str) -> String {
+        let e = Config::parse(text).expect_err(text).to_string();
+        assert!(!e.contains('\n'), "one line: {e}");
+        e
+    }
+
+    /// MINIMAL with `line` added to `[section]`.
+    fn with(section: &str, line: &str) -> String {
+        let header = format!("[{section}]\n");
+        if MINIMAL.contains(&header) {
+            MINIMAL.replace(&header, &format!("{header}{line}\n"))
+        } else {
+            format!("{MINIMAL}{header}{line}\n")
+        }
+    }
+
+    #[test]
+    fn minimal_config_takes_defaults() {
+        let c = Config::parse(MINIMAL).expect("valid");
+        assert_eq!(c.qualys.url, "https://qualysapi.qualys.com");
+        assert_eq!(c.qualys.username, "u");
+        assert_eq!(c.qualys.password_file, None);
+        assert_eq!(c.qualys.asset_api, AssetApi::V2);
+        assert_eq!(c.qualys.scan_list_api, ScanListApi::V3);
+        assert_eq!(c.qualys.request_timeout, Duration::from_secs(120));
+        assert_eq!(c.qualys.connect_timeout, Duration::from_secs(30));
+        assert_eq!(
+            (c.qualys.proxy.as_deref(), c.qualys.ca_file.as_deref()),
+            (None, None)
+        );
+        assert_eq!(c.paths.spool, PathBuf::from("/var/spool/baseliner"));
+        assert_eq!(c.paths.state, PathBuf::from("/var/lib/baseliner"));
+        assert_eq!(c.polling.scan_first_check, Duration::from_secs(420));
+        assert_eq!(c.polling.scan_every, Duration::from_secs(300));
+        assert_eq!(c.polling.report_every, Duration::from_secs(60));
+        assert_eq!(c.polling.give_up_after, Duration::from_secs(72 * 3600));
+        assert_eq!(c.limits.max_active_jobs, 20);
+        assert_eq!(c.limits.max_addresses, 65_536);
+        assert_eq!(c.scope.authorized.to_qualys(), "64.39.106.0-64.39.106.255");
+        assert!(!c.scope.allow_private);
+        assert_eq!(c.defaults, JobDefaults::default());
+        assert_eq!(c.defaults.option_title, "New IPs option profile");
+        assert_eq!(c.alerts.min_severity, 4);
+        assert_eq!(c.alerts.command, None);
+        assert_eq!(c.alerts.webhook, None);
+        assert_eq!(c.alerts.command_timeout, Duration::from_secs(60));
+        assert_eq!(c.policy(), Policy::default());
+        let rules = c.job_rules();
+        assert_eq!(rules.authorized, c.scope.authorized);
+        assert_eq!(rules.max_addresses, 65_536);
+    }
+
+    #[test]
+    fn example_config_parses_with_every_key() {
+        let text = include_str!("../../../config/baseliner.toml");
+        let c = Config::parse(text).expect("config/baseliner.toml");
+        assert_eq!(
+            c.qualys.password_file,
+            Some(PathBuf::from("/etc/baseliner/qualys-password"))
+        );
+        assert_eq!(
+            c.alerts.command,
+            Some(vec!["/usr/local/bin/notify-team".to_owned()])
+        );
+        // Every key the parser knows appears in the example, set or commented out.
+        let root: Table = toml::from_str(text).expect("TOML");
+        for section in SECTIONS {
+            assert!(
+                root.contains_key(*section),
+                "[{section}] missing from the example"
+            );
+        }
+        for key in ["proxy", "ca_file", "webhook"] {
+            assert!(
+                text.contains(&format!("# {key} = ")),
+                "{key} not documented"
+            );
+        }
+    }
+
+    #[test]
+    fn values_are_read() {
+        let text = r#"
+[qualys]
+url = "http://127.0.0.1:8443"
+username = "demo"
+password_file = "/run/pw"
+asset_api = "V1"
+scan_list_api = "v2"
+request_timeout = "5s"
+connect_timeout = "500ms"
+proxy = "socks5h://proxy.example:1080"
+ca_file = "/etc/ca.pem"
+[paths]
+spool = "/tmp/s"
+state = "/tmp/t"
+[polling]
+scan_first_check = "1s"
+scan_every = "2s"
+report_every = "3s"
+give_up_after = "1d"
+[limits]
+max_active_jobs = 1
+max_addresses = 16
+[scope]
+authorized = []
+allow_private = true
+[defaults]
+option_title = "Opt"
+report_template_id = 42
+report_format = "HTML"
+results = ["raw"]
+[alerts]
+min_severity = 5
+command = ["/bin/notify", "--urgent"]
+webhook = "https://hooks.example/x"
+command_timeout = "2m"
+"#;
+        let c = Config::parse(text).expect("valid");
+        assert_eq!(c.qualys.asset_api, AssetApi::V1);
+        assert_eq!(c.qualys.scan_list_api, ScanListApi::V2);
+        assert_eq!(c.qualys.connect_timeout, Duration::from_millis(500));
+        assert_eq!(
+            c.qualys.proxy.as_deref(),
+            Some("socks5h://proxy.example:1080")
+        );
+        assert_eq!(c.paths.state, PathBuf::from("/tmp/t"));
+        assert!(c.scope.authorized.is_empty());
+        assert_eq!(c.limits.max_active_jobs, 1);
+        assert_eq!(c.defaults.report_template_id, 42);
+        assert_eq!(c.defaults.report_format, ReportFormat::Html);
+        assert_eq!(
+            c.defaults.results,
+            Results {
+                report: false,
+                raw: true
+            }
+        );
+        assert_eq!(c.alerts.min_severity, 5);
+        assert_eq!(c.alerts.command_timeout, Duration::from_secs(120));
+        let p = c.policy();
+        assert_eq!(p.scan_first_check, Duration::from_secs(1));
+        assert_eq!(p.scan_every, Duration::from_secs(2));
+        assert_eq!(p.report_every, Duration::from_secs(3));
+        assert_eq!(p.give_up_after, Duration::from_secs(86_400));
+        assert_eq!(p.retry_base, Policy::default().retry_base);
+        let r = c.job_rules();
+        assert!(r.allow_private);
+        assert_eq!(r.max_addresses, 16);
+        assert_eq!(r.defaults.option_title, "Opt");
+    }
+
+    #[test]
+    fn unknown_keys_and_sections_are_named() {
+        assert_eq!(
+            err(&with("polling", "scan_evry = \"5m\"")),
+            "unknown key [polling].scan_evry"
+        );
+        for (section, key) in [
+            ("qualys", "password"),
+            ("paths", "spoool"),
+            ("limits", "max_jobs"),
+            ("scope", "allow_privat"),
+            ("defaults", "template"),
+            ("alerts", "severity"),
+        ] {
+            let e = err(&with(section, &format!("{key} = 1")));
+            assert_eq!(e, format!("unknown key [{section}].{key}"));
+        }
+        let e = err(&format!("{MINIMAL}[polling.extra]\nx = 1\n"));
+        assert_eq!(e, "unknown key [polling].extra");
+        let e = err(&format!("verbose = true\n{MINIMAL}"));
+        assert_eq!(e, "unknown key verbose");
+        let e = err(&format!("{MINIMAL}[logging]\nlevel = \"debug\"\n"));
+        assert!(e.starts_with("unknown section [logging]"), "{e}");
+    }
+
+    #[test]
+    fn required_keys() {
+        assert_eq!(
+            err("[qualys]\nusername = \"u\"\n[scope]\nauthorized = []\n"),
+            "[qualys].url: required"
+        );
+        assert_eq!(
+            err("[qualys]\nurl = \"https://q\"\n[scope]\nauthorized = []\n"),
+            "[qualys].username: required"
+        );
+        assert_eq!(
+            err("[qualys]\nurl = \"https://q\"\nusername = \"u\"\n"),
+            "[scope].authorized: required"
+        );
+    }
+
+    #[test]
+    fn url_rules() {
+        let url = |u: &str| {
+            format!("[qualys]\nurl = \"{u}\"\nusername = \"u\"\n[scope]\nauthorized = []\n")
+        };
+        for ok in [
+            "https://qualysapi.qg2.apps.qualys.eu",
+            "http://127.0.0.1:8080",
+            "http://127.9.9.9",
+            "http://[::1]:80/",
+            "http://localhost:1",
+        ] {
+            assert!(Config::parse(&url(ok)).is_ok(), "{ok}");
+        }
+        let e = err(&url("http://qualysapi.qualys.com"));
+        assert!(e.starts_with("[qualys].url = \"http://qualysapi.qualys.com\": plain http is allowed only to a loopback host"), "{e}");
+        let e = err(&url("http://10.0.0.1:8080"));
+        assert!(
+            e.contains("plain http is allowed only to a loopback host"),
+            "{e}"
+        );
+        let e = err(&url("ftp://q"));
+        assert_eq!(
+            e,
+            "[qualys].url = \"ftp://q\": scheme must be one of https, http"
+        );
+        let e = err(&url("https://user:pw@q"));
+        assert!(e.contains("credentials do not belong in the URL"), "{e}");
+        let e = err(&url("qualysapi.qualys.com"));
+        assert!(e.contains("not a URL"), "{e}");
+        let e = err(&with("qualys", "proxy = \"proxy:3128\""));
+        assert!(
+            e.starts_with("[qualys].proxy = \"proxy:3128\": not a URL"),
+            "{e}"
+        );
+        let e = err(&with("alerts", "webhook = \"mailto://x\""));
+        assert!(
+            e.starts_with("[alerts].webhook = \"mailto://x\": scheme must be"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn bad_values_name_key_and_value() {
+        let cases = [
+            (
+                with("polling", "scan_every = \"5 minutes\""),
+                "[polling].scan_every = \"5 minutes\": is not a duration",
+            ),
+            (
+                with("polling", "give_up_after = 72"),
+                "[polling].give_up_after: expected a duration string such as \"7m\", found 72",
+            ),
+            (
+                with("polling", "report_every = \"0s\""),
+                "[polling].report_every = \"0s\": must be longer than zero",
+            ),
+            (
+                with("limits", "max_active_jobs = 0"),
+                "[limits].max_active_jobs = 0: must be 1 to 10000",
+            ),
+            (
+                with("limits", "max_addresses = -1"),
+                "[limits].max_addresses = -1: must be 1 to 4294967296",
+            ),
+            (
+                with("limits", "max_active_jobs = \"20\""),
+                "[limits].max_active_jobs: expected an integer, found \"20\"",
+            ),
+            (
+                with("scope", "allow_private = \"yes\""),
+                "[scope].allow_private: expected true or false, found \"yes\"",
+            ),
+            (
+                with("defaults", "report_format = \"odt\""),
+                "[defaults].report_format = \"odt\": must be one of pdf",
+            ),
+            (
+                with("defaults", "results = [\"all\"]"),
+                "[defaults].results = [\"all\"]: must list \"report\", \"raw\" or both",
+            ),
+            (
+                with("defaults", "report_template_id = -1"),
+                "[defaults].report_template_id = -1: must be 0 to",
+            ),
+            (
+                with("defaults", "option_title = \"\""),
+                "[defaults].option_title = \"\": must not be empty",
+            ),
+            (
+                with("alerts", "min_severity = 6"),
+                "[alerts].min_severity = 6: must be 1 to 5",
+            ),
+            (
+                with("alerts", "min_severity = 0"),
+                "[alerts].min_severity = 0: must be 1 to 5",
+            ),
+            (
+                with("alerts", "command = []"),
+                "[alerts].command = []: the first item must name the program",
+            ),
+            (
+                with("alerts", "command = [\"\", \"x\"]"),
+                "[alerts].command = [\"\", \"x\"]: the first item",
+            ),
+            (
+                with("alerts", "command = \"/bin/x\""),
+                "[alerts].command: expected a list of strings, found \"/bin/x\"",
+            ),
+            (
+                with("qualys", "asset_api = \"v3\""),
+                "[qualys].asset_api = \"v3\": must be \"v2\" or \"v1\"",
+            ),
+            (
+                MINIMAL.replace("64.39.106.0/24", "64.39.106.0/33"),
+                "[scope].authorized: invalid CIDR prefix length \"33\"",
+            ),
+            (
+                MINIMAL.replace("\"u\"", "\"a\\tb\""),
+                "[qualys].username = \"a\\tb\": control characters",
+            ),
+            (
+                "polling = 3\n".to_owned() + MINIMAL,
+                "[polling]: expected a table, found 3",
+            ),
+            (
+                format!("{MINIMAL}[qualys]\n"),
+                "invalid TOML: line 6, column 1:",
+            ),
+        ];
+        for (text, want) in cases {
+            let e = err(&text);
+            assert!(e.starts_with(want), "{text}\n  got: {e}\n want: {want}");
+        }
+    }
+
+    #[test]
+    fn demo_config() {
+        let c = Config::demo(
+            "http://127.0.0.1:9999/",
+            "/tmp/s".into(),
+            "/tmp/t".into(),
+            "64.39.106.0/24, 10.0.0.1",
+        );
+        assert_eq!(c.qualys.url, "http://127.0.0.1:9999");
+        assert_eq!(c.qualys.username, "demo");
+        assert_eq!(
+            c.scope.authorized.to_qualys(),
+            "10.0.0.1,64.39.106.0-64.39.106.255"
+        );
+        assert_eq!(c.paths.spool, PathBuf::from("/tmp/s"));
+        assert_eq!(c.policy(), Policy::default());
+        let bad = Config::demo("http://127.0.0.1:1", "/s".into(), "/t".into(), "not-an-ip");
+        assert!(
+            bad.scope.authorized.is_empty(),
+            "an unparsable scope refuses everything"
+        );
+    }
+}
