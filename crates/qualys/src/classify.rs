@@ -147,6 +147,7 @@ fn by_code(ctx: Ctx<'_>, status: u16, limits: Limits, o: &Outcome) -> ApiError {
         Some(2000 | 2010) => ErrorKind::BadCredentials,
         Some(2001) => ErrorKind::AccountExpired,
         Some(2003) => ErrorKind::Registration,
+        Some(2007) => ErrorKind::SourceIpRefused,
         Some(1901 | 1903 | 1904 | 1905 | 1907 | 1908 | 1922 | 5000) => ErrorKind::InvalidParameter,
         Some(7001) => ErrorKind::NotReady,
         Some(999) => ctx.unclear(),
@@ -312,6 +313,16 @@ mod tests {
         let e = run(503, Limits::default(), maint, false).expect_err("error");
         assert_eq!(e.kind, ErrorKind::Transient);
         assert_eq!(kind(500, "oops"), ErrorKind::Transient);
+    }
+
+    #[test]
+    fn a_refused_source_ip_is_an_account_problem() {
+        let body = "<SIMPLE_RETURN><RESPONSE><CODE>2007</CODE>\
+                    <TEXT>Your IP address is not in the list of secure IPs.</TEXT>\
+                    </RESPONSE></SIMPLE_RETURN>";
+        let k = kind(200, body);
+        assert_eq!(k, ErrorKind::SourceIpRefused);
+        assert!(k.is_account_problem());
     }
 
     #[test]

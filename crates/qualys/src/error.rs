@@ -23,6 +23,9 @@ pub enum ErrorKind {
     AccountExpired,
     /// The API user must complete registration first (CODE 2003).
     Registration,
+    /// Qualys refused the caller's source address: it is not in the subscription's
+    /// secure-IP list (CODE 2007).
+    SourceIpRefused,
     /// Qualys refused a parameter (1901/1903/1904/1905/1907/1908/1922, v1 5000); see the text.
     InvalidParameter,
     /// The report is not ready to be fetched yet (CODE 7001); poll and fetch again later.
@@ -65,7 +68,10 @@ impl ErrorKind {
     pub fn is_account_problem(&self) -> bool {
         matches!(
             self,
-            ErrorKind::BadCredentials | ErrorKind::AccountExpired | ErrorKind::Registration
+            ErrorKind::BadCredentials
+                | ErrorKind::AccountExpired
+                | ErrorKind::Registration
+                | ErrorKind::SourceIpRefused
         )
     }
 
@@ -77,6 +83,7 @@ impl ErrorKind {
             ErrorKind::BadCredentials => "bad credentials",
             ErrorKind::AccountExpired => "account expired",
             ErrorKind::Registration => "registration required",
+            ErrorKind::SourceIpRefused => "source IP not allowed",
             ErrorKind::InvalidParameter => "invalid parameter",
             ErrorKind::NotReady => "not ready",
             ErrorKind::Transient => "transient",
