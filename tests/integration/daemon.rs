@@ -324,3 +324,93 @@ async fn bad_job_files_are_rejected_with_a_reason_and_the_daemon_stays_up() {
     sigterm(&daemon);
     assert_eq!(wait_exit(&mut daemon, Duration::from_secs(10)), Some(0));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_restart_neither_resets_the_first_wait_nor_polls_early() {
+    let mut sim = fast_sim();
+    sim.scan_running = Duration::from_secs(2);
+    let mut w = World::new(sim).await;
+    w.set_polling("5s", "1s", "500ms");
+    let mut daemon = w.start_daemon();
+    w.drop_job("wait.toml", &job_toml("Wait Org", &["64.39.106.90"]));
+    w.wait_for(Duration::from_secs(20), "the scan to start", |s| {
+        s.len() == 1 && s[0]["state"] == "scan_running"
+    })
+    .await;
+    // Restart twice inside the first-check wait.
+    for _ in 0..2 {
+        sigterm(&daemon);
+        assert_eq!(wait_exit(&mut daemon, Duration::from_secs(10)), Some(0));
+        daemon = w.start_daemon();
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    w.wait_for(Duration::from_secs(30), "the job", all_finished(1))
+        .await;
+    sigterm(&daemon);
+    wait_exit(&mut daemon, Duration::from_secs(10));
+    let j = w.journal();
+    let launch = applied(&j, LAUNCH_SCAN)[0].at;
+    let first_poll = j
+        .iter()
+        .filter(|e| e.api == LIST_SCANS)
+        .map(|e| e.at)
+        .min()
+        .expect("a poll");
+    let waited = first_poll
+        .duration_since(launch)
+        .unwrap_or_default()
+        .as_secs_f64();
+    // Polls may join a round up to scan_every / 2 early; never more.
+    assert!(
+        waited >= 4.4,
+        "first poll {waited:.2}s after the launch, the first check is at 5s"
+    );
+    assert!(waited < 8.0, "the wait was reset by a restart: {waited:.2}s");
+    assert_eq!(w.statuses()[0]["state"], "done");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn max_active_jobs_bounds_the_jobs_in_flight() {
+    let mut w = World::with_config(fast_sim(), "max_active_jobs = 2").await;
+    let jobs = 5;
+    for n in 0..jobs {
+        w.drop_job(
+            &format!("m{n}.toml"),
+            &job_toml(&format!("Max {n}"), &[&format!("64.39.109.{n}")]),
+        );
+    }
+    let mut daemon = w.start_daemon();
+    w.wait_for(Duration::from_secs(60), "5 jobs", all_finished(jobs))
+        .await;
+    sigterm(&daemon);
+    wait_exit(&mut daemon, Duration::from_secs(10));
+    let j = w.journal();
+    // Each job is in flight from its IP add to its raw-results fetch.
+    let mut spans = Vec::new();
+    for n in 0..jobs {
+        let ip = format!("64.39.109.{n}");
+        let start = j
+            .iter()
+            .filter(|e| e.api == "/api/2.0/fo/asset/ip/?action=add")
+            .find(|e| param(e, "ips") == Some(ip.as_str()))
+            .expect("ip add")
+            .at;
+        let st = w
+            .statuses()
+            .into_iter()
+            .find(|s| s["ips"] == ip.as_str())
+            .expect("status");
+        let scan_ref = st["scan_ref"].as_str().expect("scan ref").to_string();
+        let end = j
+            .iter()
+            .filter(|e| e.api == "/api/2.0/fo/scan/?action=fetch")
+            .find(|e| param(e, "scan_ref") == Some(scan_ref.as_str()))
+            .expect("fetch")
+            .at;
+        spans.push((start, end));
+    }
+    for (s, _) in &spans {
+        let overlapping = spans.iter().filter(|(a, b)| a <= s && s <= b).count();
+        assert!(overlapping <= 2, "{overlapping} jobs in flight at once");
+    }
+}
