@@ -36,12 +36,18 @@ impl Timestamp {
 
     /// This time plus `d` (saturating).
     pub fn plus(self, d: Duration) -> Timestamp {
-        Timestamp(self.0.saturating_add(i64::try_from(d.as_millis()).unwrap_or(i64::MAX)))
+        Timestamp(
+            self.0
+                .saturating_add(i64::try_from(d.as_millis()).unwrap_or(i64::MAX)),
+        )
     }
 
     /// This time minus `d` (saturating).
     pub fn minus(self, d: Duration) -> Timestamp {
-        Timestamp(self.0.saturating_sub(i64::try_from(d.as_millis()).unwrap_or(i64::MAX)))
+        Timestamp(
+            self.0
+                .saturating_sub(i64::try_from(d.as_millis()).unwrap_or(i64::MAX)),
+        )
     }
 
     /// How long from `self` until `later` (zero when `later` is not after `self`).
@@ -174,7 +180,13 @@ mod tests {
 
     #[test]
     fn rfc3339_rejects_garbage() {
-        for bad in ["", "2007-01-25", "2007-13-25T23:12:00Z", "2007-01-25 23:12:00Z", "abcd-01-25T23:12:00Z"] {
+        for bad in [
+            "",
+            "2007-01-25",
+            "2007-13-25T23:12:00Z",
+            "2007-01-25 23:12:00Z",
+            "abcd-01-25T23:12:00Z",
+        ] {
             assert_eq!(Timestamp::parse_rfc3339(bad), None, "{bad}");
         }
     }
