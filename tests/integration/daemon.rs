@@ -365,7 +365,10 @@ async fn a_restart_neither_resets_the_first_wait_nor_polls_early() {
         waited >= 4.4,
         "first poll {waited:.2}s after the launch, the first check is at 5s"
     );
-    assert!(waited < 8.0, "the wait was reset by a restart: {waited:.2}s");
+    assert!(
+        waited < 8.0,
+        "the wait was reset by a restart: {waited:.2}s"
+    );
     assert_eq!(w.statuses()[0]["state"], "done");
 }
 
@@ -413,4 +416,89 @@ async fn max_active_jobs_bounds_the_jobs_in_flight() {
         let overlapping = spans.iter().filter(|(a, b)| a <= s && s <= b).count();
         assert!(overlapping <= 2, "{overlapping} jobs in flight at once");
     }
+}
+
+/// Appends an `[alerts]` section whose command appends its arguments to `log`.
+fn add_alert_command(w: &World, log: &std::path::Path) {
+    let mut text = read(&w.config);
+    text.push_str(&format!(
+        "\n[alerts]\nmin_severity = 3\ncommand = [\"/bin/sh\", \"-c\", \"echo \\\"$@\\\" >> {}\", \"alert\"]\ncommand_timeout = \"10s\"\n",
+        log.display()
+    ));
+    std::fs::write(&w.config, text).expect("config");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kill_9_around_the_alert_never_sends_it_twice() {
+    for point in ["alert-after-intent", "alert-after-command"] {
+        let mut w = World::new(fast_sim()).await;
+        let log = w.dir.path().join("alerts.log");
+        add_alert_command(&w, &log);
+        w.drop_job(
+            "alert.toml",
+            &job_toml("Alert Org", &["64.39.106.0-64.39.106.3"]),
+        );
+        let mut crashing = w.start_daemon_with(&[("BASELINER_CRASH_AT", point)]);
+        let code = wait_exit(&mut crashing, Duration::from_secs(30));
+        assert_eq!(
+            code,
+            None,
+            "{point}: the daemon aborted there\n{}",
+            w.logs()
+        );
+        let mut daemon = w.start_daemon();
+        w.wait_for(Duration::from_secs(30), "the job", all_finished(1))
+            .await;
+        sigterm(&daemon);
+        wait_exit(&mut daemon, Duration::from_secs(10));
+        let st = &w.statuses()[0];
+        assert_eq!(st["state"], "done", "{point}: {st:#}");
+        let sent = std::fs::read_to_string(&log).unwrap_or_default();
+        let id = st["id"].as_str().expect("id");
+        match point {
+            // The intent was written but the command never ran: it is not run after the
+            // restart either (it might have), and the status says so.
+            "alert-after-intent" => {
+                assert_eq!(sent.lines().count(), 0, "{point}: {sent}");
+                let status = st["alert"]["status"].as_str().unwrap_or_default();
+                assert!(status.contains("unknown"), "{point}: {:#}", st["alert"]);
+            }
+            _ => {
+                assert_eq!(sent.lines().count(), 1, "{point}: {sent}");
+                assert!(sent.starts_with(id), "{sent}");
+                assert!(sent.trim_end().ends_with("summary.md"), "{sent}");
+            }
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_alert_names_the_job_and_the_summary_once() {
+    let mut w = World::new(fast_sim()).await;
+    let log = w.dir.path().join("alerts.log");
+    add_alert_command(&w, &log);
+    w.drop_job(
+        "a.toml",
+        &job_toml("Alert Org", &["64.39.106.0-64.39.106.3"]),
+    );
+    let mut daemon = w.start_daemon();
+    w.wait_for(Duration::from_secs(30), "the job", all_finished(1))
+        .await;
+    sigterm(&daemon);
+    wait_exit(&mut daemon, Duration::from_secs(10));
+    let st = &w.statuses()[0];
+    let id = st["id"].as_str().expect("id");
+    assert_eq!(st["alert"]["status"], "ok", "{st:#}");
+    assert_eq!(st["alert"]["exit_code"], 0);
+    let sent = read(&log);
+    assert_eq!(sent.lines().count(), 1);
+    let summary = w.job_dir(id).join("summary.md");
+    assert_eq!(sent.trim_end(), format!("{id} {}", summary.display()));
+    let md = read(&summary);
+    assert!(md.contains("Alert Org"), "{md}");
+    let csv = read(&w.job_dir(id).join("findings.csv"));
+    let mut lines = csv.lines();
+    assert!(lines.next().is_some_and(|h| h.starts_with("ip,")), "{csv}");
+    assert!(lines.next().is_some(), "at least one finding: {csv}");
+    assert!(w.job_dir(id).join("summary.html").is_file());
 }

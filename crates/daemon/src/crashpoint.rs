@@ -16,6 +16,8 @@ pub const POINTS: &[&str] = &[
     "after-effect",
     "after-commit",
     "before-status",
+    "alert-after-intent",
+    "alert-after-command",
 ];
 
 struct Armed {

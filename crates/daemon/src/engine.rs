@@ -348,7 +348,8 @@ impl Engine {
         }
         crate::crashpoint::hit("after-commit");
         let outputs = crate::outputs::list(&self.spool, id.as_str());
-        let st = JobStatus::from_record(rec, now, outputs);
+        let alert = crate::actions::alert_summary(&self.spool.job_dir(id.as_str()));
+        let st = JobStatus::from_record(rec, now, outputs, alert);
         crate::crashpoint::hit("before-status");
         if let Err(e) = status::write(&self.spool, &st) {
             tracing::error!(job_id = id.as_str(), "status.json not written: {e}");

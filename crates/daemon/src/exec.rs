@@ -346,11 +346,17 @@ impl Executor {
                 }
             }
         }
-        let cfg = self.config();
-        match outputs::action_items(&self.spool, rec, &cfg) {
-            Ok(()) => Ok(Outcome::Downloaded),
-            Err(e) => Ok(Outcome::Transient {
+        // Parsing results and running the alert command block: keep them off the workers.
+        let (spool, rec, cfg) = (self.spool.clone(), rec.clone(), self.config());
+        let made =
+            tokio::task::spawn_blocking(move || outputs::action_items(&spool, &rec, &cfg)).await;
+        match made {
+            Ok(Ok(())) => Ok(Outcome::Downloaded),
+            Ok(Err(e)) => Ok(Outcome::Transient {
                 reason: format!("action items: {e}"),
+            }),
+            Err(e) => Ok(Outcome::Transient {
+                reason: format!("action items did not finish: {e}"),
             }),
         }
     }

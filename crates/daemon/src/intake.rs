@@ -149,7 +149,7 @@ fn take(
     fsutil::rename_durable(path, &dir.join(format!("submitted.{ext}")))?;
     crate::crashpoint::hit("intake-after-move");
     store.release_intake(&key).map_err(io::Error::other)?;
-    let st = JobStatus::from_record(&rec, now, Vec::new());
+    let st = JobStatus::from_record(&rec, now, Vec::new(), None);
     status::write(spool, &st)?;
     tracing::info!(
         job_id = rec.id.as_str(),

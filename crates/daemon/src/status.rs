@@ -44,6 +44,9 @@ pub struct JobStatus {
     pub history: Vec<HistoryItem>,
     /// Output files written so far, relative to the job directory.
     pub outputs: Vec<String>,
+    /// The alert's outcome (`alert.json`), once one was due: status, exit code, stderr tail.
+    #[serde(default)]
+    pub alert: Option<serde_json::Value>,
 }
 
 /// One `history` entry.
@@ -56,8 +59,14 @@ pub struct HistoryItem {
 }
 
 impl JobStatus {
-    /// The status of `rec` as of `now`; `outputs` lists the files present in its directory.
-    pub fn from_record(rec: &JobRecord, now: Timestamp, outputs: Vec<String>) -> JobStatus {
+    /// The status of `rec` as of `now`; `outputs` lists the files present in its directory
+    /// and `alert` is the alert's outcome, if any.
+    pub fn from_record(
+        rec: &JobRecord,
+        now: Timestamp,
+        outputs: Vec<String>,
+        alert: Option<serde_json::Value>,
+    ) -> JobStatus {
         let cp = &rec.checkpoint;
         let state = &cp.state;
         let scan_state = match state {
@@ -97,6 +106,7 @@ impl JobStatus {
                 })
                 .collect(),
             outputs,
+            alert,
         }
     }
 

@@ -74,8 +74,10 @@ pub fn alert_once(
     };
     let started = Timestamp::now().to_rfc3339();
     write_json(&intent, &json!({ "command": argv, "started_at": started }))?;
+    crate::crashpoint::hit("alert-after-intent");
     let summary_arg = summary.to_string_lossy();
     let out = command::run(argv, &[job_id, &summary_arg], cfg.command_timeout);
+    crate::crashpoint::hit("alert-after-command");
     let v = json!({
         "status": out.status,
         "reason": reason,

@@ -110,6 +110,10 @@ fn print_one(st: &JobStatus) {
             st.outputs.join(", ")
         }
     );
+    if let Some(a) = &st.alert {
+        let status = a.get("status").and_then(|v| v.as_str()).unwrap_or("?");
+        println!("alert         {status}");
+    }
     println!("history");
     for h in &st.history {
         println!("  {}  {}", h.at, h.state);
