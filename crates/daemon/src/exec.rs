@@ -258,28 +258,12 @@ impl Executor {
                 report_id,
             } => {
                 if let Some(r) = report_id {
-                    match self.call(Call::CancelReport, c.cancel_report(*r)).await {
-                        Ok(_) => {}
-                        Err(e)
-                            if e.kind == ErrorKind::InvalidParameter
-                                || e.kind == ErrorKind::Rejected =>
-                        {
-                            tracing::info!(job_id = id, "report {r} not cancelable: {e}");
-                        }
-                        Err(e) => return Err(e),
-                    }
+                    let sent = self.call(Call::CancelReport, c.cancel_report(*r)).await;
+                    already_gone(sent, id, &format!("report {r}"))?;
                 }
                 if let Some(s) = scan_ref {
-                    match self.call(Call::CancelScan, c.cancel_scan(s)).await {
-                        Ok(_) => {}
-                        Err(e)
-                            if e.kind == ErrorKind::InvalidParameter
-                                || e.kind == ErrorKind::Rejected =>
-                        {
-                            tracing::info!(job_id = id, "scan {s} not cancelable: {e}");
-                        }
-                        Err(e) => return Err(e),
-                    }
+                    let sent = self.call(Call::CancelScan, c.cancel_scan(s)).await;
+                    already_gone(sent, id, &format!("scan {s}"))?;
                 }
                 Outcome::CancelDone
             }
@@ -486,6 +470,18 @@ impl Executor {
                     .collect()
             }
         }
+    }
+}
+
+/// A cancel that Qualys refuses (the object finished or is gone) has nothing left to do.
+fn already_gone<T>(sent: Result<T, ApiError>, job: &str, what: &str) -> Result<(), ApiError> {
+    match sent {
+        Ok(_) => Ok(()),
+        Err(e) if matches!(e.kind, ErrorKind::InvalidParameter | ErrorKind::Rejected) => {
+            tracing::info!(job_id = job, "{what} not cancelable: {e}");
+            Ok(())
+        }
+        Err(e) => Err(e),
     }
 }
 

@@ -31,41 +31,29 @@ pub fn render(s: &Snapshot, now: Timestamp) -> String {
     for (state, n) in &s.jobs {
         let _ = writeln!(out, "baseliner_jobs{{state=\"{state}\"}} {n}");
     }
-    let _ = writeln!(
-        out,
-        "# HELP baseliner_api_calls_total Qualys API calls sent, by API."
-    );
-    let _ = writeln!(out, "# TYPE baseliner_api_calls_total counter");
-    for (api, st) in &s.apis {
-        let _ = writeln!(
-            out,
-            "baseliner_api_calls_total{{api=\"{}\"}} {}",
-            label(api),
-            st.calls
-        );
-    }
-    let _ = writeln!(out, "# HELP baseliner_api_conflicts_total HTTP 409 answers (rate or concurrency limit), by API.");
-    let _ = writeln!(out, "# TYPE baseliner_api_conflicts_total counter");
-    for (api, st) in &s.apis {
-        let _ = writeln!(
-            out,
-            "baseliner_api_conflicts_total{{api=\"{}\"}} {}",
-            label(api),
-            st.conflicts
-        );
-    }
-    let _ = writeln!(out, "# HELP baseliner_rate_limit_wait_seconds_total Seconds calls waited on rate and concurrency limits, by API.");
-    let _ = writeln!(
-        out,
-        "# TYPE baseliner_rate_limit_wait_seconds_total counter"
-    );
-    for (api, st) in &s.apis {
-        let _ = writeln!(
-            out,
-            "baseliner_rate_limit_wait_seconds_total{{api=\"{}\"}} {:.3}",
-            label(api),
-            st.waited_ms as f64 / 1000.0
-        );
+    let per_api: [(&str, &str, fn(&ApiStats) -> String); 3] = [
+        (
+            "baseliner_api_calls_total",
+            "Qualys API calls sent, by API.",
+            |st| st.calls.to_string(),
+        ),
+        (
+            "baseliner_api_conflicts_total",
+            "HTTP 409 answers (rate or concurrency limit), by API.",
+            |st| st.conflicts.to_string(),
+        ),
+        (
+            "baseliner_rate_limit_wait_seconds_total",
+            "Seconds calls waited on rate and concurrency limits, by API.",
+            |st| format!("{:.3}", st.waited_ms as f64 / 1000.0),
+        ),
+    ];
+    for (name, help, value) in per_api {
+        let _ = writeln!(out, "# HELP {name} {help}");
+        let _ = writeln!(out, "# TYPE {name} counter");
+        for (api, st) in &s.apis {
+            let _ = writeln!(out, "{name}{{api=\"{}\"}} {}", label(api), value(st));
+        }
     }
     let _ = writeln!(out, "# HELP baseliner_oldest_active_job_age_seconds Age of the oldest unfinished job (0: none).");
     let _ = writeln!(out, "# TYPE baseliner_oldest_active_job_age_seconds gauge");
