@@ -1,5 +1,9 @@
 //! The one integration-test binary: every workspace-level test is a module here,
 //! so the workspace links a single test executable (as ripgrep does).
+mod bad_input;
+mod cli;
 mod client;
+mod crash;
 mod daemon;
+mod faults;
 mod support;

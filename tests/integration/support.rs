@@ -99,6 +99,11 @@ results = ["report", "raw"]
 
     /// Starts `baseliner run` (stderr goes to `daemon-N.log` in the test directory).
     pub fn start_daemon(&mut self) -> Child {
+        self.start_daemon_with(&[])
+    }
+
+    /// Starts `baseliner run` with extra environment variables (they win over the defaults).
+    pub fn start_daemon_with(&mut self, env: &[(&str, &str)]) -> Child {
         self.daemon_runs += 1;
         let log = std::fs::File::create(
             self.dir
@@ -113,6 +118,8 @@ results = ["report", "raw"]
             .env("BASELINER_QUALYS_PASSWORD", "demo")
             .env("BASELINER_LOG", "info")
             .env_remove("NOTIFY_SOCKET")
+            .env_remove("BASELINER_CRASH_AT")
+            .envs(env.iter().copied())
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(log)
@@ -265,4 +272,156 @@ pub fn param<'a>(e: &'a JournalEntry, key: &str) -> Option<&'a str> {
 /// Reads a file to a string, naming it in the panic.
 pub fn read(p: &Path) -> String {
     std::fs::read_to_string(p).unwrap_or_else(|e| panic!("{}: {e}", p.display()))
+}
+
+// ---- Helpers for the crash, fault and bad-input suites (crash.rs, faults.rs, bad_input.rs).
+
+/// API keys of the calls that change Qualys and must happen once per job.
+pub const LAUNCH_SCAN_API: &str = "/api/2.0/fo/scan/?action=launch";
+/// Report launch.
+pub const LAUNCH_REPORT_API: &str = "/api/2.0/fo/report/?action=launch";
+/// Asset group creation.
+pub const ADD_GROUP_API: &str = "/api/2.0/fo/asset/group/?action=add";
+/// Asset group extension.
+pub const EDIT_GROUP_API: &str = "/api/2.0/fo/asset/group/?action=edit";
+
+impl World {
+    /// Rewrites `[polling]` so that scans are first checked after `first` and then every
+    /// `every`, and reports every `report` (values in the config's duration syntax, e.g. "200ms").
+    pub fn set_polling(&self, first: &str, every: &str, report: &str) {
+        let text = read(&self.config)
+            .replace(
+                "scan_first_check = \"1s\"",
+                &format!("scan_first_check = \"{first}\""),
+            )
+            .replace("scan_every = \"1s\"", &format!("scan_every = \"{every}\""))
+            .replace(
+                "report_every = \"500ms\"",
+                &format!("report_every = \"{report}\""),
+            );
+        std::fs::write(&self.config, text).expect("rewrite config");
+    }
+
+    /// Replaces one config line (the whole `key = value` text) with another.
+    pub fn replace_config(&self, from: &str, to: &str) {
+        let text = read(&self.config);
+        assert!(text.contains(from), "config lacks {from:?}");
+        std::fs::write(&self.config, text.replace(from, to)).expect("rewrite config");
+    }
+
+    /// Names of the files in `incoming/` that intake would look at.
+    pub fn incoming_candidates(&self) -> Vec<String> {
+        std::fs::read_dir(self.spool.join("incoming"))
+            .map(|rd| {
+                rd.filter_map(|e| e.ok())
+                    .map(|e| e.file_name().to_string_lossy().into_owned())
+                    .filter(|n| {
+                        !n.starts_with('.') && (n.ends_with(".toml") || n.ends_with(".json"))
+                    })
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+}
+
+/// A job's applied calls of `api` whose parameter `key` contains `needle`.
+pub fn applied_matching(journal: &[JournalEntry], api: &str, key: &str, needle: &str) -> usize {
+    applied(journal, api)
+        .into_iter()
+        .filter(|e| param(e, key).is_some_and(|v| v.contains(needle)))
+        .count()
+}
+
+/// The guarantees every suite checks once all jobs have finished: each status.json is
+/// whole JSON and `done`; per job exactly one group creation (and no extension, every
+/// organization being new), exactly one applied scan launch and at most one applied report
+/// launch; no temporary file left in a job directory; a PDF report is complete.
+/// `dropped` is every job file the test dropped (name, content) that should be accepted:
+/// each must be in exactly one `jobs/ID/submitted.*`.
+pub fn assert_exactly_once(w: &World, dropped: &[(String, String)]) {
+    let statuses = w.statuses();
+    let j = w.journal();
+    let ctx = || w.logs();
+    assert_eq!(
+        statuses.len(),
+        dropped.len(),
+        "one job per dropped file (no file lost, none accepted twice)\n{}",
+        ctx()
+    );
+    let mut orgs = std::collections::HashSet::new();
+    for st in &statuses {
+        let id = st["id"].as_str().expect("status has an id");
+        assert_eq!(
+            st["state"],
+            "done",
+            "job {id} is not done: {st:#}\n{}",
+            ctx()
+        );
+        let org = st["organization"].as_str().expect("organization");
+        assert!(orgs.insert(org.to_string()), "two jobs for {org:?}");
+        let tag = format!(" [{id}]");
+        let scans = applied_matching(&j, LAUNCH_SCAN_API, "scan_title", &tag);
+        assert_eq!(scans, 1, "applied scan launches for job {id}\n{}", ctx());
+        let reports = applied_matching(&j, LAUNCH_REPORT_API, "report_title", &tag);
+        assert!(
+            reports <= 1,
+            "{reports} applied report launches for job {id}\n{}",
+            ctx()
+        );
+        let adds = applied(&j, ADD_GROUP_API)
+            .into_iter()
+            .filter(|e| param(e, "title") == Some(org))
+            .count();
+        assert_eq!(adds, 1, "applied group creations for {org:?}\n{}", ctx());
+        let dir = w.job_dir(id);
+        for e in std::fs::read_dir(&dir).expect("job dir").flatten() {
+            let name = e.file_name().to_string_lossy().into_owned();
+            assert!(
+                !(name.starts_with('.') && name.ends_with(".tmp")) && !name.ends_with(".part"),
+                "temporary file {name} left in the directory of done job {id}"
+            );
+        }
+        let pdf = dir.join("report.pdf");
+        if pdf.exists() {
+            let bytes = std::fs::read(&pdf).expect("report.pdf");
+            let trimmed = bytes.trim_ascii_end();
+            assert!(
+                bytes.starts_with(b"%PDF") && trimmed.ends_with(b"%%EOF"),
+                "report.pdf of job {id} is incomplete ({} bytes)",
+                bytes.len()
+            );
+        }
+        let results = dir.join("results.json");
+        if results.exists() {
+            let _: Value = serde_json::from_slice(&std::fs::read(&results).expect("results"))
+                .unwrap_or_else(|e| panic!("results.json of job {id} is not whole JSON: {e}"));
+        }
+    }
+    let edits = applied(&j, EDIT_GROUP_API).len();
+    assert_eq!(
+        edits, 0,
+        "every organization is new: no group extension expected"
+    );
+    for (name, content) in dropped {
+        let holders: Vec<String> = statuses
+            .iter()
+            .filter_map(|st| st["id"].as_str())
+            .filter(|id| {
+                ["submitted.toml", "submitted.json"].iter().any(|f| {
+                    std::fs::read_to_string(w.job_dir(id).join(f)).is_ok_and(|c| c == *content)
+                })
+            })
+            .map(str::to_string)
+            .collect();
+        assert_eq!(
+            holders.len(),
+            1,
+            "{name} must be in exactly one jobs/ID/submitted.*, found in {holders:?}"
+        );
+    }
+    assert!(
+        w.incoming_candidates().is_empty(),
+        "files left in incoming/: {:?}",
+        w.incoming_candidates()
+    );
 }
