@@ -376,8 +376,10 @@ pub fn assert_exactly_once(w: &World, dropped: &[(String, String)]) {
         let dir = w.job_dir(id);
         for e in std::fs::read_dir(&dir).expect("job dir").flatten() {
             let name = e.file_name().to_string_lossy().into_owned();
+            let temporary =
+                (name.starts_with('.') && name.ends_with(".tmp")) || name.ends_with(".part");
             assert!(
-                !(name.starts_with('.') && name.ends_with(".tmp")) && !name.ends_with(".part"),
+                !temporary,
                 "temporary file {name} left in the directory of done job {id}"
             );
         }
