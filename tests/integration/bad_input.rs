@@ -135,8 +135,6 @@ async fn hostile_spool_files_are_refused_or_merged_and_the_daemon_stays_up() {
 /// Two jobs for the same new organization dropped together: both must finish, sharing
 /// one asset group.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "known bug: the second job's group creation gets 1905 'already exists' and the \
-            job fails instead of adopting the group (see the Proof report)"]
 async fn two_jobs_for_one_new_organization_at_once_both_finish() {
     let mut w = World::new(fast_sim()).await;
     w.set_polling("200ms", "200ms", "200ms");

@@ -101,7 +101,13 @@ impl Engine {
         let spool = Spool::new(config.paths.spool.clone());
         let mut jobs = BTreeMap::new();
         let mut finished: BTreeMap<&'static str, u64> = BTreeMap::new();
+        let now = Timestamp::now();
         for rec in store.all()? {
+            // A crash between a commit and its status file leaves the file one step
+            // behind: the store is the truth, so the file is brought up to date.
+            if !status_matches(&spool, &rec) {
+                publish_status(&spool, &rec, now);
+            }
             if rec.checkpoint.state.is_terminal() {
                 *finished
                     .entry(rec.checkpoint.state.step_name().as_str())
@@ -347,13 +353,8 @@ impl Engine {
             );
         }
         crate::crashpoint::hit("after-commit");
-        let outputs = crate::outputs::list(&self.spool, id.as_str());
-        let alert = crate::actions::alert_summary(&self.spool.job_dir(id.as_str()));
-        let st = JobStatus::from_record(rec, now, outputs, alert);
         crate::crashpoint::hit("before-status");
-        if let Err(e) = status::write(&self.spool, &st) {
-            tracing::error!(job_id = id.as_str(), "status.json not written: {e}");
-        }
+        publish_status(&self.spool, rec, now);
         if rec.checkpoint.state.is_terminal() {
             *self.finished.entry(after.as_str()).or_default() += 1;
             self.jobs.remove(id);
@@ -588,6 +589,29 @@ impl Engine {
             );
             self.last_summary = line;
         }
+    }
+}
+
+/// Rewrites `jobs/ID/status.json` from the record (and the outputs on disk).
+fn publish_status(spool: &Spool, rec: &JobRecord, now: Timestamp) {
+    let id = rec.id.as_str();
+    let outputs = crate::outputs::list(spool, id);
+    let alert = crate::actions::alert_summary(&spool.job_dir(id));
+    let st = JobStatus::from_record(rec, now, outputs, alert);
+    if let Err(e) = status::write(spool, &st) {
+        tracing::error!(job_id = id, "status.json not written: {e}");
+    }
+}
+
+/// True when `jobs/ID/status.json` shows the record's current step and history.
+fn status_matches(spool: &Spool, rec: &JobRecord) -> bool {
+    match status::read(&spool.status_file(rec.id.as_str())) {
+        Ok(st) => {
+            st.state == rec.checkpoint.state.step_name().as_str()
+                && st.history.len() == rec.checkpoint.history.len()
+                && st.next_action_at.is_some() != rec.checkpoint.state.is_terminal()
+        }
+        Err(_) => false,
     }
 }
 

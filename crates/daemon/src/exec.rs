@@ -155,12 +155,31 @@ impl Executor {
             }
             Action::CreateGroup => {
                 let appliances = self.appliance_ids(job.scanner_appliance.as_deref()).await?;
-                self.call(
-                    Call::AddAssetGroup,
-                    c.add_asset_group(&job.organization, &ranges, Some(&job.comments), &appliances),
-                )
-                .await?;
-                Outcome::GroupCreated
+                let created = self
+                    .call(
+                        Call::AddAssetGroup,
+                        c.add_asset_group(
+                            &job.organization,
+                            &ranges,
+                            Some(&job.comments),
+                            &appliances,
+                        ),
+                    )
+                    .await;
+                match created {
+                    Ok(_) => Outcome::GroupCreated,
+                    // Another job (or person) created the group meanwhile: look it up again
+                    // and extend it, as if this job had found it in the first place.
+                    Err(e)
+                        if e.kind == ErrorKind::InvalidParameter
+                            && e.text.contains("already exists") =>
+                    {
+                        Outcome::Ambiguous {
+                            reason: format!("group created meanwhile: {e}"),
+                        }
+                    }
+                    Err(e) => return Err(e),
+                }
             }
             Action::ExtendGroup { group_id } => {
                 let appliances = self.appliance_ids(job.scanner_appliance.as_deref()).await?;
@@ -474,6 +493,8 @@ impl Executor {
 }
 
 /// A cancel that Qualys refuses (the object finished or is gone) has nothing left to do.
+// ApiError is large by design (it carries the limit headers); it is returned once per call.
+#[allow(clippy::result_large_err)]
 fn already_gone<T>(sent: Result<T, ApiError>, job: &str, what: &str) -> Result<(), ApiError> {
     match sent {
         Ok(_) => Ok(()),

@@ -23,6 +23,9 @@ pub struct Snapshot {
     pub transitions: u64,
 }
 
+/// How one per-API family reads its value.
+type ApiValue = fn(&ApiStats) -> String;
+
 /// Renders the text exposition format.
 pub fn render(s: &Snapshot, now: Timestamp) -> String {
     let mut out = String::new();
@@ -31,7 +34,7 @@ pub fn render(s: &Snapshot, now: Timestamp) -> String {
     for (state, n) in &s.jobs {
         let _ = writeln!(out, "baseliner_jobs{{state=\"{state}\"}} {n}");
     }
-    let per_api: [(&str, &str, fn(&ApiStats) -> String); 3] = [
+    let per_api: [(&str, &str, ApiValue); 3] = [
         (
             "baseliner_api_calls_total",
             "Qualys API calls sent, by API.",
