@@ -6,4 +6,5 @@ mod client;
 mod crash;
 mod daemon;
 mod faults;
+mod sim_http;
 mod support;

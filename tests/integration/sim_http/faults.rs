@@ -4,7 +4,7 @@ use std::net::SocketAddr;
 
 use qualys_sim::{Faults, Sim, SimConfig};
 
-use crate::client::{form, get, send_raw, AUTH, XRW};
+use super::client::{form, get, send_raw, AUTH, XRW};
 
 fn local() -> SocketAddr {
     SocketAddr::from(([127, 0, 0, 1], 0))

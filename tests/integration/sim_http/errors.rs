@@ -4,7 +4,7 @@ use std::net::SocketAddr;
 
 use qualys_sim::{Sim, SimConfig};
 
-use crate::client::{get, post, request, AUTH, XRW};
+use super::client::{get, post, request, AUTH, XRW};
 
 fn local() -> SocketAddr {
     SocketAddr::from(([127, 0, 0, 1], 0))

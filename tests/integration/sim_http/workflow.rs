@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 use qualys_sim::{Sim, SimConfig};
 use serde_json::Value;
 
-use crate::client::{get, post, request, tag_in, AUTH, XRW};
+use super::client::{get, post, request, tag_in, AUTH, XRW};
 
 fn local() -> SocketAddr {
     SocketAddr::from(([127, 0, 0, 1], 0))

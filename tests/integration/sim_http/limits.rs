@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use qualys_sim::{Sim, SimConfig};
 
-use crate::client::get;
+use super::client::get;
 
 fn local() -> SocketAddr {
     SocketAddr::from(([127, 0, 0, 1], 0))
