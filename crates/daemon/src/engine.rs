@@ -101,13 +101,7 @@ impl Engine {
         let spool = Spool::new(config.paths.spool.clone());
         let mut jobs = BTreeMap::new();
         let mut finished: BTreeMap<&'static str, u64> = BTreeMap::new();
-        let now = Timestamp::now();
         for rec in store.all()? {
-            // A crash between a commit and its status file leaves the file one step
-            // behind: the store is the truth, so the file is brought up to date.
-            if !status_matches(&spool, &rec) {
-                publish_status(&spool, &rec, now);
-            }
             if rec.checkpoint.state.is_terminal() {
                 *finished
                     .entry(rec.checkpoint.state.step_name().as_str())
@@ -157,6 +151,7 @@ impl Engine {
         let summary = self.summary_line();
         self.notifier.ready(&summary);
         tracing::info!("ready: {summary}");
+        self.repair_status_files();
         let mut next_scan = tokio::time::Instant::now() + SCAN_EVERY;
         let mut next_metrics = tokio::time::Instant::now();
         let mut watchdog = self
@@ -229,6 +224,31 @@ impl Engine {
         Summary {
             transitions: self.transitions,
             unfinished: self.jobs.len(),
+        }
+    }
+
+    /// A crash between a commit and its status file leaves the file one step behind (for a
+    /// finished job, for good): the store is the truth, so every file that disagrees with
+    /// it is rewritten. Runs once, after READY, since it may touch every job directory.
+    fn repair_status_files(&self) {
+        let records = match self.store.all() {
+            Ok(r) => r,
+            Err(e) => {
+                tracing::error!("status files not checked: {e}");
+                return;
+            }
+        };
+        let now = Timestamp::now();
+        let mut repaired = 0usize;
+        for rec in records.iter().filter(|r| !status_matches(&self.spool, r)) {
+            if self.signals.stop_requested() {
+                break; // the next start finishes the repair
+            }
+            publish_status(&self.spool, rec, now);
+            repaired += 1;
+        }
+        if repaired > 0 {
+            tracing::info!("rewrote {repaired} status file(s) that lagged behind the store");
         }
     }
 
