@@ -122,6 +122,22 @@ async fn check_config_finds_the_password_and_logs_in_online() {
     let o = w.cli(&["check-config", "--online"]);
     assert!(o.status.success(), "{}", stderr(&o));
     assert!(stdout(&o).contains("login    ok"));
+    assert!(stdout(&o).contains("template 1: "), "{}", stdout(&o));
+
+    let good = read(&w.config);
+    std::fs::write(
+        &w.config,
+        good.replace("report_template_id = 1", "report_template_id = 999"),
+    )
+    .expect("config");
+    let o = w.cli(&["check-config", "--online"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("report_template_id = 999"),
+        "{}",
+        stderr(&o)
+    );
+    std::fs::write(&w.config, good).expect("config");
 
     let o = Command::new(BIN)
         .arg("--config")
@@ -392,4 +408,40 @@ fn sim_prints_its_url_and_serves_the_template_list() {
     let _ = child.wait();
     assert!(resp.starts_with("HTTP/1.1 200"), "{resp}");
     assert!(resp.contains("REPORT_TEMPLATE_LIST"), "{resp}");
+}
+
+#[test]
+fn demo_runs_the_whole_workflow_and_says_where_the_outputs_are() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let o = Command::new(BIN)
+        .args(["demo", "--scan-seconds", "1", "--dir"])
+        .arg(dir.path())
+        .env_remove("NOTIFY_SOCKET")
+        .output()
+        .expect("demo runs");
+    let out = stdout(&o);
+    assert!(o.status.success(), "{out}\n{}", stderr(&o));
+    for step in [
+        "accepted",
+        "scan_running",
+        "report_running",
+        "downloading",
+        "done",
+    ] {
+        assert!(out.contains(step), "progress shows {step}:\n{out}");
+    }
+    assert!(out.contains("is done"), "{out}");
+    for file in [
+        "report.pdf",
+        "results.json",
+        "findings.csv",
+        "summary.md",
+        "summary.html",
+    ] {
+        let line = out
+            .lines()
+            .find(|l| l.trim_end().ends_with(file))
+            .unwrap_or_else(|| panic!("{file} not listed:\n{out}"));
+        assert!(std::path::Path::new(line.trim()).is_file(), "{line}");
+    }
 }

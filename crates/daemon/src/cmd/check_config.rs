@@ -1,5 +1,6 @@
 //! `baseliner check-config [--online]`: validates the config, finds the password (and says
-//! where), and with `--online` logs in once.
+//! where), and with `--online` logs in once and checks that the default report template
+//! exists.
 
 use super::{load_config, runtime, usage, Failure};
 use crate::credentials;
@@ -26,6 +27,26 @@ pub fn check_config(path: &Path, online: bool) -> Result<(), Failure> {
         rt.block_on(client.check_login())
             .map_err(|e| runtime(anyhow::anyhow!("login to {} failed: {e}", cfg.qualys.url)))?;
         println!("  login    ok");
+        let template = cfg.defaults.report_template_id;
+        if template != 0 {
+            let list = rt
+                .block_on(client.list_report_templates())
+                .map_err(|e| runtime(anyhow::anyhow!("listing report templates: {e}")))?;
+            match list.value.iter().find(|t| t.id == template) {
+                Some(t) => println!("  template {template}: {}", t.title),
+                None => {
+                    return Err(usage(anyhow::anyhow!(
+                        "[defaults].report_template_id = {template}: no such report template \
+                         (the account has {})",
+                        list.value
+                            .iter()
+                            .map(|t| format!("{} {:?}", t.id, t.title))
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    )))
+                }
+            }
+        }
     }
     Ok(())
 }
