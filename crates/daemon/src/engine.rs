@@ -43,7 +43,7 @@ enum Done {
     },
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 enum RoundKind {
     Scans,
     Reports,
@@ -67,7 +67,7 @@ pub struct Engine {
     exec: Arc<Executor>,
     jobs: BTreeMap<JobId, JobRecord>,
     busy: HashSet<JobId>,
-    rounds_busy: HashSet<&'static str>,
+    rounds_busy: HashSet<RoundKind>,
     tx: mpsc::UnboundedSender<Done>,
     rx: mpsc::UnboundedReceiver<Done>,
     pause: Option<Pause>,
@@ -197,6 +197,8 @@ impl Engine {
             while let Ok(msg) = self.rx.try_recv() {
                 self.apply(msg);
             }
+            // Reap finished tasks (their results travel through the channel).
+            while self.tasks.try_join_next().is_some() {}
         }
         self.stop().await
     }
@@ -481,11 +483,7 @@ impl Engine {
     }
 
     fn start_round(&mut self, kind: RoundKind, ids: Vec<JobId>) {
-        let key = match kind {
-            RoundKind::Scans => "scans",
-            RoundKind::Reports => "reports",
-        };
-        if !self.rounds_busy.insert(key) {
+        if !self.rounds_busy.insert(kind) {
             return;
         }
         let recs: Vec<JobRecord> = ids
@@ -515,10 +513,7 @@ impl Engine {
                 self.advance(&id, &outcome, now);
             }
             Done::Round { kind, outcomes } => {
-                self.rounds_busy.remove(match kind {
-                    RoundKind::Scans => "scans",
-                    RoundKind::Reports => "reports",
-                });
+                self.rounds_busy.remove(&kind);
                 for (id, outcome) in outcomes {
                     self.busy.remove(&id);
                     self.note_pause(&outcome, now);
