@@ -150,4 +150,11 @@ pub struct SimArgs {
     /// Seconds a scan runs before it finishes.
     #[arg(long, default_value_t = 10)]
     pub scan_seconds: u64,
+    /// Serve HTTPS with a certificate made at start (for clients that only build https URLs).
+    #[arg(long)]
+    pub tls: bool,
+    /// Where --tls writes the PEM CA certificate clients must trust (default: a file in the
+    /// temp directory; the path is printed).
+    #[arg(long, requires = "tls")]
+    pub tls_cert_out: Option<PathBuf>,
 }

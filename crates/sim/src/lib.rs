@@ -57,6 +57,12 @@
 //! Every response except the session API's carries the `X-RateLimit-*` and
 //! `X-Concurrency-Limit-*` headers (see `curl -i`).
 //!
+//! # HTTPS
+//! [`Sim::start_tls`] (`baseliner sim --tls`) serves the same API over HTTPS with a
+//! [`SimTls`] identity made at start: a throwaway CA and a server certificate it signed for
+//! `127.0.0.1` and `localhost`. Clients trust [`SimTls::ca_pem`]. This is for third-party
+//! clients that only build `https://` URLs, such as Python's `qualysapi`.
+//!
 //! # In tests
 //! [`Sim::start`] on `127.0.0.1:0`, then [`Sim::url`]; [`SimConfig::fast`] makes scans
 //! finish in about a second. [`Sim::journal`] records every request; [`Sim::set_faults`]
@@ -83,9 +89,11 @@ mod reply;
 mod report_render;
 mod routes;
 mod server;
+mod tls;
 mod xml;
 
 pub use config::SimConfig;
 pub use faults::Faults;
 pub use journal::JournalEntry;
-pub use server::{serve_forever, Sim};
+pub use server::{serve_forever, serve_forever_tls, Sim};
+pub use tls::{SimTls, TlsError};

@@ -1,4 +1,5 @@
-//! The HTTP/1.1 server on loopback and the [`Sim`] handle that controls it.
+//! The HTTP/1.1 server on loopback (plain, or HTTPS with a [`SimTls`] identity) and the
+//! [`Sim`] handle that controls it.
 
 use std::collections::HashSet;
 use std::net::{Ipv4Addr, SocketAddr};
@@ -8,9 +9,11 @@ use std::sync::{Arc, Mutex};
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper_util::rt::TokioIo;
-use tokio::net::{TcpListener, TcpStream};
+use tokio::io::{AsyncRead, AsyncWrite};
+use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio::task::{JoinHandle, JoinSet};
+use tokio_rustls::TlsAcceptor;
 
 use crate::config::SimConfig;
 use crate::faults::{FaultPlan, Faults};
@@ -18,6 +21,7 @@ use crate::handle::{handle, lock, Shared};
 use crate::journal::JournalEntry;
 use crate::limits::Limits;
 use crate::model::Model;
+use crate::tls::SimTls;
 
 /// States [`Sim::set_scan_state`] accepts.
 const FORCEABLE: &[&str] = &[
@@ -47,10 +51,25 @@ impl std::fmt::Debug for Sim {
 }
 
 impl Sim {
-    /// Binds `addr` (e.g. `127.0.0.1:0`) and serves on the current tokio runtime.
+    /// Binds `addr` (e.g. `127.0.0.1:0`) and serves plain HTTP on the current tokio runtime.
     pub async fn start(cfg: SimConfig, addr: SocketAddr) -> std::io::Result<Sim> {
+        Sim::launch(cfg, addr, None).await
+    }
+
+    /// Like [`Sim::start`], but serves HTTPS with `tls`'s certificate; [`Sim::url`] is then
+    /// `https://127.0.0.1:PORT` and clients must trust [`SimTls::ca_pem`].
+    pub async fn start_tls(cfg: SimConfig, addr: SocketAddr, tls: &SimTls) -> std::io::Result<Sim> {
+        Sim::launch(cfg, addr, Some(tls.acceptor())).await
+    }
+
+    async fn launch(
+        cfg: SimConfig,
+        addr: SocketAddr,
+        tls: Option<TlsAcceptor>,
+    ) -> std::io::Result<Sim> {
         let listener = TcpListener::bind(addr).await?;
         let addr = listener.local_addr()?;
+        let scheme = if tls.is_some() { "https" } else { "http" };
         let shared = Arc::new(Shared {
             limits: Arc::new(Mutex::new(Limits::new(
                 cfg.rate_limit,
@@ -58,7 +77,7 @@ impl Sim {
                 cfg.concurrency_limit,
             ))),
             cfg,
-            base_url: format!("http://{addr}"),
+            base_url: format!("{scheme}://{addr}"),
             model: Mutex::new(Model::default()),
             faults: Mutex::new(FaultPlan::new(Faults::default())),
             journal: Mutex::new(Vec::new()),
@@ -66,7 +85,7 @@ impl Sim {
             counter: AtomicU64::new(1),
         });
         let (stop, rx) = watch::channel(false);
-        let task = tokio::spawn(accept_loop(listener, Arc::clone(&shared), rx));
+        let task = tokio::spawn(accept_loop(listener, tls, Arc::clone(&shared), rx));
         Ok(Sim {
             inner: Arc::new(Inner {
                 shared,
@@ -77,7 +96,7 @@ impl Sim {
         })
     }
 
-    /// `http://127.0.0.1:PORT`.
+    /// `http://127.0.0.1:PORT` (`https://…` when started with [`Sim::start_tls`]).
     pub fn url(&self) -> String {
         self.inner.shared.base_url.clone()
     }
@@ -148,8 +167,28 @@ pub async fn serve_forever(
     Ok(())
 }
 
+/// [`serve_forever`] over HTTPS with `tls`'s certificate.
+pub async fn serve_forever_tls(
+    cfg: SimConfig,
+    addr: SocketAddr,
+    tls: &SimTls,
+    on_ready: impl FnOnce(SocketAddr),
+) -> std::io::Result<()> {
+    let sim = Sim::start_tls(cfg, addr, tls).await?;
+    on_ready(sim.addr());
+    std::future::pending::<()>().await;
+    Ok(())
+}
+
 /// Accepts connections until told to stop (or the handle is gone), then aborts them.
-async fn accept_loop(listener: TcpListener, shared: Arc<Shared>, mut stop: watch::Receiver<bool>) {
+/// With `tls`, each connection's handshake runs in its own task, so a stalled client holds
+/// up no one.
+async fn accept_loop(
+    listener: TcpListener,
+    tls: Option<TlsAcceptor>,
+    shared: Arc<Shared>,
+    mut stop: watch::Receiver<bool>,
+) {
     let mut conns = JoinSet::new();
     loop {
         tokio::select! {
@@ -160,7 +199,18 @@ async fn accept_loop(listener: TcpListener, shared: Arc<Shared>, mut stop: watch
             }
             accepted = listener.accept() => match accepted {
                 Ok((stream, _)) => {
-                    conns.spawn(serve_conn(stream, Arc::clone(&shared)));
+                    let shared = Arc::clone(&shared);
+                    match tls.clone() {
+                        None => conns.spawn(serve_conn(stream, shared)),
+                        Some(acceptor) => conns.spawn(async move {
+                            match acceptor.accept(stream).await {
+                                Ok(stream) => serve_conn(stream, shared).await,
+                                Err(e) => {
+                                    tracing::debug!(error = %e, "qualys-sim: TLS handshake failed");
+                                }
+                            }
+                        }),
+                    };
                 }
                 Err(e) => {
                     tracing::warn!(error = %e, "qualys-sim: accept failed");
@@ -176,7 +226,10 @@ async fn accept_loop(listener: TcpListener, shared: Arc<Shared>, mut stop: watch
 
 /// Serves one HTTP/1.1 connection; a [`crate::handle::DropConnection`] from the service
 /// closes it without writing a response.
-async fn serve_conn(stream: TcpStream, shared: Arc<Shared>) {
+async fn serve_conn<S>(stream: S, shared: Arc<Shared>)
+where
+    S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
     let svc = service_fn(move |req| handle(Arc::clone(&shared), req));
     if let Err(e) = http1::Builder::new()
         .serve_connection(TokioIo::new(stream), svc)

@@ -5,4 +5,5 @@ mod client;
 mod errors;
 mod faults;
 mod limits;
+mod tls;
 mod workflow;
