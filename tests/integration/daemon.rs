@@ -360,9 +360,9 @@ async fn a_restart_neither_resets_the_first_wait_nor_polls_early() {
         .duration_since(launch)
         .unwrap_or_default()
         .as_secs_f64();
-    // Polls may join a round up to scan_every / 2 early; never more.
+    // Never before the first check (rounds only gather jobs that are already due).
     assert!(
-        waited >= 4.4,
+        waited >= 4.95,
         "first poll {waited:.2}s after the launch, the first check is at 5s"
     );
     assert!(

@@ -27,6 +27,8 @@ use tokio::sync::mpsc;
 
 /// How often `incoming/` and `cancel/` are scanned.
 const SCAN_EVERY: Duration = Duration::from_secs(1);
+/// The shortest sleep of the run loop (see [`Engine::next_wake`]).
+const MIN_SLEEP: Duration = Duration::from_millis(50);
 /// How often the metrics file is rewritten.
 const METRICS_EVERY: Duration = Duration::from_secs(60);
 /// How long a clean stop waits for calls in flight before abandoning them.
@@ -428,23 +430,38 @@ impl Engine {
             let action = machine::action(&rec.checkpoint.state, &self.policy);
             match action {
                 Action::Nothing => {}
-                // Coalesce: a job whose poll is due within half a poll interval joins the
-                // round (it costs no extra call), so the jobs in flight settle on one
-                // shared cadence.
-                Action::PollScan { .. } => scan_polls.push(id.clone()),
+                // Coalesce: a job whose next poll is due within half a poll interval joins
+                // the round (it costs no extra call), so the jobs in flight settle on one
+                // shared cadence — but a scan never joins before its first check.
+                Action::PollScan { .. } => {
+                    let first_check_passed = match &rec.checkpoint.state {
+                        JobState::ScanRunning { scan, .. } => {
+                            now >= scan.launched_at.plus(self.policy.scan_first_check)
+                        }
+                        _ => false,
+                    };
+                    if rec.checkpoint.due <= now || first_check_passed {
+                        scan_polls.push(id.clone());
+                    }
+                }
                 Action::PollReport { .. } => report_polls.push(id.clone()),
                 action => self.start_action(&id, action, now),
             }
         }
-        // Only start a round when at least one of its jobs is actually due.
-        let any_due = |ids: &Vec<JobId>, jobs: &BTreeMap<JobId, JobRecord>| {
+        // A round starts once its most overdue job has waited half a poll interval (at most
+        // a minute, see `wake_at`): polls are late by that much at worst, never early, and
+        // jobs whose checks fall close together share one call.
+        let ready = |ids: &[JobId]| {
             ids.iter()
-                .any(|i| jobs.get(i).is_some_and(|r| r.checkpoint.due <= now))
+                .filter_map(|i| self.jobs.get(i))
+                .any(|r| self.wake_at(r) <= now)
         };
-        if !scan_polls.is_empty() && any_due(&scan_polls, &self.jobs) {
+        let scans_ready = ready(&scan_polls);
+        let reports_ready = ready(&report_polls);
+        if scans_ready {
             self.start_round(RoundKind::Scans, scan_polls);
         }
-        if !report_polls.is_empty() && any_due(&report_polls, &self.jobs) {
+        if reports_ready {
             self.start_round(RoundKind::Reports, report_polls);
         }
     }
@@ -537,15 +554,33 @@ impl Engine {
         }
     }
 
+    /// When a job needs the loop: its due time, plus the gathering time for polls.
+    fn wake_at(&self, rec: &JobRecord) -> Timestamp {
+        let every = match &rec.checkpoint.state {
+            JobState::ScanRunning { .. } => self.policy.scan_every,
+            JobState::ReportRunning { .. } => self.policy.report_every,
+            _ => return rec.checkpoint.due,
+        };
+        rec.checkpoint
+            .due
+            .plus((every / 2).min(Duration::from_secs(60)))
+    }
+
+    /// How long the loop may sleep. A job due now that could not start (a poll round of
+    /// its kind in flight, a round still gathering) must not make the loop spin: results
+    /// wake it through the channel anyway, so the sleep has a floor.
     fn next_wake(&self, now: Timestamp) -> Duration {
-        let admitted = self.admitted();
-        admitted
+        if let Some(p) = self.pause.as_ref().filter(|p| p.until > now) {
+            return now.until(p.until).min(SCAN_EVERY);
+        }
+        self.admitted()
             .iter()
             .filter(|id| !self.busy.contains(*id))
             .filter_map(|id| self.jobs.get(id))
-            .map(|r| now.until(r.checkpoint.due))
+            .map(|r| now.until(self.wake_at(r)))
             .min()
             .unwrap_or(SCAN_EVERY)
+            .max(MIN_SLEEP)
     }
 
     fn write_metrics(&self) {
@@ -618,13 +653,16 @@ fn publish_status(spool: &Spool, rec: &JobRecord, now: Timestamp) {
     }
 }
 
-/// True when `jobs/ID/status.json` shows the record's current step and history.
+/// True when `jobs/ID/status.json` says what the record says (its write time aside).
 fn status_matches(spool: &Spool, rec: &JobRecord) -> bool {
     match status::read(&spool.status_file(rec.id.as_str())) {
-        Ok(st) => {
-            st.state == rec.checkpoint.state.step_name().as_str()
-                && st.history.len() == rec.checkpoint.history.len()
-                && st.next_action_at.is_some() != rec.checkpoint.state.is_terminal()
+        Ok(on_disk) => {
+            let id = rec.id.as_str();
+            let outputs = crate::outputs::list(spool, id);
+            let alert = crate::actions::alert_summary(&spool.job_dir(id));
+            let mut current = JobStatus::from_record(rec, Timestamp(0), outputs, alert);
+            current.updated_at = on_disk.updated_at.clone();
+            current == on_disk
         }
         Err(_) => false,
     }

@@ -80,9 +80,10 @@ impl Executor {
         let key = self.client.api_for(call);
         let permit = self.gov.acquire(&key).await;
         let result = fut.await;
-        drop(permit);
         let now = Timestamp::now();
-        match result {
+        // Record what the answer said about the limits *before* the slot is freed, so no
+        // waiting call slips out inside a wait this answer just opened.
+        let result = match result {
             Ok(reply) => {
                 self.gov.observe(&key, &observed(&reply.limits), false, now);
                 Ok(reply.value)
@@ -96,7 +97,9 @@ impl Executor {
                 self.gov.observe(&key, &seen, conflict, now);
                 Err(e)
             }
-        }
+        };
+        drop(permit);
+        result
     }
 
     /// Performs `action` for `rec` and reports what came of it.
@@ -234,9 +237,11 @@ impl Executor {
                     Action::PollScan { .. } => self.poll_scans(std::slice::from_ref(rec)).await,
                     _ => self.poll_reports(std::slice::from_ref(rec)).await,
                 };
-                v.pop().map(|(_, o)| o).unwrap_or(Outcome::Transient {
-                    reason: "empty poll".into(),
-                })
+                v.pop()
+                    .map(|(_, o)| o)
+                    .unwrap_or_else(|| Outcome::Transient {
+                        reason: "empty poll".into(),
+                    })
             }
             Action::LaunchReport { scan_ref } => {
                 let Some(template) = job.report_template_id else {

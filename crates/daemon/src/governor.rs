@@ -14,6 +14,9 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 use tokio::sync::Notify;
 
+/// The longest wait a response can impose (Express subscriptions have a one-day window).
+pub const MAX_WAIT: Duration = Duration::from_secs(24 * 3600);
+
 /// The concurrency limit assumed until Qualys tells us (the Standard service level's).
 pub const DEFAULT_CONCURRENCY: u32 = 2;
 
@@ -229,7 +232,9 @@ impl Governors {
 /// `ToWait` waits one average slot of the window (window / limit, at least one second).
 fn wait_from(seen: &Observed) -> Option<Duration> {
     if let Some(w) = seen.to_wait_sec.filter(|w| *w > 0) {
-        return Some(Duration::from_secs(w));
+        // A server-given wait is obeyed, but never beyond a day: a garbled header must
+        // not block an API for good (the wait is persisted across restarts).
+        return Some(Duration::from_secs(w).min(MAX_WAIT));
     }
     if seen.remaining == Some(0) {
         let window = seen.window_sec.unwrap_or(3600);
@@ -283,6 +288,22 @@ mod tests {
         );
         assert_eq!(until, Some(Timestamp(1_012_000)));
         assert_eq!(g.stats()[0].1.conflicts, 1);
+    }
+
+    #[test]
+    fn absurd_waits_are_capped_at_a_day() {
+        let g = Governors::new(None);
+        let now = Timestamp(0);
+        let until = g.observe(
+            "a",
+            &Observed {
+                to_wait_sec: Some(99_999_999_999),
+                ..Observed::default()
+            },
+            true,
+            now,
+        );
+        assert_eq!(until, Some(now.plus(MAX_WAIT)));
     }
 
     #[tokio::test]
