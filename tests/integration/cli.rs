@@ -241,6 +241,13 @@ async fn submit_by_flags_is_picked_up_and_shown_by_status() {
 
     let missing = w.cli(&["status", "20990101-000000-000001"]);
     assert_eq!(missing.status.code(), Some(2));
+    let traversal = w.cli(&["status", "../../etc"]);
+    assert_eq!(traversal.status.code(), Some(2));
+    assert!(
+        stderr(&traversal).contains("not a job id"),
+        "{}",
+        stderr(&traversal)
+    );
 
     // A file submit validates the same way.
     let file = w.dir.path().join("byfile.json");

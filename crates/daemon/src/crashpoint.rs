@@ -44,6 +44,11 @@ fn armed() -> Option<&'static Armed> {
         .as_ref()
 }
 
+/// The crash point armed by `$BASELINER_CRASH_AT`, if any (logged loudly at start).
+pub fn armed_point() -> Option<String> {
+    armed().map(|a| format!("{}@{}", a.name, a.nth))
+}
+
 /// Aborts the process if `$BASELINER_CRASH_AT` names `point` and this is the chosen hit.
 pub fn hit(point: &str) {
     let Some(a) = armed() else { return };

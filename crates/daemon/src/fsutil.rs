@@ -32,6 +32,36 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
     sync_parent(path)
 }
 
+/// Creates `path` with `bytes` atomically, durably, and only if nothing is there yet:
+/// returns `Ok(false)` when `path` already exists (it is left untouched). Used where
+/// several writers may pick the same name (`baseliner submit`).
+pub fn write_new(path: &Path, bytes: &[u8]) -> io::Result<bool> {
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let unique = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or(0);
+    let tmp = path.with_file_name(format!(".{name}.{}.{unique}.tmp", std::process::id()));
+    {
+        let mut f = OpenOptions::new().write(true).create_new(true).open(&tmp)?;
+        f.write_all(bytes)?;
+        f.sync_all()?;
+    }
+    // A hard link never replaces an existing name: the no-clobber publish.
+    let linked = match fs::hard_link(&tmp, path) {
+        Ok(()) => Ok(true),
+        Err(e) if e.kind() == io::ErrorKind::AlreadyExists => Ok(false),
+        Err(e) => Err(e),
+    };
+    let _ = fs::remove_file(&tmp);
+    let linked = linked?;
+    sync_parent(path)?;
+    Ok(linked)
+}
+
 /// Renames `from` to `to` and makes the rename durable (fsync of both directories).
 pub fn rename_durable(from: &Path, to: &Path) -> io::Result<()> {
     fs::rename(from, to)?;
@@ -65,6 +95,17 @@ pub fn ensure_dir(dir: &Path) -> io::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn write_new_never_replaces() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let p = dir.path().join("job.toml");
+        assert!(write_new(&p, b"first").expect("first"));
+        assert!(!write_new(&p, b"second").expect("second"));
+        assert_eq!(fs::read(&p).expect("read"), b"first");
+        let left: Vec<_> = fs::read_dir(dir.path()).expect("ls").collect();
+        assert_eq!(left.len(), 1, "no temporary file left behind");
+    }
 
     #[test]
     fn write_atomic_replaces_and_leaves_no_temp() {

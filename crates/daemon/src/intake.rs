@@ -16,6 +16,7 @@ use baseliner_core::store::{JobRecord, Store};
 use baseliner_core::time::Timestamp;
 use std::fs;
 use std::io::{self, Read};
+use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 
 /// Files larger than this are refused.
@@ -98,12 +99,26 @@ fn take(
             "the file name contains control characters".into(),
         ));
     }
-    let meta = fs::symlink_metadata(path)?;
-    let ft = meta.file_type();
-    if ft.is_symlink() {
-        return Ok(Taken::Refused("symbolic links are not accepted".into()));
-    }
-    if !ft.is_file() {
+    // Open first, then look at what was opened: no symlink is followed (O_NOFOLLOW), a FIFO
+    // does not block the loop (O_NONBLOCK), and a file swapped after a check is not read.
+    let file = match fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK)
+        .open(path)
+    {
+        Ok(f) => f,
+        Err(e) if e.raw_os_error() == Some(libc::ELOOP) => {
+            return Ok(Taken::Refused("symbolic links are not accepted".into()))
+        }
+        Err(e) if e.kind() == io::ErrorKind::PermissionDenied => {
+            return Ok(Taken::Refused(format!(
+                "the daemon cannot read the file ({e}); make it readable by the baseliner user"
+            )))
+        }
+        Err(e) => return Err(e),
+    };
+    let meta = file.metadata()?;
+    if !meta.file_type().is_file() {
         return Ok(Taken::Refused("not a regular file".into()));
     }
     if meta.len() > MAX_JOB_FILE {
@@ -113,9 +128,7 @@ fn take(
         )));
     }
     let mut bytes = Vec::with_capacity(usize::try_from(meta.len()).unwrap_or(0));
-    fs::File::open(path)?
-        .take(MAX_JOB_FILE + 1)
-        .read_to_end(&mut bytes)?;
+    file.take(MAX_JOB_FILE + 1).read_to_end(&mut bytes)?;
     if bytes.len() as u64 > MAX_JOB_FILE {
         return Ok(Taken::Refused(format!(
             "the file grew past {MAX_JOB_FILE} bytes while being read"

@@ -5,6 +5,7 @@
 //! files and renames). The action items — `findings.csv`, `summary.md`, `summary.html`,
 //! alerts — are made by [`crate::actions`] through [`action_items`].
 
+use crate::actions::ActionError;
 use crate::spool::Spool;
 use baseliner_core::config::Config;
 use baseliner_core::store::JobRecord;
@@ -40,8 +41,51 @@ pub fn list(spool: &Spool, id: &str) -> Vec<String> {
 /// the same files and never alerts twice. A failing alert command does not fail the job.
 ///
 /// It blocks while the alert command runs (up to `[alerts].command_timeout`).
+///
+/// A downloaded file that does not parse (a body cut short, or not what Qualys documents)
+/// is removed, so that the next attempt downloads it again instead of failing on it forever.
 pub fn action_items(spool: &Spool, rec: &JobRecord, cfg: &Config) -> Result<(), String> {
-    crate::actions::run(spool, rec, &cfg.alerts)
-        .map(|_| ())
-        .map_err(|e| e.to_string())
+    match crate::actions::run(spool, rec, &cfg.alerts) {
+        Ok(_) => Ok(()),
+        Err(e) => {
+            if let ActionError::Json { path, .. } | ActionError::Xml { path, .. } = &e {
+                if path.starts_with(spool.job_dir(rec.id.as_str())) {
+                    if let Err(rm) = std::fs::remove_file(path) {
+                        tracing::warn!("could not remove {}: {rm}", path.display());
+                    }
+                    return Err(format!("{e} (removed; it will be downloaded again)"));
+                }
+            }
+            Err(e.to_string())
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::actions::testutil::record;
+
+    #[test]
+    fn unparseable_results_are_removed_for_a_fresh_download() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let spool = Spool::new(dir.path());
+        let rec = record("20261128-010000-000001", "Org", &["64.39.106.1"]);
+        let job_dir = spool.job_dir(rec.id.as_str());
+        std::fs::create_dir_all(&job_dir).expect("job dir");
+        let results = job_dir.join("results.json");
+        std::fs::write(&results, "[{\"truncated\": ").expect("write");
+        let cfg = Config::demo(
+            "http://127.0.0.1:1",
+            dir.path().into(),
+            dir.path().into(),
+            "64.39.106.0/24",
+        );
+        let err = action_items(&spool, &rec, &cfg).expect_err("a cut-short body fails");
+        assert!(err.contains("downloaded again"), "{err}");
+        assert!(
+            !results.exists(),
+            "the bad file is gone, so the next try fetches it"
+        );
+    }
 }

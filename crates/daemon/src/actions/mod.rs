@@ -26,7 +26,7 @@ pub mod summary_html;
 pub mod summary_md;
 pub mod svg;
 #[cfg(test)]
-mod testutil;
+pub(crate) mod testutil;
 
 pub use alert::alert_summary;
 pub use error::ActionError;

@@ -51,6 +51,11 @@ pub fn run_with(
     notifier: Notifier,
     reload: impl Fn() -> Result<Config, String> + Send + 'static,
 ) -> Result<crate::engine::Summary, Failure> {
+    if let Some(point) = crate::crashpoint::armed_point() {
+        tracing::warn!(
+            "BASELINER_CRASH_AT={point}: this process aborts at that crash point (testing only)"
+        );
+    }
     let spool = Spool::new(cfg.paths.spool.clone());
     spool
         .create_dirs()
@@ -71,9 +76,15 @@ pub fn run_with(
         engine.on_reload(reload);
         tracing::info!("recovered {} unfinished job(s)", engine.unfinished());
         Ok::<_, Failure>(engine.run(false).await)
-    })?;
-    Ok(summary)
+    });
+    // Do not wait for blocking work still running (an alert command can take a minute):
+    // its job resumes from its checkpoint at the next start, and the stop stays prompt.
+    rt.shutdown_timeout(STOP_LEFTOVERS);
+    summary
 }
+
+/// How long a stop waits for blocking tasks the run loop left behind.
+const STOP_LEFTOVERS: std::time::Duration = std::time::Duration::from_secs(1);
 
 /// Builds the Qualys client from the config.
 pub fn client_for(cfg: &Config, password: Secret) -> Result<Client, Failure> {

@@ -6,12 +6,18 @@ use crate::cli::StatusArgs;
 use crate::spool::Spool;
 use crate::status::{self, JobStatus};
 use baseliner_core::config::Config;
+use baseliner_core::store::JobId;
 use baseliner_core::time::Timestamp;
 
 /// Runs the command.
 pub fn status(cfg: &Config, args: &StatusArgs) -> Result<(), Failure> {
     let spool = Spool::new(cfg.paths.spool.clone());
     if let Some(id) = &args.id {
+        if JobId::parse(id).is_none() {
+            return Err(usage(anyhow::anyhow!(
+                "{id:?} is not a job id (ids look like 20261128-011500-000042)"
+            )));
+        }
         let st = status::read(&spool.status_file(id))
             .map_err(|e| usage(anyhow::anyhow!("no job {id}: {e}")))?;
         if args.json {

@@ -73,26 +73,25 @@ pub fn submit(cfg: &Config, args: &SubmitArgs) -> Result<(), Failure> {
             incoming.display()
         )));
     }
-    let target = free_name(&incoming, &name);
-    fsutil::write_atomic(&target, &bytes)
-        .map_err(|e| runtime(anyhow::anyhow!("{}: {e}", target.display())))?;
-    println!(
-        "{}",
-        target.file_name().and_then(|n| n.to_str()).unwrap_or(&name)
-    );
-    Ok(())
+    for candidate in candidate_names(&name) {
+        let target = incoming.join(&candidate);
+        let created = fsutil::write_new(&target, &bytes)
+            .map_err(|e| runtime(anyhow::anyhow!("{}: {e}", target.display())))?;
+        if created {
+            println!("{candidate}");
+            return Ok(());
+        }
+    }
+    Err(runtime(anyhow::anyhow!(
+        "no free name for {name} in {}",
+        incoming.display()
+    )))
 }
 
-fn free_name(dir: &std::path::Path, name: &str) -> std::path::PathBuf {
-    let p = dir.join(name);
-    if !p.exists() {
-        return p;
-    }
+/// `NAME.EXT`, then `NAME-2.EXT`, `NAME-3.EXT`, … (bounded).
+fn candidate_names(name: &str) -> impl Iterator<Item = String> + '_ {
     let (stem, ext) = name.rsplit_once('.').unwrap_or((name, "toml"));
-    (2..)
-        .map(|n| dir.join(format!("{stem}-{n}.{ext}")))
-        .find(|p| !p.exists())
-        .unwrap_or(p)
+    std::iter::once(name.to_string()).chain((2..1000).map(move |n| format!("{stem}-{n}.{ext}")))
 }
 
 /// A file-name-safe form of an organization name.
