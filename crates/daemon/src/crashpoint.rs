@@ -18,6 +18,7 @@ pub const POINTS: &[&str] = &[
     "before-status",
     "alert-after-intent",
     "alert-after-command",
+    "webhook-after-intent",
 ];
 
 struct Armed {

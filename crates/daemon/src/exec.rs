@@ -355,11 +355,21 @@ impl Executor {
             }
         }
         // Parsing results and running the alert command block: keep them off the workers.
-        let (spool, rec, cfg) = (self.spool.clone(), rec.clone(), self.config());
+        let (spool, owned, cfg) = (self.spool.clone(), rec.clone(), self.config());
         let made =
-            tokio::task::spawn_blocking(move || outputs::action_items(&spool, &rec, &cfg)).await;
+            tokio::task::spawn_blocking(move || outputs::action_items(&spool, &owned, &cfg)).await;
         match made {
-            Ok(Ok(())) => Ok(Outcome::Downloaded),
+            Ok(Ok(())) => {
+                if let Some(url) = self.config().alerts.webhook.clone() {
+                    let dir = self.spool.job_dir(rec.id.as_str());
+                    if let Err(e) = crate::actions::webhook::send_once(&dir, rec, &url).await {
+                        return Ok(Outcome::Transient {
+                            reason: format!("alert webhook: {e}"),
+                        });
+                    }
+                }
+                Ok(Outcome::Downloaded)
+            }
             Ok(Err(e)) => Ok(Outcome::Transient {
                 reason: format!("action items: {e}"),
             }),

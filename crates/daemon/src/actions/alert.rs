@@ -44,10 +44,9 @@ pub fn alert_once(
     if result.exists() {
         return Ok(Alerted::AlreadyDone);
     }
-    let webhook = cfg
-        .webhook
-        .as_ref()
-        .map(|_| "not sent: webhooks are not supported yet");
+    // The webhook itself is sent by the executor (see `webhook.rs`); its outcome is
+    // merged in by [`alert_summary`].
+    let webhook = cfg.webhook.as_ref().map(|_| "pending");
     if intent.exists() {
         let v = json!({
             "status": "unknown: interrupted by a crash",
@@ -96,7 +95,11 @@ pub fn alert_once(
 /// none or it does not parse.
 pub fn alert_summary(job_dir: &Path) -> Option<Value> {
     let bytes = std::fs::read(job_dir.join(RESULT_FILE)).ok()?;
-    serde_json::from_slice(&bytes).ok()
+    let mut v: Value = serde_json::from_slice(&bytes).ok()?;
+    if let Some(w) = super::webhook::webhook_summary(job_dir) {
+        v["webhook"] = w;
+    }
+    Some(v)
 }
 
 fn status_of(v: &Value) -> String {

@@ -27,6 +27,7 @@ pub mod summary_md;
 pub mod svg;
 #[cfg(test)]
 pub(crate) mod testutil;
+pub mod webhook;
 
 pub use alert::alert_summary;
 pub use error::ActionError;
@@ -63,7 +64,7 @@ pub fn run(spool: &Spool, rec: &JobRecord, alerts: &AlertsConfig) -> Result<Done
             let base_csv = spool.job_dir(&base).join("findings.csv");
             match delta::compare(&base, &base_csv, f, alerts.min_severity) {
                 Ok(d) => delta = Some(d),
-                Err(e) => tracing::warn!(job = id, "baseline delta skipped: {e}"),
+                Err(e) => tracing::warn!(job_id = id, "baseline delta skipped: {e}"),
             }
         }
     }
