@@ -38,14 +38,16 @@ fn next(rng: &mut u64) -> u64 {
 
 /// A world with millisecond polling, so that jobs move through their steps between kills.
 /// Alerts are on for every finding (severity 1 and up): the command appends the job id to
-/// `alerts.log` in the test directory, so a repeated alert shows.
+/// `alerts.log` and the webhook receiver each body to `webhooks.log` in the test
+/// directory, so a repeated alert shows.
 async fn crash_world() -> World {
     let w = World::new(fast_sim()).await;
     w.set_polling("200ms", "200ms", "200ms");
     let log = w.dir.path().join("alerts.log");
+    let (hook, _) = webhook_receiver(Some(w.dir.path().join("webhooks.log"))).await;
     let mut text = read(&w.config);
     text.push_str(&format!(
-        "\n[alerts]\nmin_severity = 1\ncommand = [\"sh\", \"-c\", \"echo \\\"$1\\\" >> {}\", \"alert\"]\n",
+        "\n[alerts]\nmin_severity = 1\ncommand = [\"sh\", \"-c\", \"echo \\\"$1\\\" >> {}\", \"alert\"]\nwebhook = \"{hook}\"\n",
         log.display()
     ));
     std::fs::write(&w.config, text).expect("config with alerts");
@@ -64,6 +66,20 @@ fn assert_alerts_at_most_once(w: &World) {
     assert!(
         twice.is_empty(),
         "alert commands run more than once: {twice:?}"
+    );
+    // The webhook: each job's POST at most once too.
+    let hooks = std::fs::read_to_string(w.dir.path().join("webhooks.log")).unwrap_or_default();
+    let mut posted = std::collections::HashMap::<String, usize>::new();
+    for line in hooks.lines() {
+        let v: serde_json::Value = serde_json::from_str(line).expect("webhook body is JSON");
+        let id = v["job_id"].as_str().expect("job_id").to_string();
+        *posted.entry(id).or_default() += 1;
+    }
+    assert!(!posted.is_empty(), "no webhook was posted");
+    let twice: Vec<_> = posted.iter().filter(|(_, n)| **n > 1).collect();
+    assert!(
+        twice.is_empty(),
+        "webhooks posted more than once: {twice:?}"
     );
 }
 

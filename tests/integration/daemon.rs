@@ -437,60 +437,10 @@ fn add_alerts(w: &World, log: &std::path::Path, webhook: Option<&str>) {
     std::fs::write(&w.config, text).expect("config");
 }
 
-/// A webhook receiver on 127.0.0.1: records each POST body and answers 204.
-async fn webhook_receiver() -> (String, std::sync::Arc<std::sync::Mutex<Vec<String>>>) {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let url = format!("http://{}/hook", listener.local_addr().expect("addr"));
-    let bodies = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
-    let seen = bodies.clone();
-    tokio::spawn(async move {
-        while let Ok((mut conn, _)) = listener.accept().await {
-            let seen = seen.clone();
-            tokio::spawn(async move {
-                let mut buf = Vec::new();
-                let mut chunk = [0u8; 4096];
-                loop {
-                    let Ok(n) = conn.read(&mut chunk).await else {
-                        return;
-                    };
-                    if n == 0 {
-                        return;
-                    }
-                    buf.extend_from_slice(&chunk[..n]);
-                    let text = String::from_utf8_lossy(&buf).into_owned();
-                    let Some(end) = text.find("\r\n\r\n") else {
-                        continue;
-                    };
-                    let len = text[..end]
-                        .lines()
-                        .find_map(|l| {
-                            let (k, v) = l.split_once(':')?;
-                            k.eq_ignore_ascii_case("content-length")
-                                .then(|| v.trim().parse::<usize>().ok())?
-                        })
-                        .unwrap_or(0);
-                    if buf.len() >= end + 4 + len {
-                        let body = String::from_utf8_lossy(&buf[end + 4..end + 4 + len]);
-                        seen.lock().expect("lock").push(body.into_owned());
-                        let _ = conn
-                            .write_all(b"HTTP/1.1 204 No Content\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
-                            .await;
-                        return;
-                    }
-                }
-            });
-        }
-    });
-    (url, bodies)
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_webhook_is_posted_once_and_never_after_a_crash_mid_send() {
     // Normal run: one POST naming the job.
-    let (url, bodies) = webhook_receiver().await;
+    let (url, bodies) = webhook_receiver(None).await;
     let mut w = World::new(fast_sim()).await;
     add_alerts(&w, &w.dir.path().join("alerts.log"), Some(&url));
     w.drop_job(
@@ -512,7 +462,7 @@ async fn the_webhook_is_posted_once_and_never_after_a_crash_mid_send() {
     assert_eq!(st["alert"]["webhook"]["status"], "ok", "{:#}", st["alert"]);
 
     // A crash after the intent: the POST may have happened, so it is not sent again.
-    let (url, bodies) = webhook_receiver().await;
+    let (url, bodies) = webhook_receiver(None).await;
     let mut w = World::new(fast_sim()).await;
     add_alerts(&w, &w.dir.path().join("alerts.log"), Some(&url));
     w.drop_job(

@@ -70,6 +70,8 @@ scan_first_check = "1s"
 scan_every = "1s"
 report_every = "500ms"
 give_up_after = "1h"
+retry_first = "200ms"
+retry_max = "2s"
 
 [limits]
 {limits}
@@ -432,4 +434,68 @@ pub fn assert_exactly_once(w: &World, dropped: &[(String, String)]) {
         "files left in incoming/: {:?}",
         w.incoming_candidates()
     );
+}
+
+/// A webhook receiver on 127.0.0.1: records each POST body (and appends it as one line
+/// to `log`, when given) and answers 204. Returns its URL and the bodies.
+pub async fn webhook_receiver(
+    log: Option<PathBuf>,
+) -> (String, std::sync::Arc<std::sync::Mutex<Vec<String>>>) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let url = format!("http://{}/hook", listener.local_addr().expect("addr"));
+    let bodies = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let seen = bodies.clone();
+    tokio::spawn(async move {
+        while let Ok((mut conn, _)) = listener.accept().await {
+            let seen = seen.clone();
+            let log = log.clone();
+            tokio::spawn(async move {
+                let mut buf = Vec::new();
+                let mut chunk = [0u8; 4096];
+                loop {
+                    let Ok(n) = conn.read(&mut chunk).await else {
+                        return;
+                    };
+                    if n == 0 {
+                        return;
+                    }
+                    buf.extend_from_slice(&chunk[..n]);
+                    let text = String::from_utf8_lossy(&buf).into_owned();
+                    let Some(end) = text.find("\r\n\r\n") else {
+                        continue;
+                    };
+                    let len = text[..end]
+                        .lines()
+                        .find_map(|l| {
+                            let (k, v) = l.split_once(':')?;
+                            k.eq_ignore_ascii_case("content-length")
+                                .then(|| v.trim().parse::<usize>().ok())?
+                        })
+                        .unwrap_or(0);
+                    if buf.len() >= end + 4 + len {
+                        let body = String::from_utf8_lossy(&buf[end + 4..end + 4 + len]);
+                        if let Some(log) = &log {
+                            use std::io::Write as _;
+                            let line = body.replace('\n', " ");
+                            let mut f = std::fs::OpenOptions::new()
+                                .create(true)
+                                .append(true)
+                                .open(log)
+                                .expect("webhook log");
+                            writeln!(f, "{line}").expect("webhook log line");
+                        }
+                        seen.lock().expect("lock").push(body.into_owned());
+                        let _ = conn
+                            .write_all(b"HTTP/1.1 204 No Content\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+                            .await;
+                        return;
+                    }
+                }
+            });
+        }
+    });
+    (url, bodies)
 }

@@ -142,6 +142,11 @@ pub struct PollingConfig {
     pub report_every: Duration,
     /// A scan older than this fails its job (default 72h).
     pub give_up_after: Duration,
+    /// First retry delay after a transient failure; doubles each attempt (default 5s).
+    pub retry_first: Duration,
+    /// Longest retry delay while failures are young (default 10m; after an hour of
+    /// failures the cap is an hour).
+    pub retry_max: Duration,
 }
 
 impl Default for PollingConfig {
@@ -153,6 +158,8 @@ impl Default for PollingConfig {
             scan_every: p.scan_every,
             report_every: p.report_every,
             give_up_after: p.give_up_after,
+            retry_first: p.retry_base,
+            retry_max: p.retry_cap,
         }
     }
 }
@@ -298,6 +305,8 @@ impl Config {
             scan_every: self.polling.scan_every,
             report_every: self.polling.report_every,
             give_up_after: self.polling.give_up_after,
+            retry_base: self.polling.retry_first,
+            retry_cap: self.polling.retry_max,
             ..Policy::default()
         }
     }
@@ -462,6 +471,8 @@ fn polling(root: &Table) -> Result<PollingConfig, ConfigError> {
             "scan_every",
             "report_every",
             "give_up_after",
+            "retry_first",
+            "retry_max",
         ],
     )?;
     let d = PollingConfig::default();
@@ -472,6 +483,8 @@ fn polling(root: &Table) -> Result<PollingConfig, ConfigError> {
         scan_every: s.duration("scan_every")?.unwrap_or(d.scan_every),
         report_every: s.duration("report_every")?.unwrap_or(d.report_every),
         give_up_after: s.duration("give_up_after")?.unwrap_or(d.give_up_after),
+        retry_first: s.duration("retry_first")?.unwrap_or(d.retry_first),
+        retry_max: s.duration("retry_max")?.unwrap_or(d.retry_max),
     })
 }
 

@@ -354,3 +354,20 @@ fn demo_config() {
         "an unparsable scope refuses everything"
     );
 }
+
+#[test]
+fn retry_timings_are_configurable() {
+    let text = "[qualys]\nurl = \"https://qualysapi.qualys.com\"\nusername = \"u\"\n\
+                [scope]\nauthorized = [\"64.39.106.0/24\"]\n\
+                [polling]\nretry_first = \"2s\"\nretry_max = \"1m\"\n";
+    let cfg = Config::parse(text).expect("valid");
+    let p = cfg.policy();
+    assert_eq!(p.retry_base, Duration::from_secs(2));
+    assert_eq!(p.retry_cap, Duration::from_secs(60));
+    let defaults = Config::parse(&text.replace("retry_first = \"2s\"\nretry_max = \"1m\"\n", ""))
+        .expect("valid")
+        .policy();
+    assert_eq!(defaults.retry_base, Policy::default().retry_base);
+    let bad = Config::parse(&text.replace("\"2s\"", "\"soon\"")).expect_err("bad duration");
+    assert!(bad.to_string().contains("retry_first"), "{bad}");
+}
