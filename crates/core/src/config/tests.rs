@@ -60,8 +60,18 @@ fn minimal_config_takes_defaults() {
 fn example_config_parses_with_every_key() {
     let text = include_str!("../../../../config/baseliner.toml");
     let c = Config::parse(text).expect("config/baseliner.toml");
+    // Left unset: the shipped unit passes the password as a systemd credential.
+    assert_eq!(c.qualys.password_file, None);
+    // Uncommented, the documented value parses.
+    let uncommented = text.replace(
+        "# password_file = \"/etc/baseliner/qualys-password\"",
+        "password_file = \"/etc/baseliner/qualys-password\"",
+    );
     assert_eq!(
-        c.qualys.password_file,
+        Config::parse(&uncommented)
+            .expect("with password_file")
+            .qualys
+            .password_file,
         Some(PathBuf::from("/etc/baseliner/qualys-password"))
     );
     assert_eq!(
