@@ -271,7 +271,7 @@ pub(crate) struct Host {
 /// The host at `ip`, or `None` if it does not answer (about one address in five).
 pub(crate) fn host(ip: Ipv4Addr) -> Option<Host> {
     let h = host_hash(ip);
-    if h % 5 == 0 {
+    if h.is_multiple_of(5) {
         return None;
     }
     let o = ip.octets();
