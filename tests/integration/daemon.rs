@@ -382,11 +382,8 @@ async fn max_active_jobs_bounds_the_jobs_in_flight() {
             &job_toml(&format!("Max {n}"), &[&format!("64.39.109.{n}")]),
         );
     }
-    let mut daemon = w.start_daemon();
-    w.wait_for(Duration::from_secs(60), "5 jobs", all_finished(jobs))
+    w.run_until_finished(jobs, Duration::from_secs(60), "5 jobs")
         .await;
-    sigterm(&daemon);
-    wait_exit(&mut daemon, Duration::from_secs(10));
     let j = w.journal();
     // Each job is in flight from its IP add to its raw-results fetch.
     let mut spans = Vec::new();
@@ -447,11 +444,8 @@ async fn the_webhook_is_posted_once_and_never_after_a_crash_mid_send() {
         "hook.toml",
         &job_toml("Hook Org", &["64.39.106.0-64.39.106.3"]),
     );
-    let mut daemon = w.start_daemon();
-    w.wait_for(Duration::from_secs(30), "the job", all_finished(1))
+    w.run_until_finished(1, Duration::from_secs(30), "the job")
         .await;
-    sigterm(&daemon);
-    wait_exit(&mut daemon, Duration::from_secs(10));
     let st = &w.statuses()[0];
     let id = st["id"].as_str().expect("id");
     let sent = bodies.lock().expect("lock").clone();
@@ -471,11 +465,8 @@ async fn the_webhook_is_posted_once_and_never_after_a_crash_mid_send() {
     );
     let mut crashing = w.start_daemon_with(&[("BASELINER_CRASH_AT", "webhook-after-intent")]);
     assert_eq!(wait_exit(&mut crashing, Duration::from_secs(30)), None);
-    let mut daemon = w.start_daemon();
-    w.wait_for(Duration::from_secs(30), "the job", all_finished(1))
+    w.run_until_finished(1, Duration::from_secs(30), "the job")
         .await;
-    sigterm(&daemon);
-    wait_exit(&mut daemon, Duration::from_secs(10));
     assert!(bodies.lock().expect("lock").is_empty());
     let st = &w.statuses()[0];
     let status = st["alert"]["webhook"]["status"]
@@ -537,11 +528,8 @@ async fn the_alert_names_the_job_and_the_summary_once() {
         "a.toml",
         &job_toml("Alert Org", &["64.39.106.0-64.39.106.3"]),
     );
-    let mut daemon = w.start_daemon();
-    w.wait_for(Duration::from_secs(30), "the job", all_finished(1))
+    w.run_until_finished(1, Duration::from_secs(30), "the job")
         .await;
-    sigterm(&daemon);
-    wait_exit(&mut daemon, Duration::from_secs(10));
     let st = &w.statuses()[0];
     let id = st["id"].as_str().expect("id");
     assert_eq!(st["alert"]["status"], "ok", "{st:#}");

@@ -129,6 +129,20 @@ results = ["report", "raw"]
             .expect("daemon starts")
     }
 
+    /// Starts the daemon, waits until `n` jobs are finished (up to `limit`), then stops it
+    /// with SIGTERM; returns its exit code.
+    pub async fn run_until_finished(
+        &mut self,
+        n: usize,
+        limit: Duration,
+        what: &str,
+    ) -> Option<i32> {
+        let mut daemon = self.start_daemon();
+        self.wait_for(limit, what, all_finished(n)).await;
+        sigterm(&daemon);
+        wait_exit(&mut daemon, Duration::from_secs(10))
+    }
+
     /// Every daemon log so far, concatenated (for failure messages).
     pub fn logs(&self) -> String {
         let mut s = String::new();

@@ -248,6 +248,16 @@ fn wait_from(seen: &Observed) -> Option<Duration> {
 mod tests {
     use super::*;
 
+    /// `Remaining = 0` of a 300-per-hour window, no `ToWait`.
+    fn exhausted() -> Observed {
+        Observed {
+            remaining: Some(0),
+            window_sec: Some(3600),
+            limit: Some(300),
+            ..Observed::default()
+        }
+    }
+
     #[test]
     fn to_wait_opens_a_wait_and_remaining_zero_counts_as_one() {
         let g = Governors::new(None);
@@ -263,29 +273,9 @@ mod tests {
         );
         assert_eq!(until, Some(Timestamp(1_030_000)));
         // A later, shorter wait does not shorten the open one.
-        let until = g.observe(
-            "a",
-            &Observed {
-                remaining: Some(0),
-                window_sec: Some(3600),
-                limit: Some(300),
-                ..Observed::default()
-            },
-            false,
-            now,
-        );
+        let until = g.observe("a", &exhausted(), false, now);
         assert_eq!(until, Some(Timestamp(1_030_000)));
-        let until = g.observe(
-            "b",
-            &Observed {
-                remaining: Some(0),
-                window_sec: Some(3600),
-                limit: Some(300),
-                ..Observed::default()
-            },
-            false,
-            now,
-        );
+        let until = g.observe("b", &exhausted(), false, now);
         assert_eq!(until, Some(Timestamp(1_012_000)));
         assert_eq!(g.stats()[0].1.conflicts, 1);
     }
