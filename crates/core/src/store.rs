@@ -209,24 +209,43 @@ fn encode_record(record: &JobRecord) -> Result<Vec<u8>, StoreError> {
     })
 }
 
+/// How long [`Store::open`] keeps retrying a directory lock that is still held.
+pub const LOCK_GRACE: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// The pause between two attempts to take a held lock.
+const LOCK_RETRY: std::time::Duration = std::time::Duration::from_millis(25);
+
 impl Store {
     /// Opens (creating if needed) the store in `dir`.
     ///
     /// Fails with [`StoreError::Locked`] when another process (or another `Store` in this
     /// process) has it open.
+    ///
+    /// A lock that is still held is retried for [`LOCK_GRACE`] first: sled releases its lock
+    /// only when the last of its background threads lets go of the database, a moment after
+    /// the `Store` is dropped, so a store reopened by the same process right after closing
+    /// would otherwise be refused.
     pub fn open(dir: &Path) -> Result<Store, StoreError> {
-        let db = sled::Config::new().path(dir).open().map_err(|source| {
-            if is_lock_error(&source) {
-                StoreError::Locked {
-                    dir: dir.to_path_buf(),
+        let started = std::time::Instant::now();
+        let db = loop {
+            match sled::Config::new().path(dir).open() {
+                Ok(db) => break db,
+                Err(source) if is_lock_error(&source) => {
+                    if started.elapsed() >= LOCK_GRACE {
+                        return Err(StoreError::Locked {
+                            dir: dir.to_path_buf(),
+                        });
+                    }
+                    std::thread::sleep(LOCK_RETRY);
                 }
-            } else {
-                StoreError::Open {
-                    dir: dir.to_path_buf(),
-                    source,
+                Err(source) => {
+                    return Err(StoreError::Open {
+                        dir: dir.to_path_buf(),
+                        source,
+                    })
                 }
             }
-        })?;
+        };
         let tree = |name: &str| {
             db.open_tree(name).map_err(|source| StoreError::Open {
                 dir: dir.to_path_buf(),
