@@ -26,6 +26,32 @@ pub fn fast_sim() -> SimConfig {
     }
 }
 
+/// A running `baseliner run` child. Dropping it kills the process if it still runs, so a
+/// failing test never leaves a daemon behind.
+pub struct Daemon(Child);
+
+impl std::ops::Deref for Daemon {
+    type Target = Child;
+    fn deref(&self) -> &Child {
+        &self.0
+    }
+}
+
+impl std::ops::DerefMut for Daemon {
+    fn deref_mut(&mut self) -> &mut Child {
+        &mut self.0
+    }
+}
+
+impl Drop for Daemon {
+    fn drop(&mut self) {
+        if matches!(self.0.try_wait(), Ok(None)) {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+}
+
 /// One test's world.
 pub struct World {
     /// Keeps the directory alive.
@@ -100,12 +126,12 @@ results = ["report", "raw"]
     }
 
     /// Starts `baseliner run` (stderr goes to `daemon-N.log` in the test directory).
-    pub fn start_daemon(&mut self) -> Child {
+    pub fn start_daemon(&mut self) -> Daemon {
         self.start_daemon_with(&[])
     }
 
     /// Starts `baseliner run` with extra environment variables (they win over the defaults).
-    pub fn start_daemon_with(&mut self, env: &[(&str, &str)]) -> Child {
+    pub fn start_daemon_with(&mut self, env: &[(&str, &str)]) -> Daemon {
         self.daemon_runs += 1;
         let log = std::fs::File::create(
             self.dir
@@ -126,6 +152,7 @@ results = ["report", "raw"]
             .stdout(Stdio::null())
             .stderr(log)
             .spawn()
+            .map(Daemon)
             .expect("daemon starts")
     }
 

@@ -1,8 +1,10 @@
 //! Runs the alert command: argv as configured (no shell), stdin and stdout discarded,
-//! killed when it outlives its timeout, with the last [`STDERR_TAIL`] bytes of stderr kept.
+//! in a process group of its own that is killed whole when it outlives its timeout (so a
+//! script's children go too), with the last [`STDERR_TAIL`] bytes of stderr kept.
 
 use std::io::Read;
-use std::process::{Command, ExitStatus, Stdio};
+use std::os::unix::process::CommandExt;
+use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::mpsc;
 use std::thread;
 use std::time::{Duration, Instant};
@@ -37,6 +39,7 @@ pub fn run(argv: &[String], extra: &[&str], timeout: Duration) -> CommandOutcome
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
+        .process_group(0)
         .spawn();
     let mut child = match spawned {
         Ok(c) => c,
@@ -64,13 +67,13 @@ pub fn run(argv: &[String], extra: &[&str], timeout: Duration) -> CommandOutcome
         match child.try_wait() {
             Ok(Some(st)) => break Some(st),
             Ok(None) if Instant::now() >= deadline => {
-                let _ = child.kill();
+                kill_group(&mut child);
                 let _ = child.wait();
                 break None;
             }
             Ok(None) => thread::sleep(Duration::from_millis(20)),
             Err(_) => {
-                let _ = child.kill();
+                kill_group(&mut child);
                 break None;
             }
         }
@@ -95,6 +98,15 @@ pub fn run(argv: &[String], extra: &[&str], timeout: Duration) -> CommandOutcome
             exit_code: None,
             stderr_tail,
         },
+    }
+}
+
+/// SIGKILLs the child's process group (the child leads it), falling back to the child
+/// alone if the group cannot be signalled.
+fn kill_group(child: &mut Child) {
+    let group = rustix::process::Pid::from_child(child);
+    if rustix::process::kill_process_group(group, rustix::process::Signal::KILL).is_err() {
+        let _ = child.kill();
     }
 }
 
@@ -133,6 +145,29 @@ mod tests {
         );
         assert!(out.status.starts_with("timed out"), "{out:?}");
         assert!(t0.elapsed() < Duration::from_secs(5));
+    }
+
+    #[test]
+    fn timeout_kills_the_whole_group() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let pidfile = dir.path().join("grandchild.pid");
+        // The script starts a grandchild that would outlive a kill of the script alone.
+        let script = format!("sleep 30 & echo $! > {}; wait", pidfile.display());
+        let out = run(&sh(&script), &[], Duration::from_millis(500));
+        assert!(out.status.starts_with("timed out"), "{out:?}");
+        let pid = std::fs::read_to_string(&pidfile).expect("the grandchild started");
+        let proc_dir = std::path::Path::new("/proc").join(pid.trim());
+        let gone_by = Instant::now() + Duration::from_secs(5);
+        // A killed process may linger as a zombie until init reaps it: that counts as gone.
+        let alive = || {
+            std::fs::read_to_string(proc_dir.join("stat"))
+                .map(|s| !s.contains(") Z "))
+                .unwrap_or(false)
+        };
+        while alive() && Instant::now() < gone_by {
+            thread::sleep(Duration::from_millis(20));
+        }
+        assert!(!alive(), "grandchild {} survived the timeout", pid.trim());
     }
 
     #[test]
