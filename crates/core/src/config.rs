@@ -140,7 +140,7 @@ pub struct PollingConfig {
     pub scan_every: Duration,
     /// Report polls every (default 1m).
     pub report_every: Duration,
-    /// A scan older than this fails its job (default 72h).
+    /// A scan older than this, or a report running longer, fails its job (default 72h).
     pub give_up_after: Duration,
     /// First retry delay after a transient failure; doubles each attempt (default 5s).
     pub retry_first: Duration,

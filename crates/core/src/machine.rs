@@ -29,7 +29,7 @@
 use crate::backoff::retry_delay;
 use crate::state::{
     Action, Checkpoint, HistoryEntry, JobState, Outcome, ReportState, ScanInfo, ScanState,
-    ScanStatus,
+    ScanStatus, StepName,
 };
 use crate::time::{format_duration, Timestamp};
 use std::time::Duration;
@@ -43,7 +43,8 @@ pub struct Policy {
     pub scan_every: Duration,
     /// Report polls every (`report_every`, default 1m).
     pub report_every: Duration,
-    /// A scan older than this fails the job (`give_up_after`, default 72h).
+    /// A scan older than this fails the job, and so does a report still unfinished this
+    /// long after it started running (`give_up_after`, default 72h).
     pub give_up_after: Duration,
     /// First retry delay after a transient failure (default 5s); doubles each attempt.
     pub retry_base: Duration,
@@ -215,7 +216,7 @@ pub fn step(cp: &Checkpoint, outcome: &Outcome, now: Timestamp, ctx: &Ctx<'_>) -
         Outcome::IpsAdded if cp.state == JobState::Accepted => {
             step(&step(cp, &Outcome::Start, now, ctx), outcome, now, ctx)
         }
-        _ => match next(&cp.state, outcome, now, ctx) {
+        _ => match next(cp, outcome, now, ctx) {
             Next::Advance(state, due) => enter(cp, state, due, now),
             Next::Unresolved { state, due, note } => {
                 let mut next = Checkpoint {
@@ -259,10 +260,11 @@ enum Next {
     Mismatch,
 }
 
-fn next(state: &JobState, outcome: &Outcome, now: Timestamp, ctx: &Ctx<'_>) -> Next {
+fn next(cp: &Checkpoint, outcome: &Outcome, now: Timestamp, ctx: &Ctx<'_>) -> Next {
     use JobState as S;
     use Outcome as O;
     let p = ctx.policy;
+    let state = &cp.state;
     let unresolved = |state: JobState| Next::Unresolved {
         state,
         due: now,
@@ -353,7 +355,15 @@ fn next(state: &JobState, outcome: &Outcome, now: Timestamp, ctx: &Ctx<'_>) -> N
                 ..
             },
             O::ReportPolled(polled),
-        ) => report_polled(scan, *report_id, *missing_polls, polled.as_ref(), now, p),
+        ) => {
+            let running = ReportRun {
+                scan,
+                report_id: *report_id,
+                missing_polls: *missing_polls,
+                since: report_running_since(cp),
+            };
+            report_polled(&running, polled.as_ref(), now, p)
+        }
         (
             S::Downloading {
                 scan,
@@ -457,14 +467,47 @@ fn scan_polled(scan: &ScanInfo, status: &ScanStatus, now: Timestamp, ctx: &Ctx<'
     }
 }
 
-fn report_polled(
-    scan: &ScanInfo,
+/// A report in flight, as [`report_polled`] needs it.
+struct ReportRun<'a> {
+    scan: &'a ScanInfo,
     report_id: u64,
     missing_polls: u32,
+    /// When the job first entered `report_running` (from its history).
+    since: Option<Timestamp>,
+}
+
+/// When the job first entered `report_running`: a job launches one report, so the first
+/// entry is that report's start even if a fetch sent it back to polling later.
+fn report_running_since(cp: &Checkpoint) -> Option<Timestamp> {
+    cp.history
+        .iter()
+        .find(|h| h.step == StepName::ReportRunning)
+        .map(|h| h.at)
+}
+
+fn report_polled(
+    run: &ReportRun<'_>,
     polled: Option<&ReportState>,
     now: Timestamp,
     p: &Policy,
 ) -> Next {
+    let ReportRun {
+        scan,
+        report_id,
+        missing_polls,
+        since,
+    } = *run;
+    let unfinished = !matches!(
+        polled,
+        Some(ReportState::Finished | ReportState::Errors | ReportState::Canceled)
+    );
+    if unfinished && since.is_some_and(|t| now > t.plus(p.give_up_after)) {
+        let state = polled.map_or("not listed", ReportState::as_str);
+        return Next::Fail(format!(
+            "report {report_id} still {state} after {}",
+            format_duration(p.give_up_after)
+        ));
+    }
     match polled {
         Some(ReportState::Finished) => Next::Advance(
             JobState::Downloading {

@@ -17,7 +17,7 @@
 //!  ┌─────────────────────────── report wanted ◄──────────────────────────────────────────────────────────────────┘
 //!  ▼                                                                        (no report wanted) ──► Downloading
 //!  LaunchingReport ─(intent)─► ReportLaunchSent ─ launched / found ─► ReportRunning ─ Finished ─► Downloading ─► Done
-//!        ▲                        │ lookup found nothing                 │ Errors/Canceled → Failed
+//!        ▲                        │ lookup found nothing                 │ Errors/Canceled/too old → Failed
 //!        └────────────────────────┘
 //!  any non-terminal state ─ cancel requested ─► Canceling ─► Canceled
 //!  any state ─ permanent failure ─► Failed

@@ -507,6 +507,57 @@ fn scan_errors_and_old_scans_fail_with_the_reason() {
 }
 
 #[test]
+fn a_report_unfinished_after_give_up_after_fails_the_job() {
+    let p = Policy::default();
+    let limit = T0.plus(p.give_up_after);
+    let later = limit.plus(Duration::from_millis(1));
+    // `at` records entering report_running at T0.
+    let queued = run(
+        &at(report_running(0)),
+        Outcome::ReportPolled(Some(ReportState::Submitted)),
+        later,
+    );
+    let (step_at, reason) = failed_reason(&queued);
+    assert_eq!(*step_at, StepName::ReportRunning);
+    assert_eq!(reason, "report 77 still Submitted after 3d");
+    let missing = run(&at(report_running(0)), Outcome::ReportPolled(None), later);
+    assert_eq!(
+        failed_reason(&missing).1,
+        "report 77 still not listed after 3d"
+    );
+    // Exactly at the limit it keeps polling; a finished report is fetched however late.
+    let edge = run(
+        &at(report_running(0)),
+        Outcome::ReportPolled(Some(ReportState::Running)),
+        limit,
+    );
+    assert!(matches!(edge.state, JobState::ReportRunning { .. }));
+    let finished = run(
+        &at(report_running(0)),
+        Outcome::ReportPolled(Some(ReportState::Finished)),
+        later,
+    );
+    assert!(matches!(finished.state, JobState::Downloading { .. }));
+    // The clock starts at the first report_running entry: a fetch that found the report
+    // not ready (back to report_running later) does not restart it.
+    let mut cp = at(report_running(0));
+    cp.history.push(HistoryEntry {
+        step: StepName::Downloading,
+        at: limit,
+    });
+    cp.history.push(HistoryEntry {
+        step: StepName::ReportRunning,
+        at: limit,
+    });
+    let refetched = run(
+        &cp,
+        Outcome::ReportPolled(Some(ReportState::Running)),
+        later,
+    );
+    assert!(matches!(refetched.state, JobState::Failed { .. }));
+}
+
+#[test]
 fn a_scan_missing_from_max_polls_in_a_row_fails() {
     let p = Policy::default();
     let mut cp = at(running(None, 0));
