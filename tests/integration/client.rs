@@ -6,7 +6,8 @@ use std::net::Ipv4Addr;
 use std::time::Duration;
 
 use baseliner_qualys::{
-    ApiError, Call, Client, ClientConfig, ErrorKind, ReportState, ScanState, Secret, TrackingMethod,
+    ApiError, ApiVersion, Call, Client, ClientConfig, ErrorKind, ReportState, ScanState, Secret,
+    TrackingMethod,
 };
 use qualys_sim::{Faults, Sim, SimConfig};
 
@@ -491,4 +492,52 @@ async fn asset_group_pagination_follows_to_the_end() {
     assert_eq!(lists, 3, "5 groups in pages of 2");
     no_auth_or_header_refusals(&sim);
     sim.shutdown().await;
+}
+
+/// The scan-list entries of the journal as (path version, HTTP status), in order.
+fn scan_lists(sim: &Sim) -> Vec<(String, u16)> {
+    sim.journal()
+        .iter()
+        .filter(|e| e.api.ends_with("/fo/scan/?action=list"))
+        .map(|e| (e.path.clone(), e.status))
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_scan_list_version_that_answers_404_falls_back_once_and_stays() {
+    for (configured, retired, other) in [
+        (ApiVersion::V3, "/api/3.0/fo/scan/", "/api/2.0/fo/scan/"),
+        (ApiVersion::V2, "/api/2.0/fo/scan/", "/api/3.0/fo/scan/"),
+    ] {
+        let addr = "127.0.0.1:0".parse().expect("loopback address");
+        let cfg = SimConfig {
+            retired_apis: vec![format!("{retired}?action=list")],
+            ..SimConfig::fast()
+        };
+        let sim = Sim::start(cfg, addr).await.expect("simulator starts");
+        let mut ccfg = ClientConfig::new(sim.url(), "demo", Secret::new("demo"));
+        ccfg.scan_list_version = configured;
+        ccfg.request_timeout = Duration::from_secs(10);
+        let c = Client::new(ccfg).expect("client");
+        let scan_ref = launch(&c, &format!("fallback from {}", configured.segment())).await;
+        for _ in 0..2 {
+            let scans = c.list_scans_by_ref(&[&scan_ref]).await.expect("list scans");
+            assert!(
+                scans.value.iter().any(|s| s.scan_ref == scan_ref),
+                "{:?}",
+                scans.value
+            );
+        }
+        assert_eq!(
+            scan_lists(&sim),
+            [
+                (retired.to_owned(), 404),
+                (other.to_owned(), 200),
+                (other.to_owned(), 200)
+            ],
+            "configured {}",
+            configured.segment()
+        );
+        assert_eq!(c.api_for(Call::ListScans), format!("{other}?action=list"));
+    }
 }

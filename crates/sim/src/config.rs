@@ -29,6 +29,9 @@ pub struct SimConfig {
     pub appliances: Vec<(u64, String)>,
     /// Delay added to every response.
     pub latency: Duration,
+    /// APIs (`"<path>?action=<action>"`) that answer 404 as a retired or not yet released
+    /// API version does, e.g. `"/api/3.0/fo/scan/?action=list"`. Empty by default.
+    pub retired_apis: Vec<String>,
 }
 
 impl Default for SimConfig {
@@ -53,6 +56,7 @@ impl Default for SimConfig {
                 (1002, "scanner-dc2".to_owned()),
             ],
             latency: Duration::ZERO,
+            retired_apis: Vec::new(),
         }
     }
 }

@@ -231,6 +231,9 @@ async fn process(
         };
         return Outcome::plain(reply);
     }
+    if cfg.retired_apis.iter().any(|a| a == api) {
+        return Outcome::plain(Reply::not_found(path));
+    }
     let v2 = path.starts_with("/api/");
     let is_login = path == SESSION && action == "login";
     let user = if is_login {
