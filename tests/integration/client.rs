@@ -541,3 +541,34 @@ async fn a_scan_list_version_that_answers_404_falls_back_once_and_stays() {
         assert_eq!(c.api_for(Call::ListScans), format!("{other}?action=list"));
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn calls_go_through_the_configured_proxy() {
+    let sim = sim().await;
+    let closed = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        format!("http://{}", l.local_addr().expect("addr"))
+    };
+    // Nothing listens on the configured server: a call only succeeds through the proxy.
+    // The simulator stands in for the proxy: reqwest sends it absolute-form requests
+    // (`GET http://127.0.0.1:PORT/msp/… HTTP/1.1`), which it answers like direct ones.
+    let mut cfg = ClientConfig::new(closed.clone(), "demo", Secret::new("demo"));
+    cfg.proxy = Some(sim.url());
+    cfg.request_timeout = Duration::from_secs(10);
+    let c = Client::new(cfg).expect("client");
+    let templates = c.list_report_templates().await.expect("through the proxy");
+    assert!(!templates.value.is_empty());
+    let journal = sim.journal();
+    assert_eq!(journal.len(), 1, "{journal:?}");
+    assert_eq!(journal[0].path, "/msp/report_template_list.php");
+
+    // Without the proxy the same call fails to connect.
+    let mut direct = ClientConfig::new(closed.clone(), "demo", Secret::new("demo"));
+    direct.connect_timeout = Duration::from_secs(2);
+    let err = Client::new(direct)
+        .expect("client")
+        .list_report_templates()
+        .await
+        .expect_err("nothing listens there");
+    assert_eq!(err.kind, ErrorKind::Transient, "{err}");
+}
