@@ -546,3 +546,34 @@ async fn the_alert_names_the_job_and_the_summary_once() {
     assert!(lines.next().is_some(), "at least one finding: {csv}");
     assert!(w.job_dir(id).join("summary.html").is_file());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_download_past_max_download_fails_the_job_and_leaves_no_file() {
+    let mut w = World::with_config(fast_sim(), "max_download = 100").await;
+    w.drop_job("big.toml", &job_toml("Big Results", &["64.39.106.1"]));
+    let code = w
+        .run_until_finished(1, Duration::from_secs(30), "the job to finish")
+        .await;
+    assert_eq!(code, Some(0), "{}", w.logs());
+    let st = &w.statuses()[0];
+    assert_eq!(st["state"], "failed", "{st:#}");
+    let error = st["error"].as_str().unwrap_or_default();
+    assert!(
+        error.contains("download cap of 100 bytes") && error.contains("[limits].max_download"),
+        "{st:#}"
+    );
+    let dir = w.job_dir(st["id"].as_str().expect("id"));
+    let names: Vec<String> = std::fs::read_dir(&dir)
+        .expect("job dir")
+        .filter_map(|e| e.ok())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    for name in &names {
+        assert!(
+            !name.starts_with("report.")
+                && !name.starts_with("results.")
+                && !name.ends_with(".part"),
+            "{name} left in {names:?}"
+        );
+    }
+}

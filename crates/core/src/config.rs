@@ -171,13 +171,20 @@ pub struct LimitsConfig {
     pub max_active_jobs: usize,
     /// Addresses per job (default 65,536).
     pub max_addresses: u64,
+    /// Largest file one download (raw results, a report) may write (default 20 GiB); a
+    /// larger body is removed and fails the job, so it cannot fill the disk the store is on.
+    pub max_download: u64,
 }
+
+/// The default of `[limits].max_download`: 20 GiB.
+pub const DEFAULT_MAX_DOWNLOAD: u64 = 20 << 30;
 
 impl Default for LimitsConfig {
     fn default() -> Self {
         LimitsConfig {
             max_active_jobs: 20,
             max_addresses: DEFAULT_MAX_ADDRESSES,
+            max_download: DEFAULT_MAX_DOWNLOAD,
         }
     }
 }
@@ -490,7 +497,11 @@ fn polling(root: &Table) -> Result<PollingConfig, ConfigError> {
 
 /// `[limits]`.
 fn limits(root: &Table) -> Result<LimitsConfig, ConfigError> {
-    let s = Section::new(root, "limits", &["max_active_jobs", "max_addresses"])?;
+    let s = Section::new(
+        root,
+        "limits",
+        &["max_active_jobs", "max_addresses", "max_download"],
+    )?;
     let d = LimitsConfig::default();
     let max_active_jobs = match s.integer("max_active_jobs", 1..=10_000)? {
         // The range keeps the value small enough for any usize.
@@ -502,6 +513,7 @@ fn limits(root: &Table) -> Result<LimitsConfig, ConfigError> {
         max_addresses: s
             .integer("max_addresses", 1..=1 << 32)?
             .unwrap_or(d.max_addresses),
+        max_download: s.size("max_download")?.unwrap_or(d.max_download),
     })
 }
 

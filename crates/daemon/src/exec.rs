@@ -338,6 +338,7 @@ impl Executor {
                     }
                     Err(Fetched::Api(e)) => return Err(e),
                     Err(Fetched::Io(reason)) => return Ok(Outcome::Transient { reason }),
+                    Err(Fetched::TooLarge(reason)) => return Ok(Outcome::Permanent { reason }),
                 }
             }
         }
@@ -351,6 +352,7 @@ impl Executor {
                     Ok(_) => {}
                     Err(Fetched::Api(e)) => return Err(e),
                     Err(Fetched::Io(reason)) => return Ok(Outcome::Transient { reason }),
+                    Err(Fetched::TooLarge(reason)) => return Ok(Outcome::Permanent { reason }),
                 }
             }
         }
@@ -384,20 +386,29 @@ impl Executor {
     where
         F: Future<Output = Result<Reply<baseliner_qualys::Download>, FetchError>>,
     {
-        let io_error = std::sync::Mutex::new(None);
+        // A local failure (writing the file, the size cap) is not the API's: keep it apart
+        // so it is not mistaken for a Qualys answer.
+        let local = std::sync::Mutex::new(None);
         let result = self
             .call(call, async {
                 match fut.await {
                     Ok(r) => Ok(r),
                     Err(FetchError::Api(e)) => Err(e),
-                    Err(e @ FetchError::Io { .. }) => {
-                        *io_error.lock().unwrap_or_else(|p| p.into_inner()) = Some(e.to_string());
+                    Err(e) => {
+                        let reason = e.to_string();
+                        let failure = match e {
+                            FetchError::TooLarge { .. } => {
+                                Fetched::TooLarge(format!("{reason} ([limits].max_download)"))
+                            }
+                            _ => Fetched::Io(reason.clone()),
+                        };
+                        *local.lock().unwrap_or_else(|p| p.into_inner()) = Some(failure);
                         Err(ApiError {
                             kind: ErrorKind::Transient,
                             api: self.client.api_for(call),
                             http_status: None,
                             code: None,
-                            text: e.to_string(),
+                            text: reason,
                             limits: Limits::default(),
                         })
                     }
@@ -406,10 +417,10 @@ impl Executor {
             .await;
         match result {
             Ok(_) => Ok(()),
-            Err(e) => match io_error.into_inner().unwrap_or_else(|p| p.into_inner()) {
-                Some(reason) => Err(Fetched::Io(reason)),
-                None => Err(Fetched::Api(e)),
-            },
+            Err(e) => Err(local
+                .into_inner()
+                .unwrap_or_else(|p| p.into_inner())
+                .unwrap_or(Fetched::Api(e))),
         }
     }
 
@@ -574,6 +585,8 @@ fn observed(l: &Limits) -> Observed {
 enum Fetched {
     Api(ApiError),
     Io(String),
+    /// The body passed `[limits].max_download`: retrying would fetch it again.
+    TooLarge(String),
 }
 
 /// Turns a classified API error into the machine's outcome.

@@ -93,11 +93,15 @@ pub struct ClientConfig {
     pub extra_ca_pem: Option<Vec<u8>>,
     /// The `User-Agent` header.
     pub user_agent: String,
+    /// Largest file one download may write; a larger body is abandoned and its temporary
+    /// file removed ([`crate::FetchError::TooLarge`]). `None`: no cap.
+    pub max_download: Option<u64>,
 }
 
 impl ClientConfig {
     /// A config with defaults for everything but the server and the credentials:
-    /// v2 asset API, v3 scan list, 10 s connect timeout, 120 s request timeout, no proxy.
+    /// v2 asset API, v3 scan list, 10 s connect timeout, 120 s request timeout, no proxy,
+    /// no download cap.
     pub fn new(base_url: impl Into<String>, username: impl Into<String>, password: Secret) -> Self {
         ClientConfig {
             base_url: base_url.into(),
@@ -110,6 +114,7 @@ impl ClientConfig {
             proxy: None,
             extra_ca_pem: None,
             user_agent: concat!("baseliner/", env!("CARGO_PKG_VERSION")).to_string(),
+            max_download: None,
         }
     }
 }

@@ -41,6 +41,14 @@ pub enum FetchError {
         /// The underlying error.
         source: std::io::Error,
     },
+    /// The body grew past the configured cap; what was written has been removed.
+    #[error("{} would exceed the download cap of {limit} bytes; abandoned and removed", path.display())]
+    TooLarge {
+        /// The file that was being written.
+        path: PathBuf,
+        /// The cap, in bytes.
+        limit: u64,
+    },
 }
 
 impl FetchError {
@@ -48,7 +56,7 @@ impl FetchError {
     pub fn api(&self) -> Option<&ApiError> {
         match self {
             FetchError::Api(e) => Some(e),
-            FetchError::Io { .. } => None,
+            FetchError::Io { .. } | FetchError::TooLarge { .. } => None,
         }
     }
 }
@@ -151,7 +159,16 @@ impl Client {
                     .into(),
             });
         }
-        let bytes = write_file(ctx, status, limits, prefix, response, dest).await?;
+        let bytes = write_file(
+            ctx,
+            status,
+            limits,
+            prefix,
+            response,
+            dest,
+            self.cfg.max_download,
+        )
+        .await?;
         Ok(Reply {
             value: Download {
                 bytes,
@@ -176,7 +193,8 @@ async fn error_body(ctx: Ctx<'_>, response: Response) -> ApiError {
     }
 }
 
-/// Streams `prefix` and the rest of `response` into `<dest>.part`, syncs, renames.
+/// Streams `prefix` and the rest of `response` into `<dest>.part`, syncs, renames; gives
+/// up once more than `cap` bytes arrive.
 async fn write_file(
     ctx: Ctx<'_>,
     status: u16,
@@ -184,7 +202,15 @@ async fn write_file(
     prefix: Vec<u8>,
     mut response: Response,
     dest: &Path,
+    cap: Option<u64>,
 ) -> Result<u64, FetchError> {
+    let too_large = |bytes: u64| match cap {
+        Some(limit) if bytes > limit => Err(FetchError::TooLarge {
+            path: dest.to_path_buf(),
+            limit,
+        }),
+        _ => Ok(()),
+    };
     let mut part_name = dest.as_os_str().to_owned();
     part_name.push(".part");
     let part = PathBuf::from(part_name);
@@ -196,11 +222,13 @@ async fn write_file(
         let mut file = tokio::fs::File::create(&part).await.map_err(io(&part))?;
         file.write_all(&prefix).await.map_err(io(&part))?;
         let mut bytes = prefix.len() as u64;
+        too_large(bytes)?;
         loop {
             match response.chunk().await {
                 Ok(Some(chunk)) => {
-                    file.write_all(&chunk).await.map_err(io(&part))?;
                     bytes += chunk.len() as u64;
+                    too_large(bytes)?;
+                    file.write_all(&chunk).await.map_err(io(&part))?;
                 }
                 Ok(None) => break,
                 Err(e) => return Err(transport(ctx, &e, Some(status), limits).into()),

@@ -163,6 +163,28 @@ impl<'a> Section<'a> {
         }
     }
 
+    /// A positive size in bytes: an integer, or a string with a binary unit such as
+    /// `"500MiB"`, `"20GiB"` (units `B`, `KiB`, `MiB`, `GiB`, `TiB`).
+    pub fn size(&self, key: &str) -> Result<Option<u64>, ConfigError> {
+        match self.get(key) {
+            None => Ok(None),
+            Some(v @ Value::Integer(n)) => match u64::try_from(*n) {
+                Ok(n) if n > 0 => Ok(Some(n)),
+                _ => Err(self.invalid(key, v, "must be more than zero bytes")),
+            },
+            Some(v @ Value::String(s)) => match parse_size(s) {
+                Some(0) => Err(self.invalid(key, v, "must be more than zero bytes")),
+                Some(n) => Ok(Some(n)),
+                None => Err(self.invalid(
+                    key,
+                    v,
+                    "is not a size (write a whole number and a unit: \"500MiB\", \"20GiB\")",
+                )),
+            },
+            Some(other) => Err(self.wrong(key, "a size such as \"20GiB\"", other)),
+        }
+    }
+
     /// A list of strings (each may be blank; the caller decides).
     pub fn strings(&self, key: &str) -> Result<Option<Vec<String>>, ConfigError> {
         let Some(value) = self.get(key) else {
@@ -187,4 +209,21 @@ impl<'a> Section<'a> {
     pub fn raw(&self, key: &str) -> Option<&'a Value> {
         self.get(key)
     }
+}
+
+/// Parses `"20GiB"`, `"512 MiB"`, `"100B"`; `None` for anything else or an overflow.
+pub(crate) fn parse_size(text: &str) -> Option<u64> {
+    let t = text.trim();
+    let split = t.find(|c: char| !c.is_ascii_digit())?;
+    let (digits, unit) = t.split_at(split);
+    let n: u64 = digits.parse().ok()?;
+    let shift = match unit.trim() {
+        "B" => 0,
+        "KiB" => 10,
+        "MiB" => 20,
+        "GiB" => 30,
+        "TiB" => 40,
+        _ => return None,
+    };
+    n.checked_mul(1u64 << shift)
 }

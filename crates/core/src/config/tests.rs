@@ -42,6 +42,7 @@ fn minimal_config_takes_defaults() {
     assert_eq!(c.polling.give_up_after, Duration::from_secs(72 * 3600));
     assert_eq!(c.limits.max_active_jobs, 20);
     assert_eq!(c.limits.max_addresses, 65_536);
+    assert_eq!(c.limits.max_download, 20 << 30);
     assert_eq!(c.scope.authorized.to_qualys(), "64.39.106.0-64.39.106.255");
     assert!(!c.scope.allow_private);
     assert_eq!(c.defaults, JobDefaults::default());
@@ -118,6 +119,7 @@ give_up_after = "1d"
 [limits]
 max_active_jobs = 1
 max_addresses = 16
+max_download = "512MiB"
 [scope]
 authorized = []
 allow_private = true
@@ -143,6 +145,7 @@ command_timeout = "2m"
     assert_eq!(c.paths.state, PathBuf::from("/tmp/t"));
     assert!(c.scope.authorized.is_empty());
     assert_eq!(c.limits.max_active_jobs, 1);
+    assert_eq!(c.limits.max_download, 512 << 20);
     assert_eq!(c.defaults.report_template_id, 42);
     assert_eq!(c.defaults.report_format, ReportFormat::Html);
     assert_eq!(
@@ -272,6 +275,14 @@ fn bad_values_name_key_and_value() {
             "[limits].max_addresses = -1: must be 1 to 4294967296",
         ),
         (
+            with("limits", "max_download = \"20GB\""),
+            "[limits].max_download = \"20GB\": is not a size",
+        ),
+        (
+            with("limits", "max_download = 0"),
+            "[limits].max_download = 0: must be more than zero bytes",
+        ),
+        (
             with("limits", "max_active_jobs = \"20\""),
             "[limits].max_active_jobs: expected an integer, found \"20\"",
         ),
@@ -380,4 +391,26 @@ fn retry_timings_are_configurable() {
     assert_eq!(defaults.retry_base, Policy::default().retry_base);
     let bad = Config::parse(&text.replace("\"2s\"", "\"soon\"")).expect_err("bad duration");
     assert!(bad.to_string().contains("retry_first"), "{bad}");
+}
+
+#[test]
+fn sizes_parse_with_binary_units() {
+    use super::read::parse_size;
+    assert_eq!(parse_size("100B"), Some(100));
+    assert_eq!(parse_size("4KiB"), Some(4096));
+    assert_eq!(parse_size(" 512 MiB "), Some(512 << 20));
+    assert_eq!(parse_size("20GiB"), Some(20 << 30));
+    assert_eq!(parse_size("2TiB"), Some(2 << 40));
+    for bad in [
+        "",
+        "GiB",
+        "20",
+        "20GB",
+        "20gib",
+        "-1GiB",
+        "1.5GiB",
+        "99999999999TiB",
+    ] {
+        assert_eq!(parse_size(bad), None, "{bad:?}");
+    }
 }

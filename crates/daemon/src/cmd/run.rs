@@ -101,6 +101,7 @@ pub fn client_for(cfg: &Config, password: Secret) -> Result<Client, Failure> {
     cc.connect_timeout = q.connect_timeout;
     cc.request_timeout = q.request_timeout;
     cc.proxy = q.proxy.clone();
+    cc.max_download = Some(cfg.limits.max_download);
     if let Some(ca) = &q.ca_file {
         cc.extra_ca_pem = Some(
             std::fs::read(ca)
