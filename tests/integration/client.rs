@@ -253,12 +253,15 @@ async fn bad_credentials() {
     sim.shutdown().await;
 }
 
-fn only(c: &Client, call: Call, faults: Faults) -> Faults {
-    Faults {
+/// Makes every request of `call` (and no other) fail with the fault `set` turns on.
+fn always(sim: &Sim, c: &Client, call: Call, set: fn(&mut Faults)) {
+    let mut faults = Faults {
         seed: 7,
         only_apis: vec![c.api_for(call)],
-        ..faults
-    }
+        ..Faults::default()
+    };
+    set(&mut faults);
+    sim.set_faults(faults);
 }
 
 async fn list_error(c: &Client) -> ApiError {
@@ -272,14 +275,7 @@ async fn limit_errors() {
     let sim = sim().await;
     let c = client(&sim);
 
-    sim.set_faults(only(
-        &c,
-        Call::ListScans,
-        Faults {
-            p_409_rate: 1.0,
-            ..Faults::default()
-        },
-    ));
+    always(&sim, &c, Call::ListScans, |f| f.p_409_rate = 1.0);
     let e = list_error(&c).await;
     let ErrorKind::RateLimited { wait: Some(wait) } = e.kind else {
         panic!("expected a rate limit with a wait, got {e}");
@@ -288,26 +284,12 @@ async fn limit_errors() {
     assert_eq!(e.limits.to_wait_sec, Some(wait.as_secs()));
     assert_eq!((e.http_status, e.code), (Some(409), Some(1965)));
 
-    sim.set_faults(only(
-        &c,
-        Call::ListScans,
-        Faults {
-            p_409_rate_no_header: 1.0,
-            ..Faults::default()
-        },
-    ));
+    always(&sim, &c, Call::ListScans, |f| f.p_409_rate_no_header = 1.0);
     let e = list_error(&c).await;
     assert!(matches!(e.kind, ErrorKind::RateLimited { .. }), "{e}");
     assert_eq!(e.limits.to_wait_sec, None);
 
-    sim.set_faults(only(
-        &c,
-        Call::ListScans,
-        Faults {
-            p_409_concurrency: 1.0,
-            ..Faults::default()
-        },
-    ));
+    always(&sim, &c, Call::ListScans, |f| f.p_409_concurrency = 1.0);
     let e = list_error(&c).await;
     assert_eq!(e.kind, ErrorKind::ConcurrencyLimited, "{e}");
     assert_eq!(e.code, Some(1960));
@@ -351,14 +333,7 @@ async fn transient_and_ambiguous() {
     let sim = sim().await;
     let c = client(&sim);
 
-    sim.set_faults(only(
-        &c,
-        Call::ListScans,
-        Faults {
-            p_999: 1.0,
-            ..Faults::default()
-        },
-    ));
+    always(&sim, &c, Call::ListScans, |f| f.p_999 = 1.0);
     let e = list_error(&c).await;
     assert_eq!(
         (e.kind.clone(), e.code),
@@ -366,39 +341,18 @@ async fn transient_and_ambiguous() {
         "{e}"
     );
 
-    sim.set_faults(only(
-        &c,
-        Call::ListScans,
-        Faults {
-            p_5xx: 1.0,
-            ..Faults::default()
-        },
-    ));
+    always(&sim, &c, Call::ListScans, |f| f.p_5xx = 1.0);
     let e = list_error(&c).await;
     assert_eq!(e.kind, ErrorKind::Transient, "{e}");
     assert_eq!(e.http_status, Some(500));
 
-    sim.set_faults(only(
-        &c,
-        Call::ListScans,
-        Faults {
-            p_maintenance: 1.0,
-            ..Faults::default()
-        },
-    ));
+    always(&sim, &c, Call::ListScans, |f| f.p_maintenance = 1.0);
     let e = list_error(&c).await;
     assert_eq!(e.kind, ErrorKind::Transient, "{e}");
     assert_eq!(e.http_status, Some(503));
 
     // A safe call dropped after apply is transient.
-    sim.set_faults(only(
-        &c,
-        Call::AddIps,
-        Faults {
-            p_drop_after_apply: 1.0,
-            ..Faults::default()
-        },
-    ));
+    always(&sim, &c, Call::AddIps, |f| f.p_drop_after_apply = 1.0);
     let ips = [range("64.39.106.30", "64.39.106.31")];
     let e = c
         .add_ips(&ips, TrackingMethod::Ip)
@@ -412,14 +366,7 @@ async fn transient_and_ambiguous() {
     c.add_asset_group("Drop Org", &ips, None, &[])
         .await
         .expect("add group");
-    sim.set_faults(only(
-        &c,
-        Call::LaunchScan,
-        Faults {
-            p_drop_after_apply: 1.0,
-            ..Faults::default()
-        },
-    ));
+    always(&sim, &c, Call::LaunchScan, |f| f.p_drop_after_apply = 1.0);
     let e = c
         .launch_scan("dropped [J9]", &["Drop Org"], OPTION, None)
         .await
@@ -447,14 +394,7 @@ async fn transient_and_ambiguous() {
     assert!(scans.iter().any(|s| s.title == "dropped [J9]"), "{scans:?}");
 
     // A 5xx on a launch is ambiguous too.
-    sim.set_faults(only(
-        &c,
-        Call::LaunchScan,
-        Faults {
-            p_5xx: 1.0,
-            ..Faults::default()
-        },
-    ));
+    always(&sim, &c, Call::LaunchScan, |f| f.p_5xx = 1.0);
     let e = c
         .launch_scan("t", &["Drop Org"], OPTION, None)
         .await

@@ -95,28 +95,6 @@ fn drop_next(w: &World, dropped: &mut Vec<(String, String)>) {
     dropped.push((name, content));
 }
 
-/// Waits until `daemon.json` names this daemon (it is written once the daemon is ready,
-/// after its signal handlers are installed).
-pub async fn wait_ready(w: &World, daemon: &Child) {
-    let path = w.spool.join("daemon.json");
-    let t = Instant::now();
-    loop {
-        let pid = std::fs::read(&path)
-            .ok()
-            .and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok())
-            .and_then(|v| v["pid"].as_u64());
-        if pid == Some(u64::from(daemon.id())) {
-            return;
-        }
-        assert!(
-            t.elapsed() < Duration::from_secs(20),
-            "the daemon never became ready\n{}",
-            w.logs()
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-}
-
 fn kill9(child: &mut Child) {
     let _ = child.kill(); // SIGKILL
     let _ = child.wait();

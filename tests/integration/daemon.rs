@@ -98,11 +98,17 @@ async fn kill_9_at_random_moments_never_launches_twice() {
         ..qualys_sim::Faults::default()
     });
     let jobs = 4;
-    for n in 0..jobs {
-        w.drop_job(
-            &format!("org{n}.toml"),
-            &job_toml(&format!("Org {n}"), &[&format!("64.39.106.{}", 10 + n)]),
-        );
+    let dropped: Vec<(String, String)> = (0..jobs)
+        .map(|n| {
+            let ip = format!("64.39.106.{}", 10 + n);
+            (
+                format!("org{n}.toml"),
+                job_toml(&format!("Org {n}"), &[&ip]),
+            )
+        })
+        .collect();
+    for (name, content) in &dropped {
+        w.drop_job(name, content);
     }
     let mut rng = 0x9e37_79b9_7f4a_7c15u64;
     let mut kills = 0;
@@ -121,40 +127,12 @@ async fn kill_9_at_random_moments_never_launches_twice() {
         }
     }
     // Let a final, uninterrupted run finish whatever is left.
-    let mut daemon = w.start_daemon();
-    w.wait_for(
-        Duration::from_secs(60),
-        "every job to finish",
-        all_finished(jobs),
-    )
-    .await;
-    sigterm(&daemon);
-    wait_exit(&mut daemon, Duration::from_secs(10));
+    let code = w
+        .run_until_finished(jobs, Duration::from_secs(60), "every job to finish")
+        .await;
+    assert_eq!(code, Some(0), "{}", w.logs());
     assert!(kills >= 3, "the daemon was killed {kills} times");
-
-    let j = w.journal();
-    for st in w.statuses() {
-        assert_eq!(st["state"], "done", "{st:#}\n{}", w.logs());
-        let id = st["id"].as_str().expect("id");
-        let tag = format!("[{id}]");
-        let scans = applied(&j, LAUNCH_SCAN)
-            .into_iter()
-            .filter(|e| param(e, "scan_title").is_some_and(|t| t.contains(&tag)))
-            .count();
-        assert_eq!(scans, 1, "scan launches for {id}\n{}", w.logs());
-        let reports = applied(&j, LAUNCH_REPORT)
-            .into_iter()
-            .filter(|e| param(e, "report_title").is_some_and(|t| t.contains(&tag)))
-            .count();
-        assert_eq!(reports, 1, "report launches for {id}");
-        let org = st["organization"].as_str().expect("org");
-        let groups = applied(&j, ADD_GROUP)
-            .into_iter()
-            .filter(|e| param(e, "title") == Some(org))
-            .count()
-            + applied(&j, EDIT_GROUP).len();
-        assert_eq!(groups, 1, "group creations or extensions for {org}");
-    }
+    assert_exactly_once(&w, &dropped);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -167,15 +145,8 @@ async fn twenty_jobs_share_one_scan_list_call_per_poll_round() {
             &job_toml(&format!("Batch {n}"), &[&format!("64.39.107.{n}")]),
         );
     }
-    let mut daemon = w.start_daemon();
-    w.wait_for(
-        Duration::from_secs(60),
-        "20 jobs to finish",
-        all_finished(jobs),
-    )
-    .await;
-    sigterm(&daemon);
-    wait_exit(&mut daemon, Duration::from_secs(10));
+    w.run_until_finished(jobs, Duration::from_secs(60), "20 jobs to finish")
+        .await;
     let j = w.journal();
     let lists: Vec<_> = j.iter().filter(|e| e.api == LIST_SCANS).collect();
     let launches = applied(&j, LAUNCH_SCAN);

@@ -156,8 +156,8 @@ results = ["report", "raw"]
             .expect("daemon starts")
     }
 
-    /// Starts the daemon, waits until `n` jobs are finished (up to `limit`), then stops it
-    /// with SIGTERM; returns its exit code.
+    /// Starts the daemon, waits until `n` jobs are finished (up to `limit`) and the daemon
+    /// is ready, then stops it with SIGTERM; returns its exit code.
     pub async fn run_until_finished(
         &mut self,
         n: usize,
@@ -166,6 +166,8 @@ results = ["report", "raw"]
     ) -> Option<i32> {
         let mut daemon = self.start_daemon();
         self.wait_for(limit, what, all_finished(n)).await;
+        // SIGTERM before the handlers are installed would kill it outright.
+        wait_ready(self, &daemon).await;
         sigterm(&daemon);
         wait_exit(&mut daemon, Duration::from_secs(10))
     }
@@ -250,6 +252,28 @@ results = ["report", "raw"]
     /// A job directory.
     pub fn job_dir(&self, id: &str) -> PathBuf {
         self.spool.join("jobs").join(id)
+    }
+}
+
+/// Waits until `daemon.json` names this daemon (it is written once the daemon is ready,
+/// after its signal handlers are installed).
+pub async fn wait_ready(w: &World, daemon: &Child) {
+    let path = w.spool.join("daemon.json");
+    let t = Instant::now();
+    loop {
+        let pid = std::fs::read(&path)
+            .ok()
+            .and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok())
+            .and_then(|v| v["pid"].as_u64());
+        if pid == Some(u64::from(daemon.id())) {
+            return;
+        }
+        assert!(
+            t.elapsed() < Duration::from_secs(20),
+            "the daemon never became ready\n{}",
+            w.logs()
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
     }
 }
 

@@ -2,8 +2,21 @@
 
 use std::net::SocketAddr;
 
+use qualys_sim::{Sim, SimConfig};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
+
+/// Starts a simulator with `cfg` on an ephemeral 127.0.0.1 port.
+pub async fn start(cfg: SimConfig) -> Sim {
+    Sim::start(cfg, SocketAddr::from(([127, 0, 0, 1], 0)))
+        .await
+        .expect("sim starts")
+}
+
+/// Starts a simulator with [`SimConfig::fast`].
+pub async fn start_fast() -> Sim {
+    start(SimConfig::fast()).await
+}
 
 /// A parsed response.
 #[derive(Debug)]

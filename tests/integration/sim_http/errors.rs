@@ -1,20 +1,10 @@
 //! Authentication, routing and parameter errors, and the session API.
 
-use std::net::SocketAddr;
-
-use qualys_sim::{Sim, SimConfig};
-
-use super::client::{get, post, request, AUTH, XRW};
-
-fn local() -> SocketAddr {
-    SocketAddr::from(([127, 0, 0, 1], 0))
-}
+use super::client::{get, post, request, start_fast, AUTH, XRW};
 
 #[tokio::test]
 async fn bad_login_is_401_with_code_2000() {
-    let sim = Sim::start(SimConfig::fast(), local())
-        .await
-        .expect("sim starts");
+    let sim = start_fast().await;
     let r = request(
         sim.addr(),
         "GET",
@@ -48,9 +38,7 @@ async fn bad_login_is_401_with_code_2000() {
 
 #[tokio::test]
 async fn missing_slash_is_301_and_missing_action_is_1903() {
-    let sim = Sim::start(SimConfig::fast(), local())
-        .await
-        .expect("sim starts");
+    let sim = start_fast().await;
     let r = request(
         sim.addr(),
         "GET",
@@ -101,9 +89,7 @@ async fn missing_slash_is_301_and_missing_action_is_1903() {
 
 #[tokio::test]
 async fn session_login_cookie_works_and_is_not_limited() {
-    let sim = Sim::start(SimConfig::fast(), local())
-        .await
-        .expect("sim starts");
+    let sim = start_fast().await;
     let r = request(
         sim.addr(),
         "POST",

@@ -1,20 +1,12 @@
 //! Fault injection: drop after apply, internal errors, maintenance pages.
 
-use std::net::SocketAddr;
+use qualys_sim::Faults;
 
-use qualys_sim::{Faults, Sim, SimConfig};
-
-use super::client::{form, get, send_raw, AUTH, XRW};
-
-fn local() -> SocketAddr {
-    SocketAddr::from(([127, 0, 0, 1], 0))
-}
+use super::client::{form, get, send_raw, start_fast, AUTH, XRW};
 
 #[tokio::test]
 async fn drop_after_apply_applies_and_closes_without_response() {
-    let sim = Sim::start(SimConfig::fast(), local())
-        .await
-        .expect("sim starts");
+    let sim = start_fast().await;
     sim.set_faults(Faults {
         seed: 7,
         p_drop_after_apply: 1.0,
@@ -62,9 +54,7 @@ async fn drop_after_apply_applies_and_closes_without_response() {
 
 #[tokio::test]
 async fn internal_error_and_maintenance_pages() {
-    let sim = Sim::start(SimConfig::fast(), local())
-        .await
-        .expect("sim starts");
+    let sim = start_fast().await;
     sim.set_faults(Faults {
         seed: 1,
         p_999: 1.0,

@@ -1,15 +1,10 @@
 //! Rate limiting (sliding window, 409/1965) and concurrency limiting (409/1960).
 
-use std::net::SocketAddr;
 use std::time::Duration;
 
-use qualys_sim::{Sim, SimConfig};
+use qualys_sim::SimConfig;
 
-use super::client::get;
-
-fn local() -> SocketAddr {
-    SocketAddr::from(([127, 0, 0, 1], 0))
-}
+use super::client::{get, start};
 
 const LIST: &str = "/api/2.0/fo/appliance/";
 
@@ -20,7 +15,7 @@ async fn rate_limit_409_1965_then_window_slides() {
         rate_window: Duration::from_secs(2),
         ..SimConfig::fast()
     };
-    let sim = Sim::start(cfg, local()).await.expect("sim starts");
+    let sim = start(cfg).await;
     let a = sim.addr();
     let mut remaining = Vec::new();
     for _ in 0..3 {
@@ -75,7 +70,7 @@ async fn concurrency_limit_409_1960_checked_first() {
         latency: Duration::from_millis(400),
         ..SimConfig::fast()
     };
-    let sim = Sim::start(cfg, local()).await.expect("sim starts");
+    let sim = start(cfg).await;
     let a = sim.addr();
     let calls: Vec<_> = (0..3)
         .map(|i| {

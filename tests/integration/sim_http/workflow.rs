@@ -1,16 +1,11 @@
 //! The seed workflow end to end, TARGET trimming, pagination and determinism.
 
-use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
-use qualys_sim::{Sim, SimConfig};
+use qualys_sim::Sim;
 use serde_json::Value;
 
-use super::client::{get, post, request, tag_in, AUTH, XRW};
-
-fn local() -> SocketAddr {
-    SocketAddr::from(([127, 0, 0, 1], 0))
-}
+use super::client::{get, post, request, start_fast, tag_in, AUTH, XRW};
 
 /// Adds the seed IPs, a group with one extra address outside the subscription, and
 /// launches a scan; returns the scan reference.
@@ -80,9 +75,7 @@ async fn seed_and_launch(sim: &Sim) -> String {
 
 #[tokio::test]
 async fn seed_workflow_scan_report_and_raw_results() {
-    let sim = Sim::start(SimConfig::fast(), local())
-        .await
-        .expect("sim starts");
+    let sim = start_fast().await;
     let a = sim.addr();
     let scan_ref = seed_and_launch(&sim).await;
 
@@ -279,9 +272,7 @@ async fn seed_workflow_scan_report_and_raw_results() {
 async fn raw_results_are_deterministic_across_instances() {
     let mut findings = Vec::new();
     for _ in 0..2 {
-        let sim = Sim::start(SimConfig::fast(), local())
-            .await
-            .expect("sim starts");
+        let sim = start_fast().await;
         let scan_ref = seed_and_launch(&sim).await;
         assert!(sim.set_scan_state(&scan_ref, "Finished"));
         let raw = get(
@@ -305,9 +296,7 @@ async fn raw_results_are_deterministic_across_instances() {
 
 #[tokio::test]
 async fn scan_outside_subscription_fails_and_forced_states_show() {
-    let sim = Sim::start(SimConfig::fast(), local())
-        .await
-        .expect("sim starts");
+    let sim = start_fast().await;
     let a = sim.addr();
     post(
         a,
@@ -358,9 +347,7 @@ async fn scan_outside_subscription_fails_and_forced_states_show() {
 
 #[tokio::test]
 async fn asset_group_list_paginates_with_warning_1980() {
-    let sim = Sim::start(SimConfig::fast(), local())
-        .await
-        .expect("sim starts");
+    let sim = start_fast().await;
     let a = sim.addr();
     for i in 0..5 {
         let r = post(
