@@ -121,29 +121,25 @@ pub(crate) fn csv(c: &RawCtx<'_>) -> String {
             csv_line(&mut out, &vals);
         }
     }
-    csv_line(
-        &mut out,
-        &[
-            "IP",
-            "DNS",
-            "NetBIOS",
-            "OS",
-            "QID",
-            "Title",
-            "Type",
-            "Severity",
-            "Port",
-            "Protocol",
-            "SSL",
-            "CVE ID",
-            "CVSS Base",
-            "Threat",
-            "Impact",
-            "Solution",
-            "Results",
-        ],
-    );
-    for h in &hosts {
+    findings_table(&mut out, &hosts, true);
+    out
+}
+
+/// Qualys's CSV findings table: a header line, then one line per finding of `hosts`
+/// (columns IP, DNS, NetBIOS, OS, QID, Title, Type, Severity, Port, Protocol, SSL, CVE ID,
+/// `CVSS Base` when `cvss` (scan results have it, scan reports do not), Threat, Impact,
+/// Solution, Results).
+pub(crate) fn findings_table(out: &mut String, hosts: &[Host], cvss: bool) {
+    let mut header = vec![
+        "IP", "DNS", "NetBIOS", "OS", "QID", "Title", "Type", "Severity", "Port", "Protocol",
+        "SSL", "CVE ID",
+    ];
+    if cvss {
+        header.push("CVSS Base");
+    }
+    header.extend(["Threat", "Impact", "Solution", "Results"]);
+    csv_line(out, &header);
+    for h in hosts {
         for v in &h.vulns {
             let (ip, qid, sev, port) = (
                 h.ip.to_string(),
@@ -151,29 +147,59 @@ pub(crate) fn csv(c: &RawCtx<'_>) -> String {
                 v.severity.to_string(),
                 v.port.to_string(),
             );
-            csv_line(
-                &mut out,
-                &[
-                    &ip,
-                    &h.dns,
-                    &h.netbios,
-                    h.os,
-                    &qid,
-                    v.title,
-                    v.kind,
-                    &sev,
-                    &port,
-                    v.protocol,
-                    if v.ssl { "yes" } else { "no" },
-                    v.cve,
-                    v.cvss,
-                    v.threat,
-                    v.impact,
-                    v.solution,
-                    v.result,
-                ],
-            );
+            let mut row = vec![
+                ip.as_str(),
+                &h.dns,
+                &h.netbios,
+                h.os,
+                &qid,
+                v.title,
+                v.kind,
+                &sev,
+                &port,
+                v.protocol,
+                if v.ssl { "yes" } else { "no" },
+                v.cve,
+            ];
+            if cvss {
+                row.push(v.cvss);
+            }
+            row.extend([v.threat, v.impact, v.solution, v.result]);
+            csv_line(out, &row);
         }
     }
-    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn some_hosts() -> Vec<Host> {
+        (1..=40u8)
+            .filter_map(|n| findings::host(std::net::Ipv4Addr::new(64, 39, 106, n)))
+            .collect()
+    }
+
+    #[test]
+    fn the_findings_table_has_cvss_only_when_asked() {
+        let hosts = some_hosts();
+        let findings: usize = hosts.iter().map(|h| h.vulns.len()).sum();
+        assert!(findings > 0, "the catalog gives these hosts findings");
+        for (cvss, columns) in [(true, 17), (false, 16)] {
+            let mut out = String::new();
+            findings_table(&mut out, &hosts, cvss);
+            let lines: Vec<&str> = out.lines().collect();
+            assert_eq!(lines.len(), 1 + findings, "cvss {cvss}");
+            assert_eq!(lines[0].split(',').count(), columns, "{}", lines[0]);
+            assert_eq!(lines[0].contains("\"CVSS Base\""), cvss, "{}", lines[0]);
+            let (h, v) = (&hosts[0], hosts[0].vulns[0]);
+            assert!(
+                lines[1].starts_with(&format!("\"{}\",", h.ip)),
+                "{}",
+                lines[1]
+            );
+            let qid = csv_field(&v.qid.to_string());
+            assert!(lines[1].contains(&format!(",{qid},")), "{}", lines[1]);
+        }
+    }
 }

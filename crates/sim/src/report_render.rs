@@ -8,7 +8,7 @@ use crate::clock;
 use crate::findings::Vuln;
 use crate::ips::IpSet;
 use crate::model::{Model, Report};
-use crate::raw::{csv_line, hosts};
+use crate::raw::{csv_line, findings_table, hosts};
 use crate::xml::{cdata, escape, CONFIDENTIAL};
 
 /// The addresses and asset group titles the report's scans covered.
@@ -107,44 +107,7 @@ fn csv(model: &Model, r: &Report) -> String {
     let (ips, _) = scope(model, r);
     let mut out = String::new();
     csv_line(&mut out, &["Scan Report", &r.title]);
-    csv_line(
-        &mut out,
-        &[
-            "IP", "DNS", "NetBIOS", "OS", "QID", "Title", "Type", "Severity", "Port", "Protocol",
-            "SSL", "CVE ID", "Threat", "Impact", "Solution", "Results",
-        ],
-    );
-    for h in hosts(&ips) {
-        for v in &h.vulns {
-            let (ip, qid, sev, port) = (
-                h.ip.to_string(),
-                v.qid.to_string(),
-                v.severity.to_string(),
-                v.port.to_string(),
-            );
-            csv_line(
-                &mut out,
-                &[
-                    &ip,
-                    &h.dns,
-                    &h.netbios,
-                    h.os,
-                    &qid,
-                    v.title,
-                    v.kind,
-                    &sev,
-                    &port,
-                    v.protocol,
-                    if v.ssl { "yes" } else { "no" },
-                    v.cve,
-                    v.threat,
-                    v.impact,
-                    v.solution,
-                    v.result,
-                ],
-            );
-        }
-    }
+    findings_table(&mut out, &hosts(&ips), false);
     out
 }
 
