@@ -327,6 +327,27 @@ async fn the_daemon_notifies_systemd_and_survives_a_bad_reload() {
         "still running"
     );
     assert!(w.logs().contains("reload refused"), "{}", w.logs());
+
+    // A good config is taken, but [qualys] changes wait for a restart, and it says so.
+    assert!(good.contains("request_timeout = \"5s\""), "{good}");
+    let changed = good.replace("request_timeout = \"5s\"", "request_timeout = \"6s\"");
+    std::fs::write(&w.config, changed).expect("write");
+    let hup = Command::new("kill")
+        .args(["-HUP", &daemon.id().to_string()])
+        .status()
+        .expect("kill");
+    assert!(hup.success());
+    let start = Instant::now();
+    while !w.logs().contains("configuration reloaded") {
+        assert!(start.elapsed() < Duration::from_secs(10), "{}", w.logs());
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(
+        w.logs()
+            .contains("[qualys] and [limits].max_download changes take effect at the next start"),
+        "{}",
+        w.logs()
+    );
     std::fs::write(&w.config, &good).expect("restore");
     w.drop_job("after.toml", &job_toml("After Reload", &["64.39.106.70"]));
     w.wait_for(

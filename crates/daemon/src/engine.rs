@@ -265,8 +265,18 @@ impl Engine {
                         "[paths] changes take effect at the next start; keeping the old paths"
                     );
                 }
+                // The client (server, credentials, transport, download cap) is built once.
+                if cfg.qualys != self.config.qualys
+                    || cfg.limits.max_download != self.config.limits.max_download
+                {
+                    tracing::warn!(
+                        "[qualys] and [limits].max_download changes take effect at the next start; keeping the old ones"
+                    );
+                }
                 let mut cfg = cfg;
                 cfg.paths = self.config.paths.clone();
+                cfg.qualys = self.config.qualys.clone();
+                cfg.limits.max_download = self.config.limits.max_download;
                 self.policy = cfg.policy();
                 self.config = Arc::new(cfg);
                 self.exec.set_config(self.config.clone());
