@@ -47,6 +47,10 @@ pub struct JobStatus {
     /// The alert's outcome (`alert.json`), once one was due: status, exit code, stderr tail.
     #[serde(default)]
     pub alert: Option<serde_json::Value>,
+    /// True while the cancel of the job's Qualys scan or report is still being sent: `state`
+    /// already says `canceled`, the user's wish, and this says Qualys has not confirmed yet.
+    #[serde(default)]
+    pub canceling: bool,
 }
 
 /// One `history` entry.
@@ -107,12 +111,23 @@ impl JobStatus {
                 .collect(),
             outputs,
             alert,
+            canceling: matches!(state, JobState::Canceling { .. }),
         }
     }
 
-    /// True when the job will not change any more.
+    /// True when the job will take no new step (a `canceled` job may still be confirming
+    /// its cancel with Qualys: see [`JobStatus::canceling`]).
     pub fn is_terminal(&self) -> bool {
         matches!(self.state.as_str(), "done" | "failed" | "canceled")
+    }
+
+    /// The state as the CLI shows it: `canceling` while a cancel is still being sent.
+    pub fn shown_state(&self) -> &str {
+        if self.canceling {
+            "canceling"
+        } else {
+            &self.state
+        }
     }
 }
 
@@ -178,4 +193,37 @@ pub fn read_all(spool: &Spool) -> io::Result<(Vec<JobStatus>, Vec<String>)> {
         }
     }
     Ok((out, problems))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::actions::testutil::record;
+
+    #[test]
+    fn a_cancel_still_being_sent_shows_as_canceling() {
+        let mut rec = record("20261128-010000-000001", "Org", &["64.39.106.1"]);
+        rec.checkpoint.state = JobState::Canceling {
+            scan_ref: Some("scan/1.2".to_owned()),
+            report_id: None,
+        };
+        let st = JobStatus::from_record(&rec, Timestamp(0), Vec::new(), None);
+        assert_eq!(st.state, "canceled", "SPEC's vocabulary");
+        assert!(st.canceling && st.is_terminal());
+        assert_eq!(st.shown_state(), "canceling");
+        assert_eq!(st.scan_ref.as_deref(), Some("scan/1.2"));
+
+        rec.checkpoint.state = JobState::Canceled {
+            scan_ref: Some("scan/1.2".to_owned()),
+        };
+        let st = JobStatus::from_record(&rec, Timestamp(0), Vec::new(), None);
+        assert!(!st.canceling);
+        assert_eq!(st.shown_state(), "canceled");
+
+        // Files written before the field existed read as not canceling.
+        let mut json = serde_json::to_value(&st).expect("to json");
+        json.as_object_mut().expect("object").remove("canceling");
+        let old: JobStatus = serde_json::from_value(json).expect("old file reads");
+        assert!(!old.canceling);
+    }
 }

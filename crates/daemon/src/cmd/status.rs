@@ -78,7 +78,7 @@ fn print_table(all: &[JobStatus], now: Timestamp) {
             "{:<22}  {:<24}  {:<16}  {:<18}  {:>5}  {:<20}  {}",
             st.id,
             clip(&st.organization, 24),
-            st.state,
+            st.shown_state(),
             clip(st.scan_state.as_deref().unwrap_or("-"), 18),
             age(st, now),
             st.next_action_at.as_deref().unwrap_or("-"),
@@ -90,7 +90,7 @@ fn print_table(all: &[JobStatus], now: Timestamp) {
 fn print_one(st: &JobStatus) {
     println!("job           {}", st.id);
     println!("organization  {}", st.organization);
-    println!("state         {}", st.state);
+    println!("state         {}", st.shown_state());
     println!("ips           {}", st.ips);
     println!("scan          {}", st.scan_ref.as_deref().unwrap_or("-"));
     println!("scan state    {}", st.scan_state.as_deref().unwrap_or("-"));
