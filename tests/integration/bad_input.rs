@@ -67,12 +67,7 @@ async fn hostile_spool_files_are_refused_or_merged_and_the_daemon_stays_up() {
         ("ten-mb.toml", "bytes"),
     ];
     for (name, needle) in expect {
-        let reason = read(&rejected.join(format!("{name}.error")));
-        assert_eq!(reason.lines().count(), 1, "{name}: one line: {reason:?}");
-        assert!(
-            reason.contains(needle),
-            "{name}: {reason:?} lacks {needle:?}"
-        );
+        assert_rejected_reason(&rejected, name, needle);
         assert!(rejected.join(name).is_file(), "{name} is in rejected/");
     }
     let ten_mb = std::fs::metadata(rejected.join("ten-mb.toml")).expect("ten-mb.toml");

@@ -139,12 +139,7 @@ async fn kill_9_at_random_moments_never_launches_twice() {
 async fn twenty_jobs_share_one_scan_list_call_per_poll_round() {
     let mut w = World::new(fast_sim()).await;
     let jobs = 20;
-    for n in 0..jobs {
-        w.drop_job(
-            &format!("j{n:02}.toml"),
-            &job_toml(&format!("Batch {n}"), &[&format!("64.39.107.{n}")]),
-        );
-    }
+    w.drop_batch(jobs, "j", "Batch", "64.39.107");
     w.run_until_finished(jobs, Duration::from_secs(60), "20 jobs to finish")
         .await;
     let j = w.journal();
@@ -185,12 +180,7 @@ async fn rate_limit_storms_are_obeyed() {
         p_409_concurrency: 0.1,
         ..qualys_sim::Faults::default()
     });
-    for n in 0..3 {
-        w.drop_job(
-            &format!("r{n}.toml"),
-            &job_toml(&format!("Rate {n}"), &[&format!("64.39.108.{n}")]),
-        );
-    }
+    w.drop_batch(3, "r", "Rate", "64.39.108");
     let mut daemon = w.start_daemon();
     w.wait_for(
         Duration::from_secs(90),
@@ -271,12 +261,7 @@ async fn bad_job_files_are_rejected_with_a_reason_and_the_daemon_stays_up() {
         ("pipe.toml", "regular file"),
     ];
     for (name, needle) in expect {
-        let reason = read(&rejected.join(format!("{name}.error")));
-        assert_eq!(reason.lines().count(), 1, "{name}: one line: {reason:?}");
-        assert!(
-            reason.contains(needle),
-            "{name}: {reason:?} lacks {needle:?}"
-        );
+        assert_rejected_reason(&rejected, name, needle);
         assert!(
             std::fs::symlink_metadata(rejected.join(name)).is_ok(),
             "{name} moved to rejected/"
@@ -347,12 +332,7 @@ async fn a_restart_neither_resets_the_first_wait_nor_polls_early() {
 async fn max_active_jobs_bounds_the_jobs_in_flight() {
     let mut w = World::with_config(fast_sim(), "max_active_jobs = 2").await;
     let jobs = 5;
-    for n in 0..jobs {
-        w.drop_job(
-            &format!("m{n}.toml"),
-            &job_toml(&format!("Max {n}"), &[&format!("64.39.109.{n}")]),
-        );
-    }
+    w.drop_batch(jobs, "m", "Max", "64.39.109");
     w.run_until_finished(jobs, Duration::from_secs(60), "5 jobs")
         .await;
     let j = w.journal();

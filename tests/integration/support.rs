@@ -208,6 +208,17 @@ results = ["report", "raw"]
         std::fs::rename(&tmp, incoming.join(name)).expect("rename job");
     }
 
+    /// Drops `count` one-address jobs: `{tag}NN.toml` for organization `{org} N` scanning
+    /// `{net}.N` (`net` is the first three octets).
+    pub fn drop_batch(&self, count: usize, tag: &str, org: &str, net: &str) {
+        for n in 0..count {
+            self.drop_job(
+                &format!("{tag}{n:02}.toml"),
+                &job_toml(&format!("{org} {n}"), &[&format!("{net}.{n}")]),
+            );
+        }
+    }
+
     /// Every job's status.json, in id order.
     pub fn statuses(&self) -> Vec<Value> {
         let jobs = self.spool.join("jobs");
@@ -288,6 +299,16 @@ pub fn all_finished(n: usize) -> impl Fn(&[Value]) -> bool {
                 )
             })
     }
+}
+
+/// Asserts that `rejected/{name}.error` is one line that contains `needle`.
+pub fn assert_rejected_reason(rejected: &Path, name: &str, needle: &str) {
+    let reason = read(&rejected.join(format!("{name}.error")));
+    assert_eq!(reason.lines().count(), 1, "{name}: one line: {reason:?}");
+    assert!(
+        reason.contains(needle),
+        "{name}: {reason:?} lacks {needle:?}"
+    );
 }
 
 /// A job file for `org` with `ips`.

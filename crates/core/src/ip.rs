@@ -303,17 +303,27 @@ fn parse_entry(index: usize, raw: &str) -> Result<Ipv4Range, IpError> {
     addr(entry).map(Ipv4Range::single)
 }
 
+/// Test shorthands shared by the tests of this module and of [`crate::scope`].
 #[cfg(test)]
-mod tests {
-    use super::*;
+pub(crate) mod test_ips {
+    use super::IpSet;
+    use std::net::Ipv4Addr;
 
-    fn set(entries: &[&str]) -> IpSet {
+    /// The set of `entries`, which the test knows to be valid.
+    pub fn set(entries: &[&str]) -> IpSet {
         IpSet::parse_entries(entries).expect("entries in this test are valid")
     }
 
-    fn a(s: &str) -> Ipv4Addr {
+    /// The address `s`, which the test knows to be valid.
+    pub fn a(s: &str) -> Ipv4Addr {
         s.parse().expect("test address is valid")
     }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::test_ips::{a, set};
+    use super::*;
 
     #[test]
     fn parses_single_range_and_cidr() {

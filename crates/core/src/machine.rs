@@ -546,17 +546,25 @@ fn report_polled(
 
 /// Progress into `state`, due at `due`: counters and the last error reset.
 fn enter(cp: &Checkpoint, state: JobState, due: Timestamp, now: Timestamp) -> Checkpoint {
+    let mut next = settled(cp, state, due, now);
+    next.cancel_requested = cp.cancel_requested;
+    apply_pending_cancel(next, now)
+}
+
+/// `state`, due at `due`, with the retry counters, the last error and any pending cancel
+/// cleared, and the step recorded in the history.
+fn settled(cp: &Checkpoint, state: JobState, due: Timestamp, now: Timestamp) -> Checkpoint {
     let mut next = Checkpoint {
         state,
         due,
         attempts: 0,
         failing_since: None,
         last_error: None,
-        cancel_requested: cp.cancel_requested,
+        cancel_requested: false,
         history: cp.history.clone(),
     };
     record_step(&mut next, cp, now);
-    apply_pending_cancel(next, now)
+    next
 }
 
 /// Appends a history entry when the public step changed.
@@ -606,17 +614,7 @@ fn cancel(cp: &Checkpoint, now: Timestamp) -> Checkpoint {
             scan_ref: other.scan_ref().map(str::to_string),
         },
     };
-    let mut next = Checkpoint {
-        state: target,
-        due: now,
-        attempts: 0,
-        failing_since: None,
-        last_error: None,
-        cancel_requested: false,
-        history: cp.history.clone(),
-    };
-    record_step(&mut next, cp, now);
-    next
+    settled(cp, target, now, now)
 }
 
 fn fail(cp: &Checkpoint, reason: String, now: Timestamp) -> Checkpoint {
@@ -625,17 +623,7 @@ fn fail(cp: &Checkpoint, reason: String, now: Timestamp) -> Checkpoint {
         reason,
         scan_ref: cp.state.scan_ref().map(str::to_string),
     };
-    let mut next = Checkpoint {
-        state,
-        due: now,
-        attempts: 0,
-        failing_since: None,
-        last_error: None,
-        cancel_requested: false,
-        history: cp.history.clone(),
-    };
-    record_step(&mut next, cp, now);
-    next
+    settled(cp, state, now, now)
 }
 
 /// A failed attempt: back off, count it, remember why.

@@ -176,14 +176,7 @@ pub fn check_scope(ips: &IpSet, authorized: &IpSet, allow_special: bool) -> Resu
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn set(entries: &[&str]) -> IpSet {
-        IpSet::parse_entries(entries).expect("entries in this test are valid")
-    }
-
-    fn a(s: &str) -> Ipv4Addr {
-        s.parse().expect("test address is valid")
-    }
+    use crate::ip::test_ips::{a, set};
 
     #[test]
     fn blocks_are_sorted_and_disjoint() {

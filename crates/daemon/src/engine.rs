@@ -583,11 +583,12 @@ impl Engine {
         if let Some(p) = self.pause.as_ref().filter(|p| p.until > now) {
             return now.until(p.until).min(SCAN_EVERY);
         }
-        self.admitted()
+        // The admitted jobs (see `admitted`), read in place: this runs every loop turn.
+        self.jobs
             .iter()
-            .filter(|id| !self.busy.contains(*id))
-            .filter_map(|id| self.jobs.get(id))
-            .map(|r| now.until(self.wake_at(r)))
+            .take(self.config.limits.max_active_jobs)
+            .filter(|(id, _)| !self.busy.contains(*id))
+            .map(|(_, r)| now.until(self.wake_at(r)))
             .min()
             .unwrap_or(SCAN_EVERY)
             .max(MIN_SLEEP)
