@@ -356,11 +356,11 @@ async fn process(
         ))),
         Fault::Maintenance => Some(Reply::maintenance()),
         Fault::ServerError => Some(Reply::server_error(500)),
-        Fault::Internal => Some(Reply::internal_error(
+        Fault::Internal => Some(limited(Reply::internal_error(
             path,
             &user,
             sh.counter.fetch_add(1, Ordering::Relaxed) ^ 0x5eed_0000_0000,
-        )),
+        ))),
         Fault::Concurrency => {
             let r = concurrency_reply(cfg.concurrency_limit, cfg.concurrency_limit);
             Some(conc_headers(r, cfg, cfg.concurrency_limit + 1))

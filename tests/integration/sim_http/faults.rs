@@ -70,6 +70,10 @@ async fn internal_error_and_maintenance_pages() {
     assert!(t.contains("<!DOCTYPE GENERIC_RETURN SYSTEM"));
     assert!(t.contains("<RETURN status=\"FAILED\" number=\"999\">Internal error. Please contact customer support.</RETURN>"));
     assert!(t.contains("<!-- Incident signature: "));
+    assert!(
+        r.header("X-RateLimit-Remaining").is_some(),
+        "a 999 comes from the API"
+    );
     sim.set_faults(Faults {
         seed: 1,
         p_maintenance: 1.0,

@@ -238,6 +238,19 @@ async fn unknown_parameters_are_1901_on_every_endpoint() {
             "Unrecognized parameter(s): bogus_param, Id"
         };
         assert_eq!(text, want, "{path} {action}");
+        assert!(
+            r.header("X-RateLimit-Limit").is_none(),
+            "refused before the API: no rate-limit headers"
+        );
+    }
+    let ok = get(a, "/api/2.0/fo/scan/", &[("action", "list")]).await;
+    assert_eq!(ok.status, 200);
+    for h in [
+        "X-RateLimit-Limit",
+        "X-RateLimit-Remaining",
+        "X-Concurrency-Limit-Running",
+    ] {
+        assert!(ok.header(h).is_some(), "an API answer carries {h}");
     }
     assert!(sim.journal().iter().all(|e| !e.applied));
     sim.shutdown().await;
