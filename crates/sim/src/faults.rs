@@ -38,6 +38,10 @@ pub struct Faults {
     pub p_slow_apply: f64,
     /// How long after its arrival a slow-applied mutation takes effect.
     pub slow_apply: Duration,
+    /// APIs (`"<path>?action=<action>"`) whose every mutation is slow-applied, whatever
+    /// `p_slow_apply` and `only_apis` say (so a test can force it on, e.g., scan launches
+    /// while other faults hit every API).
+    pub slow_apply_apis: Vec<String>,
     /// Probability of HTTP 400 CODE 1981 "request is being processed" (§3.2), nothing applied.
     pub p_1981: f64,
     /// Probability of HTTP 400 CODE 1999 "scheduled maintenance" (§3.2), nothing applied.
@@ -122,10 +126,15 @@ impl FaultPlan {
     /// Draws the fault for one call of `api`, which is of `kind`.
     pub fn draw(&mut self, api: &str, kind: ApiKind) -> Draw {
         let f = &self.faults;
+        let forced_slow = kind == ApiKind::Mutation && f.slow_apply_apis.iter().any(|a| a == api);
         let none = Draw {
             fault: Fault::None,
             delay: Duration::ZERO,
-            slow_apply: Duration::ZERO,
+            slow_apply: if forced_slow {
+                f.slow_apply
+            } else {
+                Duration::ZERO
+            },
             trickle: None,
         };
         if !f.only_apis.is_empty() && !f.only_apis.iter().any(|a| a == api) {
@@ -275,5 +284,31 @@ mod tests {
         assert_eq!((m.slow_apply, m.trickle), (Duration::from_secs(3), None));
         let d = b.draw("d", ApiKind::Download);
         assert_eq!((d.slow_apply, d.trickle), (Duration::ZERO, Some(4)));
+    }
+
+    #[test]
+    fn slow_apply_apis_force_it_whatever_only_apis_says() {
+        let mut p = FaultPlan::new(Faults {
+            seed: 2,
+            p_5xx: 1.0,
+            slow_apply: Duration::from_secs(2),
+            slow_apply_apis: vec!["/l/?action=launch".into()],
+            only_apis: vec!["/o/?action=add".into()],
+            ..Faults::default()
+        });
+        let l = p.draw("/l/?action=launch", ApiKind::Mutation);
+        assert_eq!(
+            (l.fault, l.slow_apply),
+            (Fault::None, Duration::from_secs(2))
+        );
+        let o = p.draw("/o/?action=add", ApiKind::Mutation);
+        assert_eq!(
+            (o.fault, o.slow_apply),
+            (Fault::ServerError, Duration::ZERO)
+        );
+        assert_eq!(
+            p.draw("/l/?action=launch", ApiKind::Read).slow_apply,
+            Duration::ZERO
+        );
     }
 }

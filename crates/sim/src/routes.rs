@@ -293,9 +293,8 @@ mod tests {
         }
         let launch = route("/api/2.0/fo/scan/", "launch").expect("route");
         assert!(unknown_params(launch, ["action", "scan_title", "asset_group_ids"]).is_ok());
-        let err = unknown_params(launch, ["action", "fqdn", "Scan_title", "fqdn"])
-            .err()
-            .expect("refused");
+        let err =
+            unknown_params(launch, ["action", "fqdn", "Scan_title", "fqdn"]).expect_err("refused");
         assert_eq!((err.status, err.code), (400, Some(1901)));
         let text = String::from_utf8_lossy(&err.body).into_owned();
         assert!(
