@@ -290,6 +290,10 @@ async fn process(
         return Outcome::plain(Reply::missing("action"));
     }
     if path == SESSION {
+        let names = p.0.iter().map(|(k, _)| k.as_str());
+        if let Err(r) = routes::unknown_params(routes::session_params(action), true, names) {
+            return Outcome::plain(r);
+        }
         let token = format!(
             "{:016x}{:08x}",
             crate::clock::epoch_secs(SystemTime::now()),
@@ -304,7 +308,8 @@ async fn process(
         Ok(r) => r,
         Err(r) => return Outcome::plain(r),
     };
-    if let Err(r) = routes::unknown_params(route, p.0.iter().map(|(k, _)| k.as_str())) {
+    let names = p.0.iter().map(|(k, _)| k.as_str());
+    if let Err(r) = routes::unknown_params(route.params, !route.action.is_empty(), names) {
         return Outcome::plain(r);
     }
     let now = Instant::now();

@@ -243,6 +243,19 @@ async fn unknown_parameters_are_1901_on_every_endpoint() {
             "refused before the API: no rate-limit headers"
         );
     }
+    let login = post(
+        a,
+        "/api/2.0/fo/session/",
+        &[
+            ("action", "login"),
+            ("username", "demo"),
+            ("password", "demo"),
+            ("remember", "1"),
+        ],
+    )
+    .await;
+    assert_eq!(code(&login), bad("1901"), "{}", login.text());
+    assert!(login.header("Set-Cookie").is_none(), "no session opened");
     let ok = get(a, "/api/2.0/fo/scan/", &[("action", "list")]).await;
     assert_eq!(ok.status, 200);
     for h in [
