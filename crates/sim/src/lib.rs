@@ -43,7 +43,8 @@
 //! - **Report launch** (§7.2): a `Manual` template needs `report_refs` naming processed
 //!   scans and refuses `ips`/`asset_group_ids` (1905); an `Auto` template refuses
 //!   `report_refs` (undocumented: strict, 1905), needs `ips` and/or `asset_group_ids` (1922)
-//!   and covers exactly those hosts ∩ the subscription ([`Sim::reports`] shows them); a
+//!   and covers exactly those hosts ∩ the subscription ([`Sim::reports`] shows them; only
+//!   hosts a processed scan has scanned have findings in it); a
 //!   template whose TEMPLATE_TYPE is not `Scan` → 1905; `report_title` at most 128
 //!   characters (1905); formats pdf, xml, csv, html. Reports are `Running` for
 //!   `report_running`, then `Finished`; fetching earlier answers HTTP 200 CODE 7001 (§7.4).

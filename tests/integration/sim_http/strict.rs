@@ -347,6 +347,44 @@ async fn templates_carry_type_and_auto_templates_take_hosts_not_scans() {
         ],
         "an Auto report covers exactly the requested hosts in the subscription"
     );
+    // Host-based data exists only for scanned hosts: a never-scanned address of the
+    // subscription is in the report's target but has no findings.
+    sim.add_subscription_ips("64.39.106.9").expect("ips");
+    let r = report_launch(
+        a,
+        &[
+            ("template_id", "1"),
+            ("ips", "64.39.106.0-64.39.106.3,64.39.106.9"),
+        ],
+    )
+    .await;
+    let id = r.tag("VALUE").expect("report ID");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    let xml = loop {
+        let f = get(
+            a,
+            "/api/2.0/fo/report/",
+            &[("action", "fetch"), ("id", &id)],
+        )
+        .await;
+        if f.tag("CODE").is_none() {
+            break f.text();
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "report never finished"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    };
+    assert!(
+        xml.contains("<START>64.39.106.9</START>"),
+        "target lists it: {xml}"
+    );
+    assert!(xml.contains("<IP>64.39.106.1</IP>") || xml.contains("<IP>64.39.106.2</IP>"));
+    assert!(
+        !xml.contains("<IP>64.39.106.9</IP>"),
+        "no data for a host never scanned"
+    );
     sim.shutdown().await;
 }
 
