@@ -19,7 +19,8 @@ pub struct Faults {
     pub p_999: f64,
     /// Probability of an HTTP 503 HTML maintenance page.
     pub p_maintenance: f64,
-    /// Probability of an extra delay of `slow` before the response.
+    /// Probability of an extra delay of `slow` before the request reaches the API: a client
+    /// that hangs up during it leaves nothing applied (contrast `p_slow_apply`).
     pub p_slow: f64,
     /// The extra delay of a slow response.
     pub slow: Duration,

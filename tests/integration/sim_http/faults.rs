@@ -306,3 +306,51 @@ async fn a_trickling_download_sends_a_few_bytes_per_second() {
     assert!(length > 100, "the whole body is {length} bytes");
     sim.shutdown().await;
 }
+
+#[tokio::test]
+async fn a_slow_answer_abandoned_before_it_reached_the_api_is_never_applied() {
+    let sim = start_fast().await;
+    sim.set_faults(Faults {
+        seed: 4,
+        p_slow: 1.0,
+        slow: Duration::from_millis(800),
+        only_apis: vec!["/api/2.0/fo/asset/ip/?action=add".into()],
+        ..Faults::default()
+    });
+    let add = |ip: &str| {
+        let body = form(&[("action", "add"), ("ips", ip), ("enable_vm", "1")]);
+        format!(
+            "POST /api/2.0/fo/asset/ip/ HTTP/1.1\r\nHost: x\r\nConnection: close\r\n{}: {}\r\n{}: {}\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n\r\n{body}",
+            AUTH.0, AUTH.1, XRW.0, XRW.1, body.len()
+        )
+    };
+    let gave_up = tokio::time::timeout(
+        Duration::from_millis(100),
+        send_raw(sim.addr(), &add("192.0.2.1")),
+    )
+    .await
+    .is_err();
+    assert!(gave_up);
+    // A patient request sent after it: when it is answered, the first one's delay is over.
+    let answered = send_raw(sim.addr(), &add("192.0.2.2"))
+        .await
+        .expect("answer");
+    assert!(String::from_utf8_lossy(&answered).starts_with("HTTP/1.1 200"));
+    let ips: Vec<String> = sim
+        .subscription_ips()
+        .iter()
+        .map(|(a, b)| format!("{a}-{b}"))
+        .collect();
+    assert_eq!(
+        ips,
+        vec!["192.0.2.2-192.0.2.2"],
+        "the abandoned add was not applied"
+    );
+    let adds = sim
+        .journal()
+        .iter()
+        .filter(|e| e.api == "/api/2.0/fo/asset/ip/?action=add")
+        .count();
+    assert_eq!(adds, 1, "an abandoned request is not journaled");
+    sim.shutdown().await;
+}
