@@ -48,7 +48,7 @@ pub struct Faults {
     /// Probability of HTTP 400 CODE 1999 "scheduled maintenance" (§3.2), nothing applied.
     pub p_1999: f64,
     /// Probability of an XML body with an internal DTD subset and a flat entity expansion
-    /// (about 350 KB that would expand to about 5 GB; issue 10 §4), nothing applied.
+    /// (about 480 KB that would expand to about 5 GB; issue 10 §4), nothing applied.
     pub p_hostile_xml: f64,
     /// Probability that a download (scan fetch, report fetch) body trickles out at
     /// `trickle_bytes_per_sec`.

@@ -87,7 +87,7 @@
 //! add, group add/edit, scan launch, report launch — takes effect `slow_apply` after it
 //! arrived, whether or not the client is still connected, §2.4; the journal's
 //! `applied_at` says when), CODE 1981 and 1999 (§3.2), a **hostile body** (an internal DTD
-//! subset with a flat entity expansion, ~350 KB → ~5 GB; real Qualys sends only external
+//! subset with a flat entity expansion, ~480 KB → ~5 GB; real Qualys sends only external
 //! DOCTYPEs, §8.2) and **trickling downloads** (scan and report fetch bodies at a few bytes
 //! per second). `only_apis` restricts a plan to chosen APIs; with probability 1.0 a fault
 //! hits every call of them.
