@@ -1,15 +1,15 @@
-//! The per-request pipeline: route, authenticate, check the CSRF header and the action,
-//! apply limits and faults, run the handler, journal the outcome.
+//! The per-request pipeline: route, authenticate, check the CSRF header, the action and
+//! the parameters, apply limits and faults, run the handler (in a task of its own, so a
+//! slow-applied mutation outlives its client), journal the outcome.
 
 use std::collections::HashSet;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant, SystemTime};
 
-use bytes::Bytes;
-use http_body_util::{BodyExt, Either, Full};
+use http_body_util::BodyExt;
 use hyper::body::Incoming;
-use hyper::header::{HeaderMap, HeaderName, HeaderValue, CONTENT_TYPE};
+use hyper::header::{HeaderMap, CONTENT_TYPE};
 use hyper::{Request, Response};
 use tokio::sync::oneshot;
 
@@ -18,12 +18,14 @@ use crate::config::SimConfig;
 use crate::ctx::Ctx;
 use crate::faults::{Fault, FaultPlan};
 use crate::journal::JournalEntry;
-use crate::limits::{wait_words, Admission, InFlight, Limits, Verdict};
+use crate::limits::{Admission, InFlight, Limits, Verdict};
 use crate::model::Model;
 use crate::params::{decode_form, Params};
 use crate::reply::Reply;
+use crate::respond::{
+    conc_headers, concurrency_reply, rate_headers, rate_reply, to_response, Body,
+};
 use crate::routes::{self, PATHS, SESSION, TEMPLATES};
-use crate::trickle::Trickle;
 
 /// Seconds a fault-injected 1965 tells the client to wait.
 const FAULT_WAIT_SECS: u64 = 2;
@@ -98,9 +100,6 @@ struct Call {
     arrived: Instant,
 }
 
-/// The response body: whole, or trickling out (a fault).
-pub(crate) type Body = Either<Full<Bytes>, Trickle>;
-
 /// Serves one request. Everything after reading the request runs in a task of its own, so
 /// a client that hangs up does not stop a slow-applied mutation from taking effect or its
 /// journal entry from being written (hyper drops this future when the connection closes).
@@ -173,94 +172,6 @@ pub(crate) async fn handle(
         return Err(DropConnection);
     }
     Ok(to_response(out.reply, out.trickle))
-}
-
-/// Builds the hyper response; with `trickle`, the body is sent at that many bytes a second.
-fn to_response(r: Reply, trickle: Option<u32>) -> Response<Body> {
-    let body = match trickle {
-        Some(rate) => Either::Right(Trickle::new(r.body, rate)),
-        None => Either::Left(Full::new(r.body)),
-    };
-    let mut resp = Response::new(body);
-    *resp.status_mut() =
-        hyper::StatusCode::from_u16(r.status).unwrap_or(hyper::StatusCode::INTERNAL_SERVER_ERROR);
-    let h = resp.headers_mut();
-    h.insert(CONTENT_TYPE, HeaderValue::from_static(r.content_type));
-    for (k, v) in r.headers {
-        if let Ok(v) = HeaderValue::from_str(&v) {
-            h.append(HeaderName::from_static(k_lower(k)), v);
-        }
-    }
-    resp
-}
-
-/// Header names are static and written in their canonical form; hyper wants lower case.
-fn k_lower(k: &'static str) -> &'static str {
-    match k {
-        "Location" => "location",
-        "Set-Cookie" => "set-cookie",
-        "Retry-After" => "retry-after",
-        "Content-Disposition" => "content-disposition",
-        "X-RateLimit-Limit" => "x-ratelimit-limit",
-        "X-RateLimit-Window-Sec" => "x-ratelimit-window-sec",
-        "X-RateLimit-Remaining" => "x-ratelimit-remaining",
-        "X-RateLimit-ToWait-Sec" => "x-ratelimit-towait-sec",
-        "X-Concurrency-Limit-Limit" => "x-concurrency-limit-limit",
-        "X-Concurrency-Limit-Running" => "x-concurrency-limit-running",
-        _ => "x-sim-unknown",
-    }
-}
-
-/// The rate headers of an allowed call.
-fn rate_headers(r: Reply, cfg: &SimConfig, remaining: u32, to_wait: u64) -> Reply {
-    r.header("X-RateLimit-Limit", cfg.rate_limit.to_string())
-        .header(
-            "X-RateLimit-Window-Sec",
-            cfg.rate_window.as_secs().to_string(),
-        )
-        .header("X-RateLimit-Remaining", remaining.to_string())
-        .header("X-RateLimit-ToWait-Sec", to_wait.to_string())
-}
-
-/// The concurrency headers.
-fn conc_headers(r: Reply, cfg: &SimConfig, running: u32) -> Reply {
-    r.header(
-        "X-Concurrency-Limit-Limit",
-        cfg.concurrency_limit.to_string(),
-    )
-    .header("X-Concurrency-Limit-Running", running.to_string())
-}
-
-/// 409 / 1960 body.
-fn concurrency_reply(running_before: u32, limit: u32) -> Reply {
-    let to_finish = (running_before + 1).saturating_sub(limit).max(1);
-    let text = format!("This API cannot be run again until {to_finish} currently running API instance(s) has finished.");
-    Reply::xml(
-        409,
-        crate::xml::simple_return(
-            Some(1960),
-            &text,
-            &[("CALLS_TO_FINISH", to_finish.to_string())],
-        ),
-        Some(1960),
-    )
-}
-
-/// 409 / 1965 body.
-fn rate_reply(to_wait: u64) -> Reply {
-    let text = format!(
-        "This API cannot be run again for another {}.",
-        wait_words(to_wait)
-    );
-    Reply::xml(
-        409,
-        crate::xml::simple_return(
-            Some(1965),
-            &text,
-            &[("SECONDS_TO_WAIT", to_wait.to_string())],
-        ),
-        Some(1965),
-    )
 }
 
 /// Decides on one request; `client` closes when the client hangs up.

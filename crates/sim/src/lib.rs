@@ -157,6 +157,7 @@ mod params;
 mod raw;
 mod reply;
 mod report_render;
+mod respond;
 mod routes;
 mod server;
 mod snapshot;
