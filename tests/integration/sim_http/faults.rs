@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 use qualys_sim::Faults;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-use super::client::{form, get, post, send_raw, start_fast, AUTH, XRW};
+use super::client::{form, get, post, post_text, scan_reference, send_raw, start_fast, AUTH, XRW};
 
 #[tokio::test]
 async fn drop_after_apply_applies_and_closes_without_response() {
@@ -96,15 +96,14 @@ async fn internal_error_and_maintenance_pages() {
 
 /// A scan launch of the seed group, sent by a client that gives up after `timeout`.
 async fn launch_giving_up(sim: &qualys_sim::Sim, timeout: Duration) -> bool {
-    let body = form(&[
-        ("action", "launch"),
-        ("scan_title", "Slow [J9]"),
-        ("asset_groups", "Slow"),
-        ("option_title", "New IPs option profile"),
-    ]);
-    let req = format!(
-        "POST /api/2.0/fo/scan/ HTTP/1.1\r\nHost: x\r\nConnection: close\r\n{}: {}\r\n{}: {}\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n\r\n{body}",
-        AUTH.0, AUTH.1, XRW.0, XRW.1, body.len()
+    let req = post_text(
+        "/api/2.0/fo/scan/",
+        &[
+            ("action", "launch"),
+            ("scan_title", "Slow [J9]"),
+            ("asset_groups", "Slow"),
+            ("option_title", "New IPs option profile"),
+        ],
     );
     tokio::time::timeout(timeout, send_raw(sim.addr(), &req))
         .await
@@ -245,13 +244,7 @@ async fn a_trickling_download_sends_a_few_bytes_per_second() {
         ],
     )
     .await;
-    let scan_ref = r
-        .text()
-        .split("<VALUE>")
-        .filter_map(|v| v.split("</VALUE>").next())
-        .find(|v| v.starts_with("scan/"))
-        .expect("REFERENCE")
-        .to_owned();
+    let scan_ref = scan_reference(&r);
     assert!(sim.set_scan_state(&scan_ref, "Finished"));
     sim.set_faults(Faults {
         seed: 5,
@@ -318,10 +311,9 @@ async fn a_slow_answer_abandoned_before_it_reached_the_api_is_never_applied() {
         ..Faults::default()
     });
     let add = |ip: &str| {
-        let body = form(&[("action", "add"), ("ips", ip), ("enable_vm", "1")]);
-        format!(
-            "POST /api/2.0/fo/asset/ip/ HTTP/1.1\r\nHost: x\r\nConnection: close\r\n{}: {}\r\n{}: {}\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n\r\n{body}",
-            AUTH.0, AUTH.1, XRW.0, XRW.1, body.len()
+        post_text(
+            "/api/2.0/fo/asset/ip/",
+            &[("action", "add"), ("ips", ip), ("enable_vm", "1")],
         )
     };
     let gave_up = tokio::time::timeout(

@@ -5,19 +5,9 @@
 use qualys_sim::Sim;
 use serde_json::Value;
 
-use super::client::{get, post, start_fast, Resp};
+use super::client::{get, post, scan_reference, start_fast, Resp};
 
 const PROFILE: &str = "New IPs option profile";
-
-/// The `REFERENCE` item of a launch answer.
-fn reference(r: &Resp) -> String {
-    r.text()
-        .split("<VALUE>")
-        .filter_map(|v| v.split("</VALUE>").next())
-        .find(|v| v.starts_with("scan/"))
-        .unwrap_or_else(|| panic!("no REFERENCE in {}", r.text()))
-        .to_owned()
-}
 
 async fn launch(sim: &Sim, target: (&str, &str)) -> Resp {
     post(
@@ -92,7 +82,7 @@ async fn asset_group_ids_target_exactly_the_named_groups() {
     let (sim, victim, acme, inc) = victim_and_acme().await;
     let r = launch(&sim, ("asset_group_ids", &inc.to_string())).await;
     assert_eq!(r.status, 200, "{}", r.text());
-    let scan_ref = reference(&r);
+    let scan_ref = scan_reference(&r);
     let scans = sim.scans();
     assert_eq!(scans[0].reference, scan_ref);
     assert_eq!(scans[0].target_list, "10.0.0.5");
@@ -302,7 +292,7 @@ async fn templates_carry_type_and_auto_templates_take_hosts_not_scans() {
         assert!(text.contains(&want), "{want} in {text}");
     }
     let r = launch(&sim, ("asset_group_ids", &gid.to_string())).await;
-    let scan_ref = reference(&r);
+    let scan_ref = scan_reference(&r);
     assert!(sim.set_scan_state(&scan_ref, "Finished"));
     // Auto: report_refs refused, a target required; ips or asset_group_ids honoured.
     let r = report_launch(a, &[("template_id", "1"), ("report_refs", &scan_ref)]).await;
@@ -402,7 +392,7 @@ async fn raw_results_are_brief_unless_asked_and_extended_formats_wrap_them() {
     sim.add_subscription_ips("64.39.106.0-64.39.106.3")
         .expect("ips");
     let r = launch(&sim, ("ip", "64.39.106.0-64.39.106.3")).await;
-    let scan_ref = reference(&r);
+    let scan_ref = scan_reference(&r);
     assert!(sim.set_scan_state(&scan_ref, "Finished"));
     let brief = fetch(a, &scan_ref, &[("output_format", "json")]).await;
     let v: Value = serde_json::from_slice(&brief.body).expect("JSON");
@@ -456,7 +446,7 @@ async fn excluded_hosts_are_in_the_target_but_not_scanned() {
     sim.add_subscription_ips("64.39.106.0-64.39.106.3")
         .expect("ips");
     let r = launch(&sim, ("ip", "64.39.106.0-64.39.106.3")).await;
-    let scan_ref = reference(&r);
+    let scan_ref = scan_reference(&r);
     assert!(sim.set_scan_state(&scan_ref, "Finished"));
     let r = get(
         sim.addr(),
