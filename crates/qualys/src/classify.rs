@@ -5,10 +5,12 @@ use std::time::Duration;
 
 use roxmltree::Document;
 
+use crate::body_kind::looks_html;
 use crate::error::{excerpt, ApiError, ErrorKind};
 use crate::limits::Limits;
 use crate::parse::simple::{parse_return, Outcome};
-use crate::parse::xml::parse_doc;
+use crate::parse::prolog::Refused;
+use crate::parse::xml::{parse_doc, trim_start, without_empty_subset};
 use crate::parse::ParseError;
 
 /// What the classifier needs to know about the call.
@@ -59,12 +61,18 @@ pub(crate) fn decode<T>(
     parse: impl FnOnce(&Document<'_>) -> Result<T, ParseError>,
 ) -> Result<T, ApiError> {
     let text = String::from_utf8_lossy(body);
-    let start = text.trim_start();
+    let start = trim_start(&text);
     if !start.starts_with('<') || looks_html(start) {
         return Err(non_xml(ctx, status, limits, &text));
     }
-    let doc = match parse_doc(start) {
+    // The prolog guard runs before the parser: a hostile body costs a few bytes of work.
+    let start = match without_empty_subset(start) {
+        Ok(clean) => clean,
+        Err(refused) => return Err(hostile(ctx, status, limits, refused)),
+    };
+    let doc = match parse_doc(&start) {
         Ok(doc) => doc,
+        Err(ParseError::Refused(refused)) => return Err(hostile(ctx, status, limits, refused)),
         Err(_) => return Err(non_xml(ctx, status, limits, &text)),
     };
     if let Some(ret) = parse_return(&doc) {
@@ -103,14 +111,16 @@ fn is_success(status: u16) -> bool {
     (200..300).contains(&status)
 }
 
-/// An HTML page (redirect, maintenance, gateway error) rather than an XML API answer.
-pub(crate) fn looks_html(start: &str) -> bool {
-    let head: String = start
-        .chars()
-        .take(64)
-        .collect::<String>()
-        .to_ascii_lowercase();
-    head.starts_with("<!doctype html") || head.starts_with("<html")
+/// A body refused by the prolog guard (an internal DTD subset, an entity declaration):
+/// always [`ErrorKind::Protocol`], whatever the status, retried later with backoff.
+pub(crate) fn hostile(ctx: Ctx<'_>, status: u16, limits: Limits, refused: Refused) -> ApiError {
+    ctx.error(
+        ErrorKind::Protocol,
+        Some(status),
+        None,
+        format!("{refused}; Qualys sends only external DOCTYPEs, so the body was not parsed"),
+        limits,
+    )
 }
 
 /// A body that is not XML: maintenance pages and gateway errors are transient.
@@ -334,6 +344,59 @@ mod tests {
         assert_eq!(e.kind, ErrorKind::Protocol);
         assert!(e.text.contains("not xml at all"));
         assert_eq!(kind(200, "<A><B></A>"), ErrorKind::Protocol);
+    }
+
+    /// A flat entity expansion: one 10 KB entity referenced until the body is 500 KB
+    /// (about 5 GB once expanded).
+    fn entity_bomb(root: &str) -> String {
+        let mut body = format!(
+            "<?xml version=\"1.0\"?>\n<!DOCTYPE {root} [\n<!ENTITY e \"{}\">\n]>\n<{root}>",
+            "x".repeat(10_000)
+        );
+        while body.len() < 500_000 {
+            body.push_str("&e;");
+        }
+        body.push_str(&format!("</{root}>"));
+        body
+    }
+
+    #[test]
+    fn an_entity_bomb_is_refused_as_protocol_at_any_status() {
+        for root in ["SCAN_LIST_OUTPUT", "SIMPLE_RETURN"] {
+            let body = entity_bomb(root);
+            for (status, safe) in [(200, true), (200, false), (400, true), (409, true), (500, false)] {
+                let e = run(status, Limits::default(), &body, safe).expect_err("refused");
+                assert_eq!(e.kind, ErrorKind::Protocol, "{status}: {e}");
+                assert!(e.text.contains("<!ENTITY"), "{e}");
+                assert_eq!(e.http_status, Some(status));
+            }
+        }
+    }
+
+    #[test]
+    fn hostile_prologs_are_refused_and_clean_ones_parse() {
+        for body in [
+            "\u{feff}<!DOCTYPE X [<!ENTITY a \"b\">]><X>&a;</X>",
+            "<!-- c --> <!-- d -->\n<!DOCTYPE X SYSTEM\n\"x.dtd\" [<!ENTITY a \"b\">]><X/>",
+            "<!DOCTYPE X SYSTEM \"<!ENTITY a 'b'>\"><X/>",
+            "<!ENTITY a \"b\"><X/>",
+        ] {
+            let e = run(200, Limits::default(), body, true).expect_err("refused");
+            assert_eq!(e.kind, ErrorKind::Protocol, "{body:?}");
+            assert!(e.text.contains("refused before parsing"), "{e}");
+        }
+        for body in [
+            "\u{feff}<?xml version=\"1.0\"?><X/>",
+            "\u{feff}\n <!DOCTYPE X SYSTEM \"x.dtd\" [\n]>\n<X/>",
+            s::V1_ERROR_5000,
+        ] {
+            let got = run(200, Limits::default(), body, true);
+            assert!(
+                matches!(&got, Ok(root) if root == "X")
+                    || matches!(&got, Err(e) if e.code == Some(5000)),
+                "{body:?}: {got:?}"
+            );
+        }
     }
 
     #[test]

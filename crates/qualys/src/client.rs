@@ -274,7 +274,19 @@ pub(crate) async fn read_and_decode<T>(
 ) -> Result<Reply<T>, ApiError> {
     let status = response.status().as_u16();
     let limits = Limits::from_headers(response.headers());
-    let mut body = Vec::new();
+    let body = read_body(ctx, &mut response, Vec::new()).await?;
+    decode(ctx, status, limits, &body, parse).map(|value| Reply { value, limits })
+}
+
+/// Reads the rest of `response` after the bytes already in `body`, refusing more than
+/// [`MAX_XML_BODY`] bytes in all.
+pub(crate) async fn read_body(
+    ctx: Ctx<'_>,
+    response: &mut Response,
+    mut body: Vec<u8>,
+) -> Result<Vec<u8>, ApiError> {
+    let status = response.status().as_u16();
+    let limits = Limits::from_headers(response.headers());
     loop {
         match response.chunk().await {
             Ok(Some(chunk)) => {
@@ -292,11 +304,10 @@ pub(crate) async fn read_and_decode<T>(
                 }
                 body.extend_from_slice(&chunk);
             }
-            Ok(None) => break,
+            Ok(None) => return Ok(body),
             Err(e) => return Err(transport(ctx, &e, Some(status), limits)),
         }
     }
-    decode(ctx, status, limits, &body, parse).map(|value| Reply { value, limits })
 }
 
 /// Classifies a transport failure: a connect error never reached the server

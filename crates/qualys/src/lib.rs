@@ -12,6 +12,7 @@
 )]
 
 mod api;
+mod body_kind;
 mod calls;
 mod classify;
 mod client;
@@ -23,6 +24,7 @@ mod limits;
 mod parse;
 
 pub use api::{api_key, Call};
+pub use body_kind::BodyKind;
 pub use calls::TrackingMethod;
 pub use client::{Client, Reply};
 pub use config::{ApiVersion, AssetApi, ClientConfig, Secret};
