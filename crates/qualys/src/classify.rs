@@ -156,11 +156,18 @@ fn by_code(ctx: Ctx<'_>, status: u16, limits: Limits, o: &Outcome) -> ApiError {
         Some(1960 | 1920) => ErrorKind::ConcurrencyLimited,
         Some(2000 | 2010) => ErrorKind::BadCredentials,
         Some(2001) => ErrorKind::AccountExpired,
+        Some(2002) => ErrorKind::AccountInactive,
         Some(2003) => ErrorKind::Registration,
         Some(2007) => ErrorKind::SourceIpRefused,
+        Some(2011) => ErrorKind::AccessBlocked,
+        Some(2012) => ErrorKind::NotLicensed,
         Some(1901 | 1903 | 1904 | 1905 | 1907 | 1908 | 1922 | 5000) => ErrorKind::InvalidParameter,
         Some(7001) => ErrorKind::NotReady,
-        Some(999) => ctx.unclear(),
+        // Scheduled maintenance (§3.2): the request was not served.
+        Some(1999) => ErrorKind::Transient,
+        // "Request is being processed, try again later" (§3.2): a mutation may still be
+        // applied, so it is ambiguous for an unsafe call (the stricter reading).
+        Some(999 | 1981) => ctx.unclear(),
         _ => return by_status(ctx, status, o.code, limits, o.text.clone()),
     };
     ctx.error(kind, Some(status), o.code, o.text.clone(), limits)
@@ -178,7 +185,9 @@ fn rate_wait(limits: &Limits, o: &Outcome) -> Option<Duration> {
         .map(Duration::from_secs)
 }
 
-/// Classification by HTTP status, when the body carried no CODE this client knows.
+/// Classification by HTTP status, when the body carried no CODE this client knows: an
+/// unknown CODE on a 409 or a 5xx is a limit or a passing failure, never a permanent one
+/// (§3.2); on another status it is [`ErrorKind::Rejected`].
 fn by_status(
     ctx: Ctx<'_>,
     status: u16,
@@ -335,9 +344,73 @@ mod tests {
         assert!(k.is_account_problem());
     }
 
+    fn with_code(code: u32) -> String {
+        format!(
+            "<?xml version=\"1.0\" encoding=\"UTF-8\" ?>\n\
+             <!DOCTYPE SIMPLE_RETURN SYSTEM \"https://h/api/2.0/simple_return.dtd\">\n\
+             <SIMPLE_RETURN><RESPONSE><DATETIME>2026-12-01T00:00:00Z</DATETIME>\
+             <CODE>{code}</CODE><TEXT>text of {code}</TEXT></RESPONSE></SIMPLE_RETURN>"
+        )
+    }
+
+    #[test]
+    fn account_codes_pause_at_any_status() {
+        for (code, want) in [
+            (2000, ErrorKind::BadCredentials),
+            (2001, ErrorKind::AccountExpired),
+            (2002, ErrorKind::AccountInactive),
+            (2003, ErrorKind::Registration),
+            (2007, ErrorKind::SourceIpRefused),
+            (2010, ErrorKind::BadCredentials),
+            (2011, ErrorKind::AccessBlocked),
+            (2012, ErrorKind::NotLicensed),
+        ] {
+            for status in [200, 401, 403, 409, 500] {
+                let e = run(status, Limits::default(), &with_code(code), false).expect_err("error");
+                assert_eq!(e.kind, want, "CODE {code} at {status}");
+                assert!(e.kind.is_account_problem(), "CODE {code}");
+                assert_eq!(e.code, Some(code));
+            }
+        }
+    }
+
+    #[test]
+    fn busy_and_maintenance_codes_are_transient() {
+        for status in [200, 409, 503] {
+            let e = run(status, Limits::default(), &with_code(1999), false).expect_err("error");
+            assert_eq!(e.kind, ErrorKind::Transient, "1999 at {status}");
+            let e = run(status, Limits::default(), &with_code(1981), true).expect_err("error");
+            assert_eq!(e.kind, ErrorKind::Transient, "1981 at {status}");
+            // A mutation answered "being processed" may still be applied.
+            let e = run(status, Limits::default(), &with_code(1981), false).expect_err("error");
+            assert_eq!(e.kind, ErrorKind::Ambiguous, "1981 at {status}, unsafe");
+        }
+    }
+
+    #[test]
+    fn an_unknown_code_on_409_or_5xx_is_never_permanent() {
+        for code in [1982, 4242, 65000] {
+            for status in [409, 500, 502, 503, 504] {
+                for safe in [true, false] {
+                    let e = run(status, Limits::default(), &with_code(code), safe).expect_err("e");
+                    assert!(
+                        !matches!(e.kind, ErrorKind::Rejected | ErrorKind::InvalidParameter),
+                        "CODE {code} at {status}: {e}"
+                    );
+                    assert!(
+                        e.kind.is_retryable() || e.kind == ErrorKind::Ambiguous,
+                        "CODE {code} at {status}: {e}"
+                    );
+                }
+            }
+            assert_eq!(kind(200, &with_code(code)), ErrorKind::Rejected);
+            assert_eq!(kind(403, &with_code(code)), ErrorKind::Rejected);
+        }
+    }
+
     #[test]
     fn unknown_code_is_rejected_and_garbage_is_protocol() {
-        let body = "<SIMPLE_RETURN><RESPONSE><CODE>2002</CODE><TEXT>Access denied</TEXT>\
+        let body = "<SIMPLE_RETURN><RESPONSE><CODE>2999</CODE><TEXT>Access denied</TEXT>\
                     </RESPONSE></SIMPLE_RETURN>";
         assert_eq!(kind(200, body), ErrorKind::Rejected);
         let e = run(200, Limits::default(), "not xml at all", true).expect_err("error");

@@ -16,6 +16,7 @@ use crate::config::{ApiVersion, ClientConfig};
 use crate::error::{excerpt, ApiError, ClientError, ErrorKind};
 use crate::limits::Limits;
 use crate::parse::ParseError;
+use crate::transport::transport;
 
 /// The largest XML body read into memory (list outputs, returns); fetches stream instead.
 pub(crate) const MAX_XML_BODY: usize = 64 * 1024 * 1024;
@@ -308,31 +309,6 @@ pub(crate) async fn read_body(
             Err(e) => return Err(transport(ctx, &e, Some(status), limits)),
         }
     }
-}
-
-/// Classifies a transport failure: a connect error never reached the server
-/// (`Transient`); anything else (timeout, reset) is `Transient` only for a safe call.
-pub(crate) fn transport(
-    ctx: Ctx<'_>,
-    e: &reqwest::Error,
-    status: Option<u16>,
-    limits: Limits,
-) -> ApiError {
-    let kind = if e.is_builder() {
-        ErrorKind::Protocol
-    } else if e.is_connect() {
-        ErrorKind::Transient
-    } else {
-        ctx.unclear()
-    };
-    let mut text = e.to_string();
-    let mut source = std::error::Error::source(e);
-    while let Some(s) = source {
-        text.push_str(": ");
-        text.push_str(&s.to_string());
-        source = s.source();
-    }
-    ctx.error(kind, status, None, text, limits)
 }
 
 #[cfg(test)]

@@ -19,11 +19,12 @@ use tokio::io::AsyncWriteExt;
 use crate::api::{api_key, Call};
 use crate::body_kind::BodyKind;
 use crate::classify::{hostile, Ctx};
-use crate::client::{read_body, transport, Client, Reply};
+use crate::client::{read_body, Client, Reply};
 use crate::error::{ApiError, ErrorKind};
 use crate::limits::Limits;
 use crate::parse::prolog::{self, Prolog, Refused};
 use crate::parse::ParseError;
+use crate::transport::transport;
 
 /// How many leading bytes are read before deciding file vs API answer.
 const SNIFF: usize = 1024;

@@ -22,6 +22,7 @@ mod fetch;
 mod ips;
 mod limits;
 mod parse;
+mod transport;
 
 pub use api::{api_key, Call};
 pub use body_kind::BodyKind;
