@@ -173,7 +173,8 @@ fn by_code(ctx: Ctx<'_>, status: u16, limits: Limits, o: &Outcome) -> ApiError {
     ctx.error(kind, Some(status), o.code, o.text.clone(), limits)
 }
 
-/// The wait of a rate-limit answer: the header, else the body's `SECONDS_TO_WAIT`.
+/// The wait of a rate-limit answer: the header (already clamped), else the body's
+/// `SECONDS_TO_WAIT`, clamped the same way ([`Limits::clamp_wait`]).
 fn rate_wait(limits: &Limits, o: &Outcome) -> Option<Duration> {
     limits
         .to_wait_sec
@@ -181,6 +182,7 @@ fn rate_wait(limits: &Limits, o: &Outcome) -> Option<Duration> {
         .or_else(|| {
             o.item("SECONDS_TO_WAIT")
                 .and_then(|v| v.trim().parse().ok())
+                .map(|s| limits.clamp_wait(s))
         })
         .map(Duration::from_secs)
 }
@@ -288,6 +290,29 @@ mod tests {
             e.kind,
             ErrorKind::RateLimited {
                 wait: Some(Duration::from_secs(181))
+            }
+        );
+    }
+
+    #[test]
+    fn a_hostile_body_wait_is_clamped_to_the_window() {
+        let body = s::ERROR_1965.replace("68928", "999999999");
+        let window = Limits {
+            window_sec: Some(3600),
+            ..Limits::default()
+        };
+        let e = run(409, window, &body, true).expect_err("error");
+        assert_eq!(
+            e.kind,
+            ErrorKind::RateLimited {
+                wait: Some(Duration::from_secs(3600))
+            }
+        );
+        let e = run(409, Limits::default(), &body, true).expect_err("error");
+        assert_eq!(
+            e.kind,
+            ErrorKind::RateLimited {
+                wait: Some(Duration::from_secs(crate::limits::MAX_TO_WAIT))
             }
         );
     }

@@ -36,7 +36,8 @@ pub struct Client {
     pub(crate) http: reqwest::Client,
     pub(crate) base: Url,
     pub(crate) cfg: Arc<ClientConfig>,
-    /// Set once the configured scan list version answered 404 and the other one is used.
+    /// Set once the configured scan list version answered 404 or 400/1901 and the other
+    /// one is used.
     pub(crate) scan_list_flipped: Arc<AtomicBool>,
 }
 
@@ -139,7 +140,8 @@ impl Client {
         })
     }
 
-    /// The scan list version in use (the configured one, or the other after a 404).
+    /// The scan list version in use (the configured one, or the other after a 404 or a
+    /// 400/1901).
     pub fn scan_list_version(&self) -> ApiVersion {
         if self.scan_list_flipped.load(Ordering::Relaxed) {
             self.cfg.scan_list_version.other()
@@ -232,7 +234,9 @@ impl Client {
             .map_err(|e| transport(ctx, &e, None, Limits::default()))
     }
 
-    /// One XML call: send, read the body (bounded), classify and parse.
+    /// One XML call: send, read the body (bounded), classify and parse. The scan list
+    /// falls back to the other path version once when the one in use answers 404, or 400
+    /// with CODE 1901 (a version that does not know the call's parameters; §0, issue 11 §6).
     pub(crate) async fn xml_call<T>(
         &self,
         call: Call,
@@ -241,18 +245,47 @@ impl Client {
     ) -> Result<Reply<T>, ApiError> {
         let mut path = self.path(call);
         let mut response = self.send(call, path, params, true).await?;
-        if call == Call::ListScans && response.status().as_u16() == 404 {
-            let from = self.scan_list_version();
-            let to = from.other();
-            tracing::warn!(
-                api = %api_key(path, call.action()),
-                "scan list answered 404 on version {}; falling back to {}",
-                from.segment(),
-                to.segment()
-            );
-            self.scan_list_flipped.fetch_xor(true, Ordering::Relaxed);
-            path = call.path(self.cfg.asset_api, to);
-            response = self.send(call, path, params, true).await?;
+        if call == Call::ListScans {
+            let key = api_key(path, call.action());
+            let ctx = Ctx {
+                api: &key,
+                safe: call.safe_to_repeat(),
+            };
+            let refused = match response.status().as_u16() {
+                404 => Some("404".to_string()),
+                400 => {
+                    let limits = Limits::from_headers(response.headers());
+                    let body = read_body(ctx, &mut response, Vec::new()).await?;
+                    match decode(ctx, 400, limits, &body, |_| Ok(())) {
+                        Err(e) if e.code == Some(1901) => Some(format!("400 CODE 1901 ({})", e.text)),
+                        Err(e) => return Err(e),
+                        Ok(()) => {
+                            return Err(ctx.error(
+                                ErrorKind::Protocol,
+                                Some(400),
+                                None,
+                                "HTTP 400 with a success body",
+                                limits,
+                            ))
+                        }
+                    }
+                }
+                _ => None,
+            };
+            if let Some(why) = refused {
+                let from = self.scan_list_version();
+                let to = from.other();
+                tracing::warn!(
+                    api = %key,
+                    "scan list answered {} on version {}; falling back to {}",
+                    crate::error::one_line(&why),
+                    from.segment(),
+                    to.segment()
+                );
+                self.scan_list_flipped.fetch_xor(true, Ordering::Relaxed);
+                path = call.path(self.cfg.asset_api, to);
+                response = self.send(call, path, params, true).await?;
+            }
         }
         let key = api_key(path, call.action());
         read_and_decode(

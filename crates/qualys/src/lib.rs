@@ -32,7 +32,7 @@ pub use config::{ApiVersion, AssetApi, ClientConfig, Secret};
 pub use error::{ApiError, ClientError, ErrorKind};
 pub use fetch::{Download, FetchError};
 pub use ips::format_ips;
-pub use limits::Limits;
+pub use limits::{Limits, MAX_TO_WAIT};
 pub use parse::assets::{Appliance, AssetGroup, AssetGroupPage};
 pub use parse::reports::{Report, ReportState, ReportTemplate};
 pub use parse::scans::{LaunchedScan, Scan, ScanState};
