@@ -34,8 +34,12 @@ async fn entity_expansion_bodies_now_and_then_leave_the_daemon_up_and_small() {
     w.drop_batch(n, "Hostile", "Hostile org", "64.39.110");
     let mut daemon = w.start_daemon();
     let pid = daemon.id();
-    w.wait_for(Duration::from_secs(90), "every job to finish", all_finished(n))
-        .await;
+    w.wait_for(
+        Duration::from_secs(90),
+        "every job to finish",
+        all_finished(n),
+    )
+    .await;
     assert!(
         daemon.try_wait().expect("daemon status").is_none(),
         "the daemon exited\n{}",
