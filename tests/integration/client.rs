@@ -776,3 +776,42 @@ async fn a_scan_list_version_that_answers_1901_falls_back_to_the_other() {
     assert_eq!(c.scan_list_version(), ApiVersion::V3);
     sim.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_daemon_pauses_on_an_untrusted_certificate_and_says_why() {
+    use crate::support::{job_toml, sigterm, wait_exit, World};
+    let w = World::new(SimConfig::fast()).await;
+    let tls = SimTls::generate().expect("TLS identity");
+    let addr = "127.0.0.1:0".parse().expect("loopback address");
+    let https = Sim::start_tls(SimConfig::fast(), addr, &tls)
+        .await
+        .expect("TLS simulator starts");
+    // The daemon talks to the TLS simulator without its CA ([qualys].ca_file unset).
+    w.replace_config(
+        &format!("url = \"{}\"", w.sim.url()),
+        &format!("url = \"{}\"", https.url()),
+    );
+    let mut w = w;
+    let mut daemon = w.start_daemon();
+    w.drop_job("tls.toml", &job_toml("Tls Org", &["64.39.106.81"]));
+    let daemon_json = w.spool.join("daemon.json");
+    let mut text = String::new();
+    for _ in 0..200 {
+        text = std::fs::read_to_string(&daemon_json).unwrap_or_default();
+        if text.contains("\"paused\": {") {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(text.contains("\"paused\": {"), "no pause: {text}\n{}", w.logs());
+    assert!(text.contains("TLS certificate"), "{text}");
+    assert!(text.contains("does not trust"), "{text}");
+    let statuses = w.statuses();
+    assert!(
+        statuses.iter().all(|s| s["state"] != "failed"),
+        "a certificate problem fails no job: {statuses:?}"
+    );
+    sigterm(&daemon);
+    assert_eq!(wait_exit(&mut daemon, Duration::from_secs(10)), Some(0));
+    https.shutdown().await;
+}
