@@ -702,9 +702,17 @@ async fn a_trickling_download_ends_at_its_deadline_and_leaves_no_part() {
     sim.shutdown().await;
 }
 
-/// A loopback HTTP/1.1 server answering each request by its path: `/api/3.0/…` gets
-/// HTTP 400 CODE 1901, anything else an empty scan list. Lives until the test ends.
-async fn v3_refuses_parameters() -> String {
+/// What [`scripted_server`] answers to one request.
+struct Script {
+    status: &'static str,
+    body: String,
+    /// Send the body this many bytes a second (`None`: at once).
+    bytes_per_sec: Option<usize>,
+}
+
+/// A loopback HTTP/1.1 server for answers the simulator has no fault for: `answer` gets
+/// each request's head and says what to send. Lives until the test's runtime ends.
+async fn scripted_server(answer: fn(&str) -> Script) -> String {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
@@ -712,42 +720,88 @@ async fn v3_refuses_parameters() -> String {
     let url = format!("http://{}", listener.local_addr().expect("address"));
     tokio::spawn(async move {
         while let Ok((mut stream, _)) = listener.accept().await {
-            let mut head = Vec::new();
-            let mut byte = [0u8; 1];
-            while !head.ends_with(b"\r\n\r\n") {
-                match stream.read(&mut byte).await {
-                    Ok(1) => head.push(byte[0]),
-                    _ => break,
+            tokio::spawn(async move {
+                let mut head = Vec::new();
+                let mut byte = [0u8; 1];
+                while !head.ends_with(b"\r\n\r\n") {
+                    match stream.read(&mut byte).await {
+                        Ok(1) => head.push(byte[0]),
+                        _ => return,
+                    }
                 }
-            }
-            let (status, body) = if head.starts_with(b"GET /api/3.0/") {
-                (
-                    "400 Bad Request",
-                    "<?xml version=\"1.0\" encoding=\"UTF-8\" ?>\n<SIMPLE_RETURN><RESPONSE>\
-                     <CODE>1901</CODE><TEXT>Unrecognized parameter(s): show_ags</TEXT>\
-                     </RESPONSE></SIMPLE_RETURN>",
-                )
-            } else {
-                (
-                    "200 OK",
-                    "<?xml version=\"1.0\" encoding=\"UTF-8\" ?>\n<SCAN_LIST_OUTPUT><RESPONSE>\
-                     <DATETIME>2026-12-01T00:00:00Z</DATETIME></RESPONSE></SCAN_LIST_OUTPUT>",
-                )
-            };
-            let reply = format!(
-                "HTTP/1.1 {status}\r\nContent-Type: text/xml\r\nContent-Length: {}\r\n\
-                 Connection: close\r\n\r\n{body}",
-                body.len()
-            );
-            let _ = stream.write_all(reply.as_bytes()).await;
+                let script = answer(&String::from_utf8_lossy(&head));
+                let reply = format!(
+                    "HTTP/1.1 {}\r\nContent-Type: text/xml\r\nContent-Length: {}\r\n\
+                     Connection: close\r\n\r\n",
+                    script.status,
+                    script.body.len()
+                );
+                if stream.write_all(reply.as_bytes()).await.is_err() {
+                    return;
+                }
+                match script.bytes_per_sec {
+                    None => {
+                        let _ = stream.write_all(script.body.as_bytes()).await;
+                    }
+                    Some(rate) => {
+                        for chunk in script.body.as_bytes().chunks(rate.max(1)) {
+                            if stream.write_all(chunk).await.is_err() {
+                                return;
+                            }
+                            tokio::time::sleep(Duration::from_secs(1)).await;
+                        }
+                    }
+                }
+            });
         }
     });
     url
 }
 
+const EMPTY_SCAN_LIST: &str = "<?xml version=\"1.0\" encoding=\"UTF-8\" ?>\n\
+    <SCAN_LIST_OUTPUT><RESPONSE><DATETIME>2026-12-01T00:00:00Z</DATETIME></RESPONSE>\
+    </SCAN_LIST_OUTPUT>";
+
+/// `/api/3.0/…` answers HTTP 400 CODE 1901, anything else an empty scan list.
+fn v3_refuses_parameters(head: &str) -> Script {
+    if head.starts_with("GET /api/3.0/") {
+        Script {
+            status: "400 Bad Request",
+            body: "<?xml version=\"1.0\" encoding=\"UTF-8\" ?>\n<SIMPLE_RETURN><RESPONSE>\
+                   <CODE>1901</CODE><TEXT>Unrecognized parameter(s): show_ags</TEXT>\
+                   </RESPONSE></SIMPLE_RETURN>"
+                .to_string(),
+            bytes_per_sec: None,
+        }
+    } else {
+        Script {
+            status: "200 OK",
+            body: EMPTY_SCAN_LIST.to_string(),
+            bytes_per_sec: None,
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_xml_answer_that_trickles_ends_at_the_request_timeout() {
+    // About 200 s at 2 bytes a second, each read well inside any read timeout.
+    let url = scripted_server(|_| Script {
+        status: "200 OK",
+        body: EMPTY_SCAN_LIST.to_string(),
+        bytes_per_sec: Some(2),
+    })
+    .await;
+    let mut cfg = ClientConfig::new(url, "demo", Secret::new("demo"));
+    cfg.request_timeout = Duration::from_secs(2);
+    let c = Client::new(cfg).expect("client");
+    let e = list_error(&c).await;
+    assert_eq!(e.kind, ErrorKind::Transient, "{e}");
+    assert!(e.text.to_ascii_lowercase().contains("timed out"), "{e}");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_scan_list_version_that_answers_1901_falls_back_to_the_other() {
-    let url = v3_refuses_parameters().await;
+    let url = scripted_server(v3_refuses_parameters).await;
     let mut cfg = ClientConfig::new(url, "demo", Secret::new("demo"));
     cfg.request_timeout = Duration::from_secs(10);
     let c = Client::new(cfg).expect("client");
@@ -803,7 +857,11 @@ async fn the_daemon_pauses_on_an_untrusted_certificate_and_says_why() {
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    assert!(text.contains("\"paused\": {"), "no pause: {text}\n{}", w.logs());
+    assert!(
+        text.contains("\"paused\": {"),
+        "no pause: {text}\n{}",
+        w.logs()
+    );
     assert!(text.contains("TLS certificate"), "{text}");
     assert!(text.contains("does not trust"), "{text}");
     let statuses = w.statuses();
