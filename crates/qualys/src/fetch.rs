@@ -346,6 +346,13 @@ mod tests {
             of(Call::FetchReport, bomb),
             Verdict::Refused(r) if r.reason.contains("<!ENTITY")
         ));
+        // A report file is checked too: it is saved only when its prolog is clean, so the
+        // daemon's own parse of an XML report never meets a declaration.
+        let report = b"<?xml version=\"1.0\"?>\n<!DOCTYPE ASSET_DATA_REPORT SYSTEM \"x.dtd\" [\n\
+            <!ENTITY a \"aaaa\">]>\n<ASSET_DATA_REPORT>&a;</ASSET_DATA_REPORT>";
+        assert!(matches!(of(Call::FetchReport, report), Verdict::Refused(_)));
+        let empty = b"<!DOCTYPE ASSET_DATA_REPORT SYSTEM \"x.dtd\" []><ASSET_DATA_REPORT/>";
+        assert_eq!(of(Call::FetchReport, empty), Verdict::File);
         let long = format!("<?xml version=\"1.0\"?><!--{}", "c".repeat(2000));
         let kind = BodyKind::Xml;
         assert_eq!(
