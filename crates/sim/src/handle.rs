@@ -11,6 +11,7 @@ use http_body_util::{BodyExt, Either, Full};
 use hyper::body::Incoming;
 use hyper::header::{HeaderMap, HeaderName, HeaderValue, CONTENT_TYPE};
 use hyper::{Request, Response};
+use tokio::sync::oneshot;
 
 use crate::auth;
 use crate::config::SimConfig;
@@ -65,6 +66,10 @@ struct Outcome {
     during_wait: bool,
     applied_at: Option<SystemTime>,
     trickle: Option<u32>,
+    /// The client left while the request waited to reach the API (a slow answer or
+    /// latency): nothing was applied and, as before requests ran in a task of their own,
+    /// nothing is journaled.
+    abandoned: bool,
 }
 
 impl Outcome {
@@ -76,8 +81,21 @@ impl Outcome {
             during_wait: false,
             applied_at: None,
             trickle: None,
+            abandoned: false,
         }
     }
+}
+
+/// One request as read from the connection.
+struct Call {
+    headers: HeaderMap,
+    path: String,
+    query: String,
+    params: Params,
+    action: String,
+    api: String,
+    /// Arrival (monotonic), the origin of a slow apply's delay.
+    arrived: Instant,
 }
 
 /// The response body: whole, or trickling out (a fault).
@@ -113,18 +131,28 @@ pub(crate) async fn handle(
     let action = params.get("action").unwrap_or("").to_owned();
     let api = format!("{path}?action={action}");
     let method = parts.method.to_string();
-    let headers = parts.headers;
+    let call = Call {
+        headers: parts.headers,
+        path,
+        query,
+        params,
+        action,
+        api,
+        arrived,
+    };
+    // Dropped with this future when the client hangs up: the task sees it as closed.
+    let (mut client, listening) = oneshot::channel::<()>();
     let work = tokio::spawn(async move {
-        let out = process(
-            &sh, &headers, &path, &query, &params, &action, &api, arrived,
-        )
-        .await;
+        let out = process(&sh, &call, &mut client).await;
+        if out.abandoned {
+            return out;
+        }
         let entry = JournalEntry {
             at,
             method,
-            path,
-            api,
-            params: params.0,
+            path: call.path,
+            api: call.api,
+            params: call.params.0,
             status: if out.dropped { 0 } else { out.reply.status },
             code: out.reply.code,
             applied: out.reply.applied,
@@ -140,6 +168,7 @@ pub(crate) async fn handle(
         Ok(out) => out,
         Err(_) => return Ok(to_response(Reply::server_error(500), None)),
     };
+    drop(listening);
     if out.dropped {
         return Err(DropConnection);
     }
@@ -234,18 +263,10 @@ fn rate_reply(to_wait: u64) -> Reply {
     )
 }
 
-/// Decides on one request that arrived at `arrived`.
-#[allow(clippy::too_many_arguments)]
-async fn process(
-    sh: &Shared,
-    headers: &HeaderMap,
-    path: &str,
-    query: &str,
-    p: &Params,
-    action: &str,
-    api: &str,
-    arrived: Instant,
-) -> Outcome {
+/// Decides on one request; `client` closes when the client hangs up.
+async fn process(sh: &Shared, call: &Call, client: &mut oneshot::Sender<()>) -> Outcome {
+    let (headers, path, query, p) = (&call.headers, &call.path[..], &call.query[..], &call.params);
+    let (action, api, arrived) = (&call.action[..], &call.api[..], call.arrived);
     let cfg = &sh.cfg;
     if !PATHS.contains(&path) {
         let slashed = format!("{path}/");
@@ -290,6 +311,10 @@ async fn process(
         return Outcome::plain(Reply::missing("action"));
     }
     if path == SESSION {
+        let names = p.0.iter().map(|(k, _)| k.as_str());
+        if let Err(r) = routes::unknown_params(routes::session_params(action), true, names) {
+            return Outcome::plain(r);
+        }
         let token = format!(
             "{:016x}{:08x}",
             crate::clock::epoch_secs(SystemTime::now()),
@@ -304,7 +329,8 @@ async fn process(
         Ok(r) => r,
         Err(r) => return Outcome::plain(r),
     };
-    if let Err(r) = routes::unknown_params(route, p.0.iter().map(|(k, _)| k.as_str())) {
+    let names = p.0.iter().map(|(k, _)| k.as_str());
+    if let Err(r) = routes::unknown_params(route.params, !route.action.is_empty(), names) {
         return Outcome::plain(r);
     }
     let now = Instant::now();
@@ -318,6 +344,7 @@ async fn process(
         during_wait,
         applied_at: None,
         trickle: None,
+        abandoned: false,
     };
     let remaining = match adm.verdict {
         Verdict::Concurrency => {
@@ -335,7 +362,16 @@ async fn process(
         Verdict::Allowed { remaining } => remaining,
     };
     let draw = lock(&sh.faults).draw(api, route.kind);
-    sleep(cfg.latency + draw.delay).await;
+    // A client that hangs up while its request waits here never reaches the API.
+    let wait = cfg.latency + draw.delay;
+    if !wait.is_zero() {
+        tokio::select! {
+            () = tokio::time::sleep(wait) => {}
+            () = client.closed() => {
+                return Outcome { abandoned: true, ..mk(Reply::server_error(500), false) };
+            }
+        }
+    }
     let limited = |r: Reply| conc_headers(rate_headers(r, cfg, remaining, 0), cfg, in_flight);
     let fault_reply = match draw.fault {
         Fault::None | Fault::DropAfterApply => None,
@@ -356,11 +392,11 @@ async fn process(
         ))),
         Fault::Maintenance => Some(Reply::maintenance()),
         Fault::ServerError => Some(Reply::server_error(500)),
-        Fault::Internal => Some(Reply::internal_error(
+        Fault::Internal => Some(limited(Reply::internal_error(
             path,
             &user,
             sh.counter.fetch_add(1, Ordering::Relaxed) ^ 0x5eed_0000_0000,
-        )),
+        ))),
         Fault::Concurrency => {
             let r = concurrency_reply(cfg.concurrency_limit, cfg.concurrency_limit);
             Some(conc_headers(r, cfg, cfg.concurrency_limit + 1))
