@@ -42,7 +42,14 @@ async fn hostile_spool_files_are_refused_or_merged_and_the_daemon_stays_up() {
         ],
     );
     w.drop_job("overlap.toml", &overlap);
-    w.drop_job("org255.toml", &job_toml(&long_org, &["64.39.106.33"]));
+    // Its default comment would exceed Qualys's 255 characters: it names its own.
+    w.drop_job(
+        "org255.toml",
+        &format!(
+            "{}comments = \"Long\"\n",
+            job_toml(&long_org, &["64.39.106.33"])
+        ),
+    );
     let dup = job_toml("Dup", &["64.39.106.70"]);
     w.drop_job("dup.toml", &dup);
     w.wait_for(Duration::from_secs(40), "the first jobs", all_finished(3))
@@ -304,4 +311,81 @@ async fn broken_response_bodies_fail_the_call_with_a_classified_error() {
         matches!(e.kind, ErrorKind::Ambiguous | ErrorKind::Protocol),
         "unreadable launch answer: {e}"
     );
+}
+
+/// The number of job directories in the spool.
+fn job_count(w: &World) -> usize {
+    std::fs::read_dir(w.spool.join("jobs"))
+        .map(|rd| rd.flatten().count())
+        .unwrap_or(0)
+}
+
+/// Intake race (issue 10): a job file replaced again and again while the daemon takes it.
+/// What is recorded must be exactly what is moved: every job's `submitted.toml` is the
+/// version its job was made from, nothing is refused, and the last version is not lost.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_file_replaced_during_intake_is_recorded_exactly_as_moved() {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::Arc;
+    let mut w = World::new(fast_sim()).await;
+    let mut daemon = w.start_daemon();
+    wait_ready(&w, &daemon).await;
+    let incoming = w.spool.join("incoming");
+    let version = |k: u64| job_toml(&format!("Race {k:07}"), &["64.39.106.90"]);
+    let stop = Arc::new(AtomicBool::new(false));
+    let writer = {
+        let stop = stop.clone();
+        let incoming = incoming.clone();
+        std::thread::spawn(move || {
+            let tmp = incoming.join(".race.toml.tmp");
+            let target = incoming.join("race.toml");
+            let mut k = 0u64;
+            while !stop.load(Ordering::Relaxed) {
+                std::fs::write(&tmp, version(k)).expect("write a version");
+                std::fs::rename(&tmp, &target).expect("replace race.toml");
+                k += 1;
+            }
+            k - 1
+        })
+    };
+    let start = std::time::Instant::now();
+    while job_count(&w) < 5 && start.elapsed() < Duration::from_secs(30) {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    stop.store(true, Ordering::Relaxed);
+    let last = writer.join().expect("writer");
+    let last_org = format!("Race {last:07}");
+    w.wait_for(Duration::from_secs(20), "the last version", |s| {
+        s.iter().any(|st| st["organization"] == last_org.as_str())
+    })
+    .await;
+    let statuses = w.statuses();
+    assert!(
+        statuses.len() >= 2,
+        "several versions were taken: {statuses:#?}"
+    );
+    for st in &statuses {
+        let id = st["id"].as_str().expect("id");
+        let org = st["organization"].as_str().expect("organization");
+        let submitted = read(&w.job_dir(id).join("submitted.toml"));
+        let k: u64 = org
+            .strip_prefix("Race ")
+            .and_then(|n| n.parse().ok())
+            .unwrap_or_else(|| panic!("organization {org:?}"));
+        assert_eq!(
+            submitted,
+            version(k),
+            "job {id} was recorded from {org:?} but another version was moved as its submitted.toml"
+        );
+    }
+    let rejected: Vec<_> = std::fs::read_dir(w.spool.join("rejected"))
+        .expect("rejected/")
+        .flatten()
+        .map(|e| e.file_name())
+        .collect();
+    assert!(rejected.is_empty(), "every version is valid: {rejected:?}");
+    assert!(w.incoming_candidates().is_empty());
+    assert!(daemon.try_wait().expect("try_wait").is_none(), "still up");
+    sigterm(&daemon);
+    assert_eq!(wait_exit(&mut daemon, Duration::from_secs(20)), Some(0));
 }
