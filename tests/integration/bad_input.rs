@@ -389,3 +389,181 @@ async fn a_file_replaced_during_intake_is_recorded_exactly_as_moved() {
     sigterm(&daemon);
     assert_eq!(wait_exit(&mut daemon, Duration::from_secs(20)), Some(0));
 }
+
+/// Every non-dot entry left in `incoming/`.
+fn incoming_entries(w: &World) -> Vec<std::ffi::OsString> {
+    std::fs::read_dir(w.spool.join("incoming"))
+        .expect("incoming/")
+        .flatten()
+        .map(|e| e.file_name())
+        .filter(|n| !n.to_string_lossy().starts_with('.'))
+        .collect()
+}
+
+/// Drops a job file under any legal name (`World::drop_job`'s `.NAME.tmp` would not fit
+/// for the longest names): written as a short dot-file, then renamed.
+fn drop_named(w: &World, name: &std::ffi::OsStr, content: &str) {
+    let incoming = w.spool.join("incoming");
+    std::fs::create_dir_all(&incoming).expect("incoming");
+    let tmp = incoming.join(".drop.tmp");
+    std::fs::write(&tmp, content).expect("write job");
+    std::fs::rename(&tmp, incoming.join(name)).expect("rename job");
+}
+
+/// Hostile names (issues 10 and 12 §3): names of 245–255 bytes, a newline that would forge
+/// a log line, bidirectional controls, a name that is not UTF-8, a file of an unknown kind.
+/// Every refused file leaves `incoming/` with a one-line reason, a valid job under a
+/// 255-byte name is accepted, no log line is forged, and the daemon stays up.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hostile_file_names_are_refused_once_and_forge_no_log_line() {
+    use std::os::unix::ffi::OsStrExt;
+    let mut w = World::new(fast_sim()).await;
+    w.set_polling("200ms", "200ms", "200ms");
+    let invalid = job_toml("Invalid", &["64.39.106.9-64.39.106.1"]);
+    let long = |len: usize| format!("{}.toml", "L".repeat(len - 5));
+    for len in [245, 250, 254, 255] {
+        drop_named(&w, long(len).as_ref(), &invalid);
+    }
+    let valid_long = format!("{}.json", "V".repeat(250));
+    drop_named(
+        &w,
+        valid_long.as_ref(),
+        r#"{"organization": "Long Name", "ips": ["64.39.106.34"]}"#,
+    );
+    w.drop_job("x\nFORGED accepted evil.toml", &invalid);
+    w.drop_job(
+        "invoice\u{202E}lmth.toml",
+        &job_toml("Bidi", &["64.39.106.35"]),
+    );
+    w.drop_job("bad4.yaml", "organization: x\n");
+    drop_named(&w, std::ffi::OsStr::from_bytes(b"\xff\xfe.toml"), &invalid);
+    let mut daemon = w.start_daemon();
+    w.wait_for(
+        Duration::from_secs(40),
+        "the long-named job",
+        all_finished(1),
+    )
+    .await;
+    let start = std::time::Instant::now();
+    while !incoming_entries(&w).is_empty() && start.elapsed() < Duration::from_secs(10) {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(
+        incoming_entries(&w).is_empty(),
+        "every refused file leaves incoming/: {:?}\n{}",
+        incoming_entries(&w),
+        w.logs()
+    );
+    let st = &w.statuses()[0];
+    assert_eq!(st["organization"], "Long Name");
+    assert_eq!(st["state"], "done", "{st:#}");
+
+    let rejected = w.spool.join("rejected");
+    assert_rejected_reason(&rejected, "bad4.yaml", "unknown kind of file");
+    assert_rejected_reason(
+        &rejected,
+        "x_FORGED accepted evil.toml",
+        "control characters",
+    );
+    assert_rejected_reason(
+        &rejected,
+        "invoice_lmth.toml",
+        "invisible format characters",
+    );
+    // The long names are cut so that NAME.error (and its temporary file) fit; the reason
+    // names the file as dropped, escaped.
+    let reasons: Vec<String> = std::fs::read_dir(&rejected)
+        .expect("rejected/")
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with(".error"))
+        .map(|n| read(&rejected.join(n)))
+        .collect();
+    for len in [245, 250, 254, 255] {
+        let name = long(len);
+        let found = reasons
+            .iter()
+            .filter(|r| r.contains(&format!("(dropped as \"{name}\")")))
+            .count();
+        assert_eq!(found, 1, "one reason names {len}-byte {name}: {reasons:#?}");
+    }
+    let non_utf8 = reasons
+        .iter()
+        .filter(|r| r.contains("not valid UTF-8"))
+        .count();
+    assert_eq!(non_utf8, 1, "{reasons:#?}");
+    for r in &reasons {
+        assert_eq!(r.lines().count(), 1, "one line: {r:?}");
+    }
+    // Refused once, not re-read every pass.
+    std::thread::sleep(Duration::from_millis(2500));
+    let logs = w.logs();
+    for line in logs.lines() {
+        assert!(!line.starts_with("FORGED"), "a forged log line: {line:?}");
+        assert!(
+            !line.contains('\u{202E}'),
+            "a raw bidi control in the log: {line:?}"
+        );
+    }
+    assert!(
+        logs.contains("x\\nFORGED accepted evil.toml"),
+        "escaped: {logs}"
+    );
+    let rejections = logs.lines().filter(|l| l.contains("rejected ")).count();
+    assert_eq!(rejections, 8, "each refused once\n{logs}");
+    assert!(daemon.try_wait().expect("try_wait").is_none(), "still up");
+    sigterm(&daemon);
+    assert_eq!(wait_exit(&mut daemon, Duration::from_secs(20)), Some(0));
+}
+
+/// Order (issue 12 §8): jobs are taken in the order they were dropped, not by name; a file
+/// left in `.staging/` (the daemon stopped while taking it) is taken first.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn jobs_are_taken_in_the_order_they_were_dropped() {
+    use std::os::unix::fs::DirBuilderExt;
+    let mut w = World::new(fast_sim()).await;
+    let staging = w.spool.join(".staging");
+    std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(&staging)
+        .expect(".staging");
+    std::fs::write(
+        staging.join("zz-left.toml"),
+        job_toml("Order 0", &["64.39.106.100"]),
+    )
+    .expect("a staged leftover");
+    for (n, name) in ["d.toml", "b.toml", "c.toml", "a.toml"].iter().enumerate() {
+        // Change times are kept at a clock tick's resolution: drops a tick apart.
+        std::thread::sleep(Duration::from_millis(30));
+        w.drop_job(
+            name,
+            &job_toml(
+                &format!("Order {}", n + 1),
+                &[&format!("64.39.106.{}", 101 + n)],
+            ),
+        );
+    }
+    let mut daemon = w.start_daemon();
+    w.wait_for(Duration::from_secs(30), "five accepted jobs", |s| {
+        s.len() == 5
+    })
+    .await;
+    let orgs: Vec<String> = w
+        .statuses()
+        .iter()
+        .map(|s| s["organization"].as_str().expect("organization").to_owned())
+        .collect();
+    assert_eq!(
+        orgs,
+        ["Order 0", "Order 1", "Order 2", "Order 3", "Order 4"],
+        "job ids (acceptance order) follow the drop order"
+    );
+    assert!(std::fs::read_dir(&staging)
+        .expect("staging")
+        .next()
+        .is_none());
+    wait_ready(&w, &daemon).await;
+    sigterm(&daemon);
+    assert_eq!(wait_exit(&mut daemon, Duration::from_secs(20)), Some(0));
+}
