@@ -567,3 +567,62 @@ async fn jobs_are_taken_in_the_order_they_were_dropped() {
     sigterm(&daemon);
     assert_eq!(wait_exit(&mut daemon, Duration::from_secs(20)), Some(0));
 }
+
+/// Secrets (issue 10): the alert command runs with a clean environment — the daemon's
+/// `BASELINER_QUALYS_PASSWORD` and `CREDENTIALS_DIRECTORY` (here holding the password, as
+/// under systemd's `LoadCredential=`) are not inherited; `PATH` and the job variables are.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_alert_command_inherits_no_secret() {
+    let mut w = World::new(fast_sim()).await;
+    let creds = w.dir.path().join("credentials");
+    std::fs::create_dir_all(&creds).expect("credentials dir");
+    std::fs::write(creds.join("qualys-password"), "demo\n").expect("credential");
+    let dump = w.dir.path().join("alert-env");
+    let mut text = read(&w.config);
+    text.push_str(&format!(
+        "\n[alerts]\nmin_severity = 1\ncommand = [\"/bin/sh\", \"-c\", \"env > {}\"]\ncommand_timeout = \"10s\"\n",
+        dump.display()
+    ));
+    std::fs::write(&w.config, text).expect("config");
+    w.drop_job(
+        "env.toml",
+        &job_toml("Env Org", &["64.39.106.0-64.39.106.3"]),
+    );
+    let creds_dir = creds.to_string_lossy().into_owned();
+    let mut daemon = w.start_daemon_with(&[
+        ("CREDENTIALS_DIRECTORY", creds_dir.as_str()),
+        ("BASELINER_QUALYS_PASSWORD", "demo"),
+        ("SECRET_TOKEN_OF_THE_OPERATOR", "s3cr3t"),
+    ]);
+    w.wait_for(Duration::from_secs(40), "the job", all_finished(1))
+        .await;
+    let st = &w.statuses()[0];
+    assert_eq!(st["state"], "done", "{st:#}");
+    assert_eq!(st["alert"]["status"], "ok", "{:#}", st["alert"]);
+    let id = st["id"].as_str().expect("id");
+    let env = read(&dump);
+    for secret in [
+        "BASELINER_QUALYS_PASSWORD",
+        "CREDENTIALS_DIRECTORY",
+        "SECRET_TOKEN",
+        "s3cr3t",
+    ] {
+        assert!(
+            !env.contains(secret),
+            "{secret} leaked to the alert command:\n{env}"
+        );
+    }
+    assert!(env.contains(&format!("BASELINER_JOB_ID={id}\n")), "{env}");
+    let dir = w.job_dir(id);
+    assert!(
+        env.contains(&format!(
+            "BASELINER_SUMMARY={}\n",
+            dir.join("summary.md").display()
+        )),
+        "{env}"
+    );
+    assert!(env.lines().any(|l| l.starts_with("PATH=")), "{env}");
+    wait_ready(&w, &daemon).await;
+    sigterm(&daemon);
+    assert_eq!(wait_exit(&mut daemon, Duration::from_secs(20)), Some(0));
+}
