@@ -1,9 +1,13 @@
 //! Bad input beyond daemon.rs's bad-files test. Spool side, against the running daemon:
 //! control characters in names, 65,537 addresses, overlapping entries (merged and
-//! accepted), organization names at and past the limit, a 10 MB file, duplicate drops —
-//! and the daemon stays up. Server side: malformed XML, truncated bodies, wrong roots,
-//! empty and huge documents, served by a tiny raw HTTP server on 127.0.0.1 (the simulator
-//! only writes well-formed XML), each failing the call with a classified error.
+//! accepted), organization names at and past the limit, a 10 MB file, duplicate drops, a
+//! file replaced while it is taken (the intake race), names of 245–255 bytes, newlines and
+//! bidirectional controls in names (no forged log line), unknown kinds of file, drop order,
+//! Qualys's field limits and hostile text refused alike by `submit` and intake, the alert
+//! command's environment — and the daemon stays up. Server side: malformed XML, truncated
+//! bodies, wrong roots, empty and huge documents, a `ToWait` of 999999999, served by a
+//! tiny raw HTTP server on 127.0.0.1 (the simulator only writes well-formed XML), each
+//! failing the call with a classified error.
 
 use crate::support::*;
 use baseliner_qualys::{ApiError, Client, ClientConfig, ErrorKind, Secret};
@@ -11,9 +15,17 @@ use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::time::Duration;
 
+/// A world whose jobs use the simulator's scan-based (`Manual`) template 4, so their
+/// reports are launched with `report_refs` whichever way the daemon picks the target.
+async fn world() -> World {
+    let w = World::new(fast_sim()).await;
+    w.replace_config("report_template_id = 1", "report_template_id = 4");
+    w
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn hostile_spool_files_are_refused_or_merged_and_the_daemon_stays_up() {
-    let mut w = World::new(fast_sim()).await;
+    let mut w = world().await;
     w.set_polling("200ms", "200ms", "200ms");
     let mut daemon = w.start_daemon();
     let rejected = w.spool.join("rejected");
@@ -138,7 +150,7 @@ async fn hostile_spool_files_are_refused_or_merged_and_the_daemon_stays_up() {
 /// one asset group.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_jobs_for_one_new_organization_at_once_both_finish() {
-    let mut w = World::new(fast_sim()).await;
+    let mut w = world().await;
     w.set_polling("200ms", "200ms", "200ms");
     let same = job_toml("Twin", &["64.39.106.80"]);
     w.drop_job("twin-a.toml", &same);
@@ -164,6 +176,11 @@ enum Answer {
     Truncated { len: usize, body: Vec<u8> },
     /// A valid-looking XML document of more than `mib` MiB, streamed.
     Huge { mib: usize },
+    /// A 409 with these extra headers and this body.
+    Conflict {
+        headers: Vec<(&'static str, &'static str)>,
+        body: Vec<u8>,
+    },
 }
 
 /// A one-thread HTTP/1.1 server on 127.0.0.1 answering every request with `answer`;
@@ -211,6 +228,16 @@ fn serve_one(stream: TcpStream, answer: &Answer) -> std::io::Result<()> {
         }
         Answer::Truncated { len, body } => {
             out.write_all(head(*len).as_bytes())?;
+            out.write_all(body)?;
+        }
+        Answer::Conflict { headers, body } => {
+            let mut h = head(body.len()).replacen("200 OK", "409 Conflict", 1);
+            let extra: String = headers
+                .iter()
+                .map(|(k, v)| format!("{k}: {v}\r\n"))
+                .collect();
+            h.insert_str(h.len() - 2, &extra);
+            out.write_all(h.as_bytes())?;
             out.write_all(body)?;
         }
         Answer::Huge { mib } => {
@@ -327,7 +354,7 @@ fn job_count(w: &World) -> usize {
 async fn a_file_replaced_during_intake_is_recorded_exactly_as_moved() {
     use std::sync::atomic::{AtomicBool, Ordering};
     use std::sync::Arc;
-    let mut w = World::new(fast_sim()).await;
+    let mut w = world().await;
     let mut daemon = w.start_daemon();
     wait_ready(&w, &daemon).await;
     let incoming = w.spool.join("incoming");
@@ -417,7 +444,7 @@ fn drop_named(w: &World, name: &std::ffi::OsStr, content: &str) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn hostile_file_names_are_refused_once_and_forge_no_log_line() {
     use std::os::unix::ffi::OsStrExt;
-    let mut w = World::new(fast_sim()).await;
+    let mut w = world().await;
     w.set_polling("200ms", "200ms", "200ms");
     let invalid = job_toml("Invalid", &["64.39.106.9-64.39.106.1"]);
     let long = |len: usize| format!("{}.toml", "L".repeat(len - 5));
@@ -521,7 +548,7 @@ async fn hostile_file_names_are_refused_once_and_forge_no_log_line() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn jobs_are_taken_in_the_order_they_were_dropped() {
     use std::os::unix::fs::DirBuilderExt;
-    let mut w = World::new(fast_sim()).await;
+    let mut w = world().await;
     let staging = w.spool.join(".staging");
     std::fs::DirBuilder::new()
         .recursive(true)
@@ -573,7 +600,7 @@ async fn jobs_are_taken_in_the_order_they_were_dropped() {
 /// under systemd's `LoadCredential=`) are not inherited; `PATH` and the job variables are.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_alert_command_inherits_no_secret() {
-    let mut w = World::new(fast_sim()).await;
+    let mut w = world().await;
     let creds = w.dir.path().join("credentials");
     std::fs::create_dir_all(&creds).expect("credentials dir");
     std::fs::write(creds.join("qualys-password"), "demo\n").expect("credential");
@@ -623,6 +650,176 @@ async fn the_alert_command_inherits_no_secret() {
     );
     assert!(env.lines().any(|l| l.starts_with("PATH=")), "{env}");
     wait_ready(&w, &daemon).await;
+    sigterm(&daemon);
+    assert_eq!(wait_exit(&mut daemon, Duration::from_secs(20)), Some(0));
+}
+
+/// Huge ToWait (issue 10): `X-RateLimit-ToWait-Sec: 999999999` (and a body asking for 19
+/// hours) on a 409 from a server whose window is an hour, over real HTTP: the API waits
+/// the window, not a day, and the job's deferral names the end of the wait.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_huge_to_wait_waits_the_window_and_the_deferral_names_its_end() {
+    use baseliner::exec::outcome_of_error;
+    use baseliner::governor::{wait_message, Governors, Observed};
+    use baseliner_core::state::Outcome;
+    use baseliner_core::time::Timestamp;
+    let body = include_str!(
+        "../data/qualys-samples/error_1965_rate_limit_409_body__JupiterOne-Archives_graph-qualys.xml"
+    )
+    .replace("68928", "999999999");
+    let e = list_error(Answer::Conflict {
+        headers: vec![
+            ("X-RateLimit-Limit", "300"),
+            ("X-RateLimit-Window-Sec", "3600"),
+            ("X-RateLimit-Remaining", "0"),
+            ("X-RateLimit-ToWait-Sec", "999999999"),
+        ],
+        body: body.into_bytes(),
+    })
+    .await;
+    assert_eq!(
+        e.kind,
+        ErrorKind::RateLimited {
+            wait: Some(Duration::from_secs(3600))
+        },
+        "{e}"
+    );
+    let now = Timestamp::now();
+    let hour = now.plus(Duration::from_secs(3600));
+    let seen = Observed::from(&e.limits);
+    let g = Governors::new(None);
+    assert_eq!(g.observe(&e.api, &seen, true, now), Some(hour));
+    assert_eq!(g.wait_until(&e.api), Some(hour), "not frozen for a day");
+    let m = wait_message(&e.api, hour, &seen, now);
+    assert!(m.contains("999999999") && m.contains("clamped"), "{m}");
+    match outcome_of_error(&e, now) {
+        Outcome::Deferred { until, reason } => {
+            assert_eq!(until, hour);
+            assert!(
+                reason.contains(&format!("waiting until {hour}")),
+                "{reason}"
+            );
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+/// Job limits Qualys enforces and untrusted text (issues 11 §4 and 10), through the one
+/// validation `submit` and intake share: each bad file is refused by `submit` with exit 2
+/// naming the field, and moved to `rejected/` with the same reason by the daemon; a name
+/// with quotes, `&`, non-ASCII letters and a ZWNJ is accepted by both.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn qualys_limits_and_hostile_text_are_refused_by_submit_and_intake_alike() {
+    let mut w = world().await;
+    w.set_polling("200ms", "200ms", "200ms");
+    let ip = "ips = [\"64.39.106.36\"]\n";
+    // Raw characters in a TOML basic string (Debug would write `\u{202e}`, not TOML).
+    let org = |o: &str| {
+        let quoted = o.replace('\\', "\\\\").replace('"', "\\\"");
+        format!("organization = \"{quoted}\"\n{ip}")
+    };
+    let cases: Vec<(&str, String, &str)> = vec![
+        ("all.toml", org("aLL"), "organization: \"aLL\" is reserved"),
+        (
+            "comments.toml",
+            format!("{}comments = \"{}\"\n", org("Acme"), "c".repeat(256)),
+            "comments: 256 characters, at most 255",
+        ),
+        (
+            "default-comment.toml",
+            org(&"o".repeat(228)),
+            "comments: the default comment",
+        ),
+        (
+            "scan-title.toml",
+            format!("{}scan_title = \"{}\"\n", org("Acme"), "t".repeat(1966)),
+            "scan_title: 1966 characters, at most 1965",
+        ),
+        (
+            "foreign-tag.toml",
+            format!(
+                "{}scan_title = \"Acquisition scan of Victim [20260101-000000-000001]\"\n",
+                org("Acme")
+            ),
+            "scan_title: '[' and ']' are reserved",
+        ),
+        (
+            "org-tag.toml",
+            org("Acme [20260101-000000-000001]"),
+            "organization: '[' and ']' are reserved",
+        ),
+        (
+            "bidi.toml",
+            org("Acme\u{202E}gnp.exe"),
+            "organization: invisible format character U+202E",
+        ),
+        (
+            "isolate.toml",
+            org("\u{2066}Acme\u{2069}"),
+            "organization: invisible format character U+2066",
+        ),
+        (
+            "zwsp.toml",
+            format!(
+                "{}option_title = \"New IPs\u{200B} option profile\"\n",
+                org("Acme")
+            ),
+            "option_title: invisible format character U+200B",
+        ),
+        (
+            "bom.toml",
+            format!("{}comments = \"x\u{FEFF}\"\n", org("Acme")),
+            "comments: invisible format character U+FEFF",
+        ),
+    ];
+    // (Commas in organizations are the scope fix's, tested with the launch by group id.)
+    let good_org = "Acme & \"Söhne\" \u{0645}\u{06CC}\u{200C}\u{0631}";
+    let files = w.dir.path().join("files");
+    std::fs::create_dir_all(&files).expect("files dir");
+    for (name, content, field) in &cases {
+        let path = files.join(name);
+        std::fs::write(&path, content).expect("job file");
+        let o = w.cli(&["submit", &path.to_string_lossy()]);
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(2), "{name}: {err}");
+        assert!(err.contains(field), "{name}: {err:?} lacks {field:?}");
+        assert_eq!(
+            err.trim_end().lines().count(),
+            1,
+            "{name}: one line: {err:?}"
+        );
+        w.drop_job(name, content);
+    }
+    let good = files.join("good.toml");
+    std::fs::write(&good, org(good_org)).expect("good job");
+    let o = w.cli(&["submit", "--dry-run", &good.to_string_lossy()]);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    w.drop_job("good.toml", &org(good_org));
+
+    let mut daemon = w.start_daemon();
+    w.wait_for(Duration::from_secs(40), "the good job", all_finished(1))
+        .await;
+    let st = &w.statuses()[0];
+    assert_eq!(st["organization"], good_org);
+    assert_eq!(st["state"], "done", "{st:#}");
+    let rejected = w.spool.join("rejected");
+    let start = std::time::Instant::now();
+    while !w.incoming_candidates().is_empty() && start.elapsed() < Duration::from_secs(10) {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    for (name, _, field) in &cases {
+        assert_rejected_reason(&rejected, name, field);
+    }
+    let logs = w.logs();
+    assert!(
+        !logs.contains('\u{202E}') && !logs.contains('\u{2066}'),
+        "{logs}"
+    );
     sigterm(&daemon);
     assert_eq!(wait_exit(&mut daemon, Duration::from_secs(20)), Some(0));
 }

@@ -8,6 +8,7 @@ use crate::fsutil;
 use crate::spool::Spool;
 use baseliner_core::config::Config;
 use baseliner_core::job::{parse_job, JobDraft};
+use baseliner_core::text::escape_log;
 use baseliner_core::time::Timestamp;
 
 /// Runs the command.
@@ -55,8 +56,9 @@ pub fn submit(cfg: &Config, args: &SubmitArgs) -> Result<(), Failure> {
             (name, draft.to_toml().into_bytes())
         }
     };
+    // The name is the submitter's: escaped, so it cannot forge a line of the message.
     let job = parse_job(&name, &bytes, &cfg.job_rules())
-        .map_err(|e| usage(anyhow::anyhow!("{name}: {e}")))?;
+        .map_err(|e| usage(anyhow::anyhow!("{}: {e}", escape_log(&name))))?;
     if args.dry_run {
         println!(
             "{name}: valid ({}, {} address(es)); not submitted (--dry-run)",
