@@ -76,7 +76,7 @@ pub fn forbidden_format_char(s: &str) -> Option<char> {
 /// Whether `c` must not appear raw in a log line or a terminal: a control character, a
 /// bidirectional control, an invisible format character (ZWJ/ZWNJ included: they are
 /// harmless in a name but invisible in a log) or a line/paragraph separator.
-fn is_unsafe_to_show(c: char) -> bool {
+pub fn is_unsafe_to_show(c: char) -> bool {
     c.is_control() || is_format(c) || matches!(c, '\u{2028}' | '\u{2029}')
 }
 
