@@ -57,6 +57,13 @@ pub fn is_candidate(name: &str) -> bool {
 pub fn scan(spool: &Spool, store: &Store, rules: &JobRules, now: Timestamp) -> IntakeReport {
     let mut report = IntakeReport::default();
     let staging = spool.staging();
+    if !staging.is_dir() {
+        // Removed while the daemon runs: without it nothing could be taken.
+        if let Err(e) = spool.create_dirs() {
+            tracing::error!("intake paused: cannot create {}: {e}", staging.display());
+            return report;
+        }
+    }
     for name in in_drop_order(&staging) {
         handle(
             spool,
@@ -356,6 +363,34 @@ mod tests {
         assert!(r.len() <= REJECTED_NAME_MAX && r.chars().all(|c| c == '\u{FFFD}'));
         assert_eq!(rejected_name("a.toml", 0), "a.toml");
         assert_eq!(rejected_name("a.toml", 2), "a.toml.2");
+    }
+
+    #[test]
+    fn staged_leftovers_go_first_and_a_removed_staging_is_recreated() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let spool = Spool::new(dir.path().join("spool"));
+        spool.create_dirs().expect("spool");
+        let store = Store::open(&dir.path().join("state")).expect("store");
+        let rules = JobRules::new(
+            baseliner_core::ip::IpSet::parse_entries(&["64.39.106.0/24"]).expect("scope"),
+        );
+        let job = |org: &str| format!("organization = \"{org}\"\nips = [\"64.39.106.1\"]\n");
+        fs::write(spool.staging().join("z.toml"), job("Left")).expect("staged");
+        fs::write(spool.incoming().join("a.toml"), job("New")).expect("incoming");
+        let r = scan(&spool, &store, &rules, Timestamp::now());
+        let orgs: Vec<&str> = r
+            .accepted
+            .iter()
+            .map(|j| j.job.organization.as_str())
+            .collect();
+        assert_eq!(orgs, ["Left", "New"]);
+        assert_eq!(fs::read_dir(spool.staging()).expect("staging").count(), 0);
+
+        fs::remove_dir(spool.staging()).expect("remove staging");
+        fs::write(spool.incoming().join("b.toml"), job("After")).expect("incoming");
+        let r = scan(&spool, &store, &rules, Timestamp::now());
+        assert_eq!(r.accepted.len(), 1, "taken although .staging/ was removed");
+        assert!(spool.staging().is_dir());
     }
 
     #[test]
