@@ -464,11 +464,32 @@ async fn hostile_file_names_are_refused_once_and_forge_no_log_line() {
     );
     w.drop_job("bad4.yaml", "organization: x\n");
     drop_named(&w, std::ffi::OsStr::from_bytes(b"\xff\xfe.toml"), &invalid);
+    // `submit` refuses what intake would refuse, and takes a 255-byte name.
+    let files = w.dir.path().join("files");
+    std::fs::create_dir_all(&files).expect("files");
+    let forged = files.join("y\nFORGED.toml");
+    std::fs::write(&forged, job_toml("Forged", &["64.39.106.37"])).expect("file");
+    let o = w.cli(&["submit", &forged.to_string_lossy()]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("y\\nFORGED.toml: the file name contains control"),
+        "{err}"
+    );
+    let longest = files.join(format!("{}.toml", "S".repeat(250)));
+    std::fs::write(&longest, job_toml("Submitted Long", &["64.39.106.38"])).expect("file");
+    let o = w.cli(&["submit", &longest.to_string_lossy()]);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
     let mut daemon = w.start_daemon();
     w.wait_for(
         Duration::from_secs(40),
-        "the long-named job",
-        all_finished(1),
+        "the long-named jobs",
+        all_finished(2),
     )
     .await;
     let start = std::time::Instant::now();
@@ -481,9 +502,11 @@ async fn hostile_file_names_are_refused_once_and_forge_no_log_line() {
         incoming_entries(&w),
         w.logs()
     );
-    let st = &w.statuses()[0];
-    assert_eq!(st["organization"], "Long Name");
-    assert_eq!(st["state"], "done", "{st:#}");
+    for st in w.statuses() {
+        assert_eq!(st["state"], "done", "{st:#}");
+        let org = st["organization"].as_str().unwrap_or_default();
+        assert!(["Long Name", "Submitted Long"].contains(&org), "{st:#}");
+    }
 
     let rejected = w.spool.join("rejected");
     assert_rejected_reason(&rejected, "bad4.yaml", "unknown kind of file");

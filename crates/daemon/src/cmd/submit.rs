@@ -8,7 +8,7 @@ use crate::fsutil;
 use crate::spool::Spool;
 use baseliner_core::config::Config;
 use baseliner_core::job::{parse_job, JobDraft};
-use baseliner_core::text::escape_log;
+use baseliner_core::text::{escape_log, forbidden_format_char};
 use baseliner_core::time::Timestamp;
 
 /// Runs the command.
@@ -20,6 +20,13 @@ pub fn submit(cfg: &Config, args: &SubmitArgs) -> Result<(), Failure> {
                 .and_then(|n| n.to_str())
                 .ok_or_else(|| usage(anyhow::anyhow!("{}: not a file name", path.display())))?
                 .to_string();
+            if name.chars().any(char::is_control) || forbidden_format_char(&name).is_some() {
+                // The daemon would refuse it (intake.rs): say so now.
+                return Err(usage(anyhow::anyhow!(
+                    "{}: the file name contains control characters or invisible format characters",
+                    escape_log(&name)
+                )));
+            }
             let meta = std::fs::metadata(path)
                 .map_err(|e| usage(anyhow::anyhow!("{}: {e}", path.display())))?;
             if meta.len() > crate::intake::MAX_JOB_FILE {
