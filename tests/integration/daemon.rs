@@ -268,10 +268,9 @@ async fn bad_job_files_are_rejected_with_a_reason_and_the_daemon_stays_up() {
         );
         assert!(std::fs::symlink_metadata(incoming.join(name)).is_err());
     }
-    assert!(
-        incoming.join("ignored.txt").exists(),
-        "non-job names are left alone"
-    );
+    // A file of an unknown kind is refused like any bad file (issue 12 §3).
+    assert_rejected_reason(&rejected, "ignored.txt", "unknown kind of file");
+    assert!(!incoming.join("ignored.txt").exists());
     assert!(
         daemon.try_wait().expect("try_wait").is_none(),
         "the daemon is still up"

@@ -180,6 +180,10 @@ pub const ORGANIZATION_MAX_CHARS: usize = 255;
 pub const SCAN_TITLE_MAX_CHARS: usize = 2000;
 /// Qualys's limit on report titles (`report_title`), including the ` [ID]` suffix.
 pub const REPORT_TITLE_MAX_CHARS: usize = 128;
+/// Qualys's limit on asset group comments (`comments`), the default comment included.
+pub const COMMENTS_MAX_CHARS: usize = 255;
+/// The asset group title Qualys reserves (compared without regard to case).
+pub const RESERVED_GROUP_TITLE: &str = "All";
 /// Default limit on a job's address count (`[limits].max_addresses`).
 pub const DEFAULT_MAX_ADDRESSES: u64 = 65_536;
 
@@ -313,6 +317,43 @@ pub enum JobError {
         /// The value, escaped and shortened.
         value: String,
     },
+    /// A text field holding a bidirectional control or another invisible format character
+    /// (ZWJ and ZWNJ are allowed).
+    #[error("{field}: invisible format character U+{code:04X} is not allowed (bidirectional controls and zero-width characters other than ZWJ/ZWNJ), found {value}")]
+    FormatCharacter {
+        /// The field.
+        field: &'static str,
+        /// The character's code point.
+        code: u32,
+        /// The value, escaped and shortened.
+        value: String,
+    },
+    /// A title holding `[` or `]`: those mark the job id baseliner appends (` [ID]`), so no
+    /// job may carry another job's tag.
+    #[error("{field}: '[' and ']' are reserved for the job id baseliner appends, found {value}")]
+    Bracket {
+        /// The field.
+        field: &'static str,
+        /// The value, escaped and shortened.
+        value: String,
+    },
+    /// An asset group title Qualys reserves.
+    #[error("{field}: {value:?} is reserved by Qualys (the group of all assets)")]
+    Reserved {
+        /// The field.
+        field: &'static str,
+        /// The value.
+        value: String,
+    },
+    /// No `comments` given, and the default comment built from the organization is longer
+    /// than Qualys allows.
+    #[error("comments: the default comment \"Created via automation for ORGANIZATION.\" is {len} characters, at most {max} allowed: set comments in the job")]
+    DefaultCommentTooLong {
+        /// Its length in characters.
+        len: usize,
+        /// The limit.
+        max: usize,
+    },
     /// A text field longer than Qualys allows.
     #[error("{field}: {len} characters, at most {max} allowed: {value}")]
     TooLong {
@@ -378,6 +419,13 @@ pub fn parse_job(file_name: &str, bytes: &[u8], rules: &JobRules) -> Result<Job,
 
     let organization = required_text(map, "organization")?;
     check_len("organization", &organization, ORGANIZATION_MAX_CHARS)?;
+    check_title("organization", &organization)?;
+    if organization.eq_ignore_ascii_case(RESERVED_GROUP_TITLE) {
+        return Err(JobError::Reserved {
+            field: "organization",
+            value: organization,
+        });
+    }
 
     let entries = fields::text_list(map, "ips")?.ok_or(JobError::Missing { field: "ips" })?;
     let ips = IpSet::parse_entries(&entries)?;
@@ -396,8 +444,24 @@ pub fn parse_job(file_name: &str, bytes: &[u8], rules: &JobRules) -> Result<Job,
     let scan_title = optional_nonblank(map, "scan_title")?
         .unwrap_or_else(|| format!("Acquisition scan of {organization}"));
     check_len("scan_title", &scan_title, SCAN_TITLE_BASE_MAX_CHARS)?;
-    let comments = fields::text(map, "comments")?
-        .unwrap_or_else(|| format!("Created via automation for {organization}."));
+    check_title("scan_title", &scan_title)?;
+    let comments = match fields::text(map, "comments")? {
+        Some(c) => {
+            check_len("comments", &c, COMMENTS_MAX_CHARS)?;
+            c
+        }
+        None => {
+            let c = format!("Created via automation for {organization}.");
+            let len = c.chars().count();
+            if len > COMMENTS_MAX_CHARS {
+                return Err(JobError::DefaultCommentTooLong {
+                    len,
+                    max: COMMENTS_MAX_CHARS,
+                });
+            }
+            c
+        }
+    };
     let scanner_appliance = optional_nonblank(map, "scanner_appliance")?;
 
     let template =
@@ -564,6 +628,18 @@ fn optional_nonblank(
         Some(s) if s.trim().is_empty() => Err(JobError::Empty { field }),
         Some(s) => Ok(Some(s.trim().to_owned())),
     }
+}
+
+/// Refuses `[` and `]` in a user-supplied title: the only brackets in a title baseliner
+/// sends are those of its own ` [ID]` suffix.
+fn check_title(field: &'static str, value: &str) -> Result<(), JobError> {
+    if value.contains(['[', ']']) {
+        return Err(JobError::Bracket {
+            field,
+            value: fields::shorten(&format!("{value:?}")),
+        });
+    }
+    Ok(())
 }
 
 /// Refuses `value` when longer than `max` characters.

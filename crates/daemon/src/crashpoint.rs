@@ -9,6 +9,7 @@ use std::sync::OnceLock;
 
 /// Every crash point, for the crash suite to iterate over.
 pub const POINTS: &[&str] = &[
+    "intake-after-stage",
     "intake-after-accept",
     "intake-after-move",
     "before-intent",

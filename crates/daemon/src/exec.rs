@@ -85,12 +85,13 @@ impl Executor {
         // waiting call slips out inside a wait this answer just opened.
         let result = match result {
             Ok(reply) => {
-                self.gov.observe(&key, &observed(&reply.limits), false, now);
+                self.gov
+                    .observe(&key, &Observed::from(&reply.limits), false, now);
                 Ok(reply.value)
             }
             Err(e) => {
                 let conflict = e.kind.is_limit();
-                let mut seen = observed(&e.limits);
+                let mut seen = Observed::from(&e.limits);
                 if let ErrorKind::RateLimited { wait: Some(w) } = &e.kind {
                     seen.to_wait_sec = Some(seen.to_wait_sec.unwrap_or(0).max(w.as_secs().max(1)));
                 }
@@ -571,16 +572,6 @@ fn ranges_of(rec: &JobRecord) -> Vec<(Ipv4Addr, Ipv4Addr)> {
         .collect()
 }
 
-fn observed(l: &Limits) -> Observed {
-    Observed {
-        limit: l.limit,
-        window_sec: l.window_sec,
-        remaining: l.remaining,
-        to_wait_sec: l.to_wait_sec,
-        concurrency_limit: l.concurrency_limit,
-    }
-}
-
 /// A download's failure: the API's, or writing the file.
 enum Fetched {
     Api(ApiError),
@@ -593,10 +584,13 @@ enum Fetched {
 pub fn outcome_of_error(e: &ApiError, now: Timestamp) -> Outcome {
     let reason = e.to_string();
     match &e.kind {
-        ErrorKind::RateLimited { wait } => Outcome::Deferred {
-            until: now.plus(wait.unwrap_or(DEFAULT_409_WAIT)),
-            reason,
-        },
+        ErrorKind::RateLimited { wait } => {
+            let until = now.plus(wait.unwrap_or(DEFAULT_409_WAIT));
+            Outcome::Deferred {
+                until,
+                reason: format!("{reason}; waiting until {until}"),
+            }
+        }
         ErrorKind::ConcurrencyLimited => Outcome::Deferred {
             until: now.plus(CONCURRENCY_WAIT),
             reason,

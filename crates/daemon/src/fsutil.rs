@@ -36,15 +36,12 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
 /// returns `Ok(false)` when `path` already exists (it is left untouched). Used where
 /// several writers may pick the same name (`baseliner submit`).
 pub fn write_new(path: &Path, bytes: &[u8]) -> io::Result<bool> {
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
     let unique = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_nanos())
         .unwrap_or(0);
-    let tmp = path.with_file_name(format!(".{name}.{}.{unique}.tmp", std::process::id()));
+    // Not named after `path`: a name of up to 255 bytes must still get a temporary file.
+    let tmp = path.with_file_name(format!(".new.{}.{unique}.tmp", std::process::id()));
     {
         let mut f = OpenOptions::new().write(true).create_new(true).open(&tmp)?;
         f.write_all(bytes)?;
@@ -105,6 +102,14 @@ mod tests {
         assert_eq!(fs::read(&p).expect("read"), b"first");
         let left: Vec<_> = fs::read_dir(dir.path()).expect("ls").collect();
         assert_eq!(left.len(), 1, "no temporary file left behind");
+    }
+
+    #[test]
+    fn write_new_takes_the_longest_legal_name() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let p = dir.path().join(format!("{}.toml", "n".repeat(250)));
+        assert!(write_new(&p, b"x").expect("a 255-byte name"));
+        assert_eq!(fs::read(&p).expect("read"), b"x");
     }
 
     #[test]

@@ -7,8 +7,15 @@
 //! - nothing sent while a wait (`X-RateLimit-ToWait-Sec`, a 409, `Remaining = 0`) is open;
 //!   the wait's end is a wall-clock time persisted through [`WaitStore`], so a restart
 //!   honours it.
+//!
+//! A wait that opens (or moves more than [`ANNOUNCE_EXTENSION`] later) is logged once at
+//! warning level with its end, and with the server's raw `ToWait` when the client clamped
+//! it to the window (a `X-RateLimit-ToWait-Sec: 999999999` must not freeze an API for a
+//! day when the window is an hour, issue 10); calls waiting inside it are not logged.
 
+use baseliner_core::text::escape_log;
 use baseliner_core::time::Timestamp;
+use baseliner_qualys::Limits;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
@@ -20,6 +27,9 @@ pub const MAX_WAIT: Duration = Duration::from_secs(24 * 3600);
 /// The concurrency limit assumed until Qualys tells us (the Standard service level's).
 pub const DEFAULT_CONCURRENCY: u32 = 2;
 
+/// An open wait whose end moves later by more than this is logged again.
+pub const ANNOUNCE_EXTENSION: Duration = Duration::from_secs(60);
+
 /// What a response said about the limits (every field optional: headers may be missing).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Observed {
@@ -29,10 +39,58 @@ pub struct Observed {
     pub window_sec: Option<u64>,
     /// `X-RateLimit-Remaining`.
     pub remaining: Option<u64>,
-    /// `X-RateLimit-ToWait-Sec`.
+    /// `X-RateLimit-ToWait-Sec`, as the client clamped it (to the window).
     pub to_wait_sec: Option<u64>,
+    /// `X-RateLimit-ToWait-Sec` as the server sent it, before clamping.
+    pub to_wait_raw: Option<u64>,
     /// `X-Concurrency-Limit-Limit`.
     pub concurrency_limit: Option<u64>,
+}
+
+impl From<&Limits> for Observed {
+    fn from(l: &Limits) -> Observed {
+        Observed {
+            limit: l.limit,
+            window_sec: l.window_sec,
+            remaining: l.remaining,
+            to_wait_sec: l.to_wait_sec,
+            to_wait_raw: l.to_wait_raw,
+            concurrency_limit: l.concurrency_limit,
+        }
+    }
+}
+
+/// Whether a wait whose end went from `before` to `after` at `now` is announced: when it
+/// opens (nothing open before) or moves more than [`ANNOUNCE_EXTENSION`] later. Calls that
+/// were in flight when the wait opened bring the same wait back: not announced again.
+pub fn announce(before: Option<Timestamp>, after: Option<Timestamp>, now: Timestamp) -> bool {
+    match (before.filter(|b| *b > now), after) {
+        (_, None) => false,
+        (None, Some(a)) => a > now,
+        (Some(b), Some(a)) => a > b.plus(ANNOUNCE_EXTENSION),
+    }
+}
+
+/// The warning for a wait on `api` until `until`, naming the server's raw `ToWait` when it
+/// was clamped.
+pub fn wait_message(api: &str, until: Timestamp, seen: &Observed, now: Timestamp) -> String {
+    let mut msg = format!(
+        "rate limit: no call of {} until {until} ({}s)",
+        escape_log(api),
+        now.until(until).as_secs()
+    );
+    if let (Some(raw), Some(used)) = (seen.to_wait_raw, seen.to_wait_sec) {
+        if raw != used {
+            let window = seen.window_sec.map_or_else(
+                || "the one-day maximum".to_owned(),
+                |w| format!("the {w}s window"),
+            );
+            msg.push_str(&format!(
+                "; the server asked for X-RateLimit-ToWait-Sec {raw}, clamped to {window}"
+            ));
+        }
+    }
+    msg
 }
 
 /// Where wait-until times are persisted (the store's metadata in the daemon).
@@ -177,7 +235,7 @@ impl Governors {
         conflict: bool,
         now: Timestamp,
     ) -> Option<Timestamp> {
-        let (until, changed) = {
+        let (until, changed, announced) = {
             let mut apis = lock(&self.inner.apis);
             let s = apis.entry(api.to_string()).or_default();
             if let Some(c) = seen.concurrency_limit {
@@ -196,8 +254,15 @@ impl Governors {
             if s.wait_until.is_some_and(|u| u <= now) {
                 s.wait_until = None;
             }
-            (s.wait_until, before != s.wait_until)
+            (
+                s.wait_until,
+                before != s.wait_until,
+                announce(before, s.wait_until, now),
+            )
         };
+        if let (true, Some(t)) = (announced, until) {
+            tracing::warn!("{}", wait_message(api, t, seen, now));
+        }
         if changed {
             if let Some(store) = &self.inner.store {
                 store.save_wait(api, until);
@@ -294,6 +359,71 @@ mod tests {
             now,
         );
         assert_eq!(until, Some(now.plus(MAX_WAIT)));
+    }
+
+    #[test]
+    fn a_wait_is_announced_once_when_it_opens() {
+        let now = Timestamp(1_000_000);
+        let t = |s: i64| Timestamp(1_000_000 + s * 1000);
+        assert!(announce(None, Some(t(30)), now), "opens");
+        assert!(
+            announce(Some(t(-5)), Some(t(30)), now),
+            "an expired wait is none"
+        );
+        assert!(!announce(Some(t(30)), Some(t(30)), now), "unchanged");
+        assert!(
+            !announce(Some(t(30)), Some(t(31)), now),
+            "an in-flight call's echo"
+        );
+        assert!(
+            announce(Some(t(30)), Some(t(3600)), now),
+            "moved an hour later"
+        );
+        assert!(!announce(Some(t(30)), None, now));
+        assert!(!announce(None, None, now));
+    }
+
+    #[test]
+    fn the_wait_message_names_the_end_and_the_clamped_value() {
+        let now = Timestamp(0);
+        let seen = Observed {
+            to_wait_sec: Some(3600),
+            to_wait_raw: Some(999_999_999),
+            window_sec: Some(3600),
+            ..Observed::default()
+        };
+        let until = now.plus(Duration::from_secs(3600));
+        let m = wait_message("/api/2.0/fo/scan/?action=list", until, &seen, now);
+        assert!(m.contains(&until.to_string()), "{m}");
+        assert!(m.contains("(3600s)"), "{m}");
+        assert!(
+            m.contains("X-RateLimit-ToWait-Sec 999999999, clamped to the 3600s window"),
+            "{m}"
+        );
+        let plain = Observed {
+            to_wait_sec: Some(30),
+            to_wait_raw: Some(30),
+            ..Observed::default()
+        };
+        assert!(
+            !wait_message("a", now.plus(Duration::from_secs(30)), &plain, now).contains("clamped")
+        );
+        assert!(wait_message("a\nforged", until, &plain, now).contains("a\\nforged"));
+    }
+
+    #[test]
+    fn a_huge_to_wait_clamped_to_the_window_waits_the_window() {
+        let g = Governors::new(None);
+        let now = Timestamp(0);
+        let mut headers = reqwest::header::HeaderMap::new();
+        headers.insert(
+            "X-RateLimit-ToWait-Sec",
+            "999999999".parse().expect("value"),
+        );
+        headers.insert("X-RateLimit-Window-Sec", "3600".parse().expect("value"));
+        let limits = Limits::from_headers(&headers);
+        let until = g.observe("a", &Observed::from(&limits), true, now);
+        assert_eq!(until, Some(now.plus(Duration::from_secs(3600))));
     }
 
     #[tokio::test]

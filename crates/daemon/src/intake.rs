@@ -1,26 +1,42 @@
 //! Spool intake: turns files dropped in `incoming/` into durably recorded jobs.
 //!
-//! For each candidate file: refuse symlinks, non-regular files and files over 1 MiB;
-//! validate with the core's job validation; record the job in the store (flushed); only
-//! then move the file into `jobs/ID/`. A crash between the record and the move is
-//! harmless: the file is still in `incoming/`, its intake key (name + content hash) finds
-//! the recorded job, and the move is simply redone. A refused file goes to
-//! `rejected/NAME` beside `NAME.error` (one line: why). Nothing a submitter drops can stop
-//! the daemon: every problem is either a rejection or a logged retry at the next scan.
+//! Files are taken in the order they were dropped: by change time (set by the writer's
+//! final rename), then name. Each file is first *staged*: renamed into the daemon's private
+//! `.staging/` directory, and only then opened and read, so no writer can swap it between
+//! the read and the move: what is recorded is exactly what is moved. Then: refuse symlinks,
+//! non-regular files, files over 1 MiB and names of an unknown kind; validate with the
+//! core's job validation; record the job in the store (flushed); only then move the file
+//! into `jobs/ID/`.
+//!
+//! A crash at any point leaves the file in `incoming/` or in `.staging/`, and every pass
+//! takes what is staged first. A crash between the record and the move is harmless: its
+//! intake key (name + content hash) finds the recorded job, and the move is simply redone.
+//! A refused file goes to `rejected/NAME` beside `NAME.error` (one line: why), its name
+//! shortened when `NAME.error`'s temporary name would not fit in a directory entry, so
+//! every refused file leaves `incoming/`. Dot-files are ignored (writers use them). Nothing
+//! a submitter drops can stop the daemon: every problem is either a rejection or a logged
+//! retry at the next pass. Untrusted names are escaped in log lines.
 
 use crate::fsutil;
 use crate::spool::Spool;
 use crate::status::{self, JobStatus};
 use baseliner_core::job::{job_to_toml, parse_job, JobRules};
 use baseliner_core::store::{JobRecord, Store};
+use baseliner_core::text::{escape_log, forbidden_format_char, is_forbidden_format};
 use baseliner_core::time::Timestamp;
+use std::ffi::OsString;
 use std::fs;
 use std::io::{self, Read};
-use std::os::unix::fs::OpenOptionsExt;
-use std::path::{Path, PathBuf};
+use std::os::unix::ffi::OsStrExt;
+use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
+use std::path::Path;
 
 /// Files larger than this are refused.
 pub const MAX_JOB_FILE: u64 = 1024 * 1024;
+
+/// The longest name a file in `rejected/` gets, in bytes: its reason's temporary file
+/// `.NAME.error.tmp` must still fit in NAME_MAX (255 bytes).
+pub const REJECTED_NAME_MAX: usize = 255 - ".".len() - ".error.tmp".len();
 
 /// What one intake pass did.
 #[derive(Debug, Default)]
@@ -36,49 +52,117 @@ pub fn is_candidate(name: &str) -> bool {
     !name.starts_with('.') && (name.ends_with(".toml") || name.ends_with(".json"))
 }
 
-/// One pass over `incoming/`, in name order.
+/// One pass: what is left in `.staging/` first (a file being taken when the daemon
+/// stopped, or whose intake was postponed), then `incoming/`, each in drop order.
 pub fn scan(spool: &Spool, store: &Store, rules: &JobRules, now: Timestamp) -> IntakeReport {
     let mut report = IntakeReport::default();
-    let mut names: Vec<PathBuf> = match fs::read_dir(spool.incoming()) {
-        Ok(rd) => rd.filter_map(|e| e.ok().map(|e| e.path())).collect(),
-        Err(e) => {
-            tracing::warn!("cannot read {}: {e}", spool.incoming().display());
+    let staging = spool.staging();
+    if !staging.is_dir() {
+        // Removed while the daemon runs: without it nothing could be taken.
+        if let Err(e) = spool.create_dirs() {
+            tracing::error!("intake paused: cannot create {}: {e}", staging.display());
             return report;
         }
-    };
-    names.sort();
-    for path in names {
-        let Some(name) = path
-            .file_name()
-            .and_then(|n| n.to_str())
-            .map(str::to_string)
-        else {
-            // Not UTF-8: cannot be named in a one-line reason reliably; refuse it anyway.
-            let lossy = path
-                .file_name()
-                .map(|n| n.to_string_lossy().into_owned())
-                .unwrap_or_default();
-            if !lossy.starts_with('.') {
-                reject(
-                    spool,
-                    &path,
-                    &lossy,
-                    "the file name is not valid UTF-8",
-                    &mut report,
+    }
+    for name in in_drop_order(&staging) {
+        handle(
+            spool,
+            store,
+            rules,
+            &staging.join(&name),
+            &name,
+            now,
+            &mut report,
+        );
+    }
+    for name in in_drop_order(&spool.incoming()) {
+        if name.as_bytes().starts_with(b".") {
+            continue;
+        }
+        let staged = staging.join(&name);
+        if fs::symlink_metadata(&staged).is_ok() {
+            // An earlier file of this name is still staged (its intake was postponed):
+            // this one waits, rather than replace it.
+            continue;
+        }
+        match fs::rename(spool.incoming().join(&name), &staged) {
+            Ok(()) => {}
+            // Taken back by its writer since the listing.
+            Err(e) if e.kind() == io::ErrorKind::NotFound => continue,
+            Err(e) => {
+                tracing::warn!(
+                    "intake of {} postponed: cannot move it to {}: {e}",
+                    escape_log(&name.to_string_lossy()),
+                    staging.display()
                 );
+                continue;
             }
-            continue;
-        };
-        if !is_candidate(&name) {
-            continue;
         }
-        match take(spool, store, rules, &path, &name, now) {
-            Ok(Taken::Accepted(rec)) => report.accepted.push(*rec),
-            Ok(Taken::Refused(why)) => reject(spool, &path, &name, &why, &mut report),
-            Err(e) => tracing::warn!("intake of {name} postponed: {e}"),
-        }
+        crate::crashpoint::hit("intake-after-stage");
+        handle(spool, store, rules, &staged, &name, now, &mut report);
     }
     report
+}
+
+/// The entries of `dir` in drop order: change time (the writer's rename sets it), then
+/// name. Entries that vanish meanwhile are left out; an unreadable directory is logged.
+fn in_drop_order(dir: &Path) -> Vec<OsString> {
+    let rd = match fs::read_dir(dir) {
+        Ok(rd) => rd,
+        Err(e) => {
+            tracing::warn!("cannot read {}: {e}", dir.display());
+            return Vec::new();
+        }
+    };
+    let mut entries: Vec<((i64, i64), OsString)> = rd
+        .flatten()
+        .filter_map(|e| {
+            // `DirEntry::metadata` does not follow symlinks.
+            let m = e.metadata().ok()?;
+            Some(((m.ctime(), m.ctime_nsec()), e.file_name()))
+        })
+        .collect();
+    entries.sort();
+    entries.into_iter().map(|(_, name)| name).collect()
+}
+
+/// Takes one staged file: accepts it, refuses it, or leaves it staged for the next pass.
+fn handle(
+    spool: &Spool,
+    store: &Store,
+    rules: &JobRules,
+    staged: &Path,
+    name: &OsString,
+    now: Timestamp,
+    report: &mut IntakeReport,
+) {
+    let Some(name) = name.to_str() else {
+        // Not UTF-8: cannot be named in a one-line reason reliably; refuse it anyway.
+        let lossy = name.to_string_lossy();
+        reject(
+            spool,
+            staged,
+            &lossy,
+            "the file name is not valid UTF-8",
+            report,
+        );
+        return;
+    };
+    if name.chars().any(char::is_control) || forbidden_format_char(name).is_some() {
+        let why = "the file name contains control characters or invisible format characters";
+        reject(spool, staged, name, why, report);
+        return;
+    }
+    if !is_candidate(name) {
+        let why = "unknown kind of file: job files are NAME.toml or NAME.json (names starting with '.' are ignored, for writers)";
+        reject(spool, staged, name, why, report);
+        return;
+    }
+    match take(spool, store, rules, staged, name, now) {
+        Ok(Taken::Accepted(rec)) => report.accepted.push(*rec),
+        Ok(Taken::Refused(why)) => reject(spool, staged, name, &why, report),
+        Err(e) => tracing::warn!("intake of {} postponed: {e}", escape_log(name)),
+    }
 }
 
 enum Taken {
@@ -94,13 +178,8 @@ fn take(
     name: &str,
     now: Timestamp,
 ) -> io::Result<Taken> {
-    if name.chars().any(char::is_control) {
-        return Ok(Taken::Refused(
-            "the file name contains control characters".into(),
-        ));
-    }
-    // Open first, then look at what was opened: no symlink is followed (O_NOFOLLOW), a FIFO
-    // does not block the loop (O_NONBLOCK), and a file swapped after a check is not read.
+    // Open first, then look at what was opened: no symlink is followed (O_NOFOLLOW), and a
+    // FIFO does not block the loop (O_NONBLOCK). The file is staged: nobody can swap it.
     let file = match fs::OpenOptions::new()
         .read(true)
         .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK)
@@ -136,7 +215,7 @@ fn take(
     }
     let job = match parse_job(name, &bytes, rules) {
         Ok(j) => j,
-        Err(e) => return Ok(Taken::Refused(one_line(&e.to_string()))),
+        Err(e) => return Ok(Taken::Refused(e.to_string())),
     };
     let key = intake_key(name, &bytes);
     let (mut rec, mut new) = store
@@ -163,11 +242,16 @@ fn take(
     crate::crashpoint::hit("intake-after-move");
     store.release_intake(&key).map_err(io::Error::other)?;
     let st = JobStatus::from_record(&rec, now, Vec::new(), None);
-    status::write(spool, &st)?;
+    if let Err(e) = status::write(spool, &st) {
+        // The job is recorded and its file moved: it runs, and its status.json is written
+        // at its next step.
+        tracing::warn!(job_id = rec.id.as_str(), "could not write status.json: {e}");
+    }
     tracing::info!(
         job_id = rec.id.as_str(),
-        organization = rec.job.organization.as_str(),
-        "accepted {name}{}",
+        organization = %escape_log(&rec.job.organization),
+        "accepted {}{}",
+        escape_log(name),
         if new {
             ""
         } else {
@@ -192,36 +276,61 @@ pub fn intake_key(name: &str, bytes: &[u8]) -> String {
     format!("{name}:{h:016x}:{}", bytes.len())
 }
 
-fn one_line(s: &str) -> String {
-    s.split(['\n', '\r']).collect::<Vec<_>>().join(" ")
+/// The name a refused file gets in `rejected/`: `safe` (control characters replaced),
+/// with `.N` appended for the N-th name already taken, cut (at a character boundary) so the
+/// whole is at most [`REJECTED_NAME_MAX`] bytes.
+fn rejected_name(safe: &str, n: u32) -> String {
+    let suffix = if n == 0 {
+        String::new()
+    } else {
+        format!(".{n}")
+    };
+    let room = REJECTED_NAME_MAX - suffix.len();
+    let mut cut = safe.len().min(room);
+    while !safe.is_char_boundary(cut) {
+        cut -= 1;
+    }
+    format!("{}{suffix}", &safe[..cut])
 }
 
 /// Moves a refused file to `rejected/` (a free name) and writes the reason beside it.
 fn reject(spool: &Spool, path: &Path, name: &str, why: &str, report: &mut IntakeReport) {
     let safe: String = name
         .chars()
-        .map(|c| if c.is_control() { '_' } else { c })
+        .map(|c| {
+            if c.is_control() || is_forbidden_format(c) {
+                '_'
+            } else {
+                c
+            }
+        })
         .collect();
     let dir = spool.rejected();
-    let mut target = dir.join(&safe);
-    let mut n = 1;
-    while fs::symlink_metadata(&target).is_ok() {
-        target = dir.join(format!("{safe}.{n}"));
+    let mut n = 0;
+    let mut target_name = rejected_name(&safe, n);
+    while fs::symlink_metadata(dir.join(&target_name)).is_ok()
+        || fs::symlink_metadata(dir.join(format!("{target_name}.error"))).is_ok()
+    {
         n += 1;
+        target_name = rejected_name(&safe, n);
     }
-    let target_name = target
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let reason = format!("{}\n", one_line(why));
+    let target = dir.join(&target_name);
+    let mut reason = escape_log(why).into_owned();
+    if target_name != name {
+        reason.push_str(&format!(" (dropped as \"{}\")", escape_log(name)));
+    }
+    reason.push('\n');
     let result = fsutil::write_atomic(&dir.join(format!("{target_name}.error")), reason.as_bytes())
         .and_then(|()| fsutil::rename_durable(path, &target));
     match result {
         Ok(()) => {
-            tracing::warn!("rejected {name}: {why}");
+            tracing::warn!("rejected {}: {}", escape_log(name), escape_log(why));
             report.rejected.push((target_name, why.to_string()));
         }
-        Err(e) => tracing::error!("could not move refused {name} to rejected/: {e}"),
+        Err(e) => tracing::error!(
+            "could not move refused {} to rejected/: {e}",
+            escape_log(name)
+        ),
     }
 }
 
@@ -236,6 +345,52 @@ mod tests {
         assert!(!is_candidate(".a.toml"));
         assert!(!is_candidate("a.toml.swp"));
         assert!(!is_candidate("README"));
+    }
+
+    #[test]
+    fn rejected_names_always_leave_room_for_the_reason_file() {
+        for len in [1, 200, 244, 245, 250, 255] {
+            let name = format!("{}.toml", "n".repeat(len - len.min(5)));
+            for n in [0, 1, 12, 1234] {
+                let r = rejected_name(&name, n);
+                assert!(r.len() <= REJECTED_NAME_MAX, "{len}/{n}: {}", r.len());
+                assert!(format!(".{r}.error.tmp").len() <= 255);
+            }
+        }
+        // Cut at a character boundary: a 3-byte character straddling the limit goes whole.
+        let wide = "\u{FFFD}".repeat(100);
+        let r = rejected_name(&wide, 0);
+        assert!(r.len() <= REJECTED_NAME_MAX && r.chars().all(|c| c == '\u{FFFD}'));
+        assert_eq!(rejected_name("a.toml", 0), "a.toml");
+        assert_eq!(rejected_name("a.toml", 2), "a.toml.2");
+    }
+
+    #[test]
+    fn staged_leftovers_go_first_and_a_removed_staging_is_recreated() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let spool = Spool::new(dir.path().join("spool"));
+        spool.create_dirs().expect("spool");
+        let store = Store::open(&dir.path().join("state")).expect("store");
+        let rules = JobRules::new(
+            baseliner_core::ip::IpSet::parse_entries(&["64.39.106.0/24"]).expect("scope"),
+        );
+        let job = |org: &str| format!("organization = \"{org}\"\nips = [\"64.39.106.1\"]\n");
+        fs::write(spool.staging().join("z.toml"), job("Left")).expect("staged");
+        fs::write(spool.incoming().join("a.toml"), job("New")).expect("incoming");
+        let r = scan(&spool, &store, &rules, Timestamp::now());
+        let orgs: Vec<&str> = r
+            .accepted
+            .iter()
+            .map(|j| j.job.organization.as_str())
+            .collect();
+        assert_eq!(orgs, ["Left", "New"]);
+        assert_eq!(fs::read_dir(spool.staging()).expect("staging").count(), 0);
+
+        fs::remove_dir(spool.staging()).expect("remove staging");
+        fs::write(spool.incoming().join("b.toml"), job("After")).expect("incoming");
+        let r = scan(&spool, &store, &rules, Timestamp::now());
+        assert_eq!(r.accepted.len(), 1, "taken although .staging/ was removed");
+        assert!(spool.staging().is_dir());
     }
 
     #[test]

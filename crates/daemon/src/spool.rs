@@ -2,6 +2,7 @@
 //! where each job's files live. Only paths and directory creation; no decisions.
 
 use std::io;
+use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
 /// The spool directory and its parts.
@@ -36,6 +37,13 @@ impl Spool {
         self.root.join("cancel")
     }
 
+    /// `.staging/`: the daemon's private directory (mode 0700) where intake moves a file out
+    /// of `incoming/` before reading it, so what is read is what is recorded and moved. A
+    /// file found here at start was being taken when the daemon stopped: it is taken first.
+    pub fn staging(&self) -> PathBuf {
+        self.root.join(".staging")
+    }
+
     /// `jobs/`: one directory per accepted job.
     pub fn jobs(&self) -> PathBuf {
         self.root.join("jobs")
@@ -56,11 +64,52 @@ impl Spool {
         self.root.join("daemon.json")
     }
 
-    /// Creates every spool directory that is missing.
+    /// Creates every spool directory that is missing, and makes `.staging/` private: a
+    /// directory of the daemon's own (not a symbolic link), mode 0700.
     pub fn create_dirs(&self) -> io::Result<()> {
         for d in [self.incoming(), self.rejected(), self.cancel(), self.jobs()] {
             std::fs::create_dir_all(d)?;
         }
-        Ok(())
+        let staging = self.staging();
+        match std::fs::DirBuilder::new().mode(0o700).create(&staging) {
+            Ok(()) => {}
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {}
+            Err(e) => return Err(e),
+        }
+        if !std::fs::symlink_metadata(&staging)?.is_dir() {
+            return Err(io::Error::other(format!(
+                "{} is not a directory: remove it (the daemon keeps files it is taking there)",
+                staging.display()
+            )));
+        }
+        // Fails unless the daemon owns it: nobody else may place files there.
+        std::fs::set_permissions(&staging, std::fs::Permissions::from_mode(0o700))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::unix::fs::MetadataExt;
+
+    #[test]
+    fn staging_is_private_and_never_a_symlink() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let spool = Spool::new(dir.path().join("spool"));
+        spool.create_dirs().expect("create");
+        let meta = std::fs::symlink_metadata(spool.staging()).expect("staging");
+        assert!(meta.is_dir());
+        assert_eq!(meta.mode() & 0o777, 0o700);
+        std::fs::set_permissions(spool.staging(), std::fs::Permissions::from_mode(0o777))
+            .expect("chmod");
+        spool.create_dirs().expect("again");
+        let meta = std::fs::symlink_metadata(spool.staging()).expect("staging");
+        assert_eq!(meta.mode() & 0o777, 0o700, "made private again");
+
+        let other = Spool::new(dir.path().join("other"));
+        std::fs::create_dir_all(other.root()).expect("root");
+        std::os::unix::fs::symlink(dir.path(), other.staging()).expect("symlink");
+        let e = other.create_dirs().expect_err("a symlink is refused");
+        assert!(e.to_string().contains("not a directory"), "{e}");
     }
 }

@@ -59,8 +59,8 @@ pub(crate) fn fields(doc: &Value) -> Result<&Map<String, Value>, JobError> {
     Ok(map)
 }
 
-/// A text field: `None` when absent; refused when it is not a string or holds a control
-/// character.
+/// A text field: `None` when absent; refused when it is not a string or is not
+/// [`clean`].
 pub(crate) fn text(
     map: &Map<String, Value>,
     field: &'static str,
@@ -68,19 +68,33 @@ pub(crate) fn text(
     match map.get(field) {
         None => Ok(None),
         Some(Value::String(s)) => {
-            if s.chars().any(char::is_control) {
-                return Err(JobError::ControlCharacter {
-                    field,
-                    value: shorten(&format!("{s:?}")),
-                });
-            }
+            clean(field, s)?;
             Ok(Some(s.clone()))
         }
         Some(other) => Err(wrong_type(field, "a string", other)),
     }
 }
 
-/// A list-of-strings field: `None` when absent.
+/// Refuses control characters, bidirectional controls and other invisible format
+/// characters (ZWJ and ZWNJ are kept: see [`crate::text::is_forbidden_format`]).
+pub(crate) fn clean(field: &'static str, s: &str) -> Result<(), JobError> {
+    if s.chars().any(char::is_control) {
+        return Err(JobError::ControlCharacter {
+            field,
+            value: shorten(&format!("\"{}\"", crate::text::escape_log(s))),
+        });
+    }
+    if let Some(c) = crate::text::forbidden_format_char(s) {
+        return Err(JobError::FormatCharacter {
+            field,
+            code: u32::from(c),
+            value: shorten(&format!("\"{}\"", crate::text::escape_log(s))),
+        });
+    }
+    Ok(())
+}
+
+/// A list-of-strings field: `None` when absent; each item [`clean`].
 pub(crate) fn text_list(
     map: &Map<String, Value>,
     field: &'static str,
@@ -94,9 +108,11 @@ pub(crate) fn text_list(
     items
         .iter()
         .map(|item| {
-            item.as_str()
-                .map(str::to_owned)
-                .ok_or_else(|| wrong_type(field, "a list of strings", value))
+            let s = item
+                .as_str()
+                .ok_or_else(|| wrong_type(field, "a list of strings", value))?;
+            clean(field, s)?;
+            Ok(s.to_owned())
         })
         .collect::<Result<Vec<_>, _>>()
         .map(Some)

@@ -210,7 +210,7 @@ fn template_id_beyond_toml_is_refused() {
 fn length_limits() {
     let org = "o".repeat(ORGANIZATION_MAX_CHARS);
     let ok = toml_job(&format!(
-        "organization = \"{org}\"\nips = [\"64.39.106.1\"]\n"
+        "organization = \"{org}\"\nips = [\"64.39.106.1\"]\ncomments = \"c\"\n"
     ))
     .expect("255 fits");
     assert_eq!(ok.organization.chars().count(), 255);
@@ -251,7 +251,7 @@ fn titles_carry_the_id_within_limits() {
     assert_eq!(job.report_title_with_id("J1"), "Baseline of Acme [J1]");
 
     let long = toml_job(&format!(
-        "organization = \"{}\"\nips = [\"64.39.106.1\"]\n",
+        "organization = \"{}\"\nips = [\"64.39.106.1\"]\ncomments = \"c\"\n",
         "Ünïcode Org ".repeat(20)
     ))
     .expect("valid");
@@ -387,4 +387,133 @@ fn example_jobs_parse() {
     assert_eq!(a.organization, "organization_name");
     assert_eq!(a.ips.to_qualys(), "64.39.106.0-64.39.106.3");
     assert!(a.plan_report());
+}
+
+#[test]
+fn qualys_limits_on_group_title_and_comments() {
+    for all in ["All", "all", " ALL "] {
+        let e = err(&format!(
+            "organization = \"{all}\"\nips = [\"64.39.106.1\"]\n"
+        ));
+        assert!(
+            e.starts_with("organization: \"") && e.contains("reserved"),
+            "{e}"
+        );
+    }
+    assert!(toml_job("organization = \"Allied\"\nips = [\"64.39.106.1\"]\n").is_ok());
+
+    let c = "c".repeat(COMMENTS_MAX_CHARS);
+    let job = toml_job(&format!("{MINIMAL}comments = \"{c}\"\n")).expect("255 fits");
+    assert_eq!(job.comments.chars().count(), COMMENTS_MAX_CHARS);
+    let e = err(&format!("{MINIMAL}comments = \"{c}é\"\n"));
+    assert!(
+        e.starts_with("comments: 256 characters, at most 255 allowed"),
+        "{e}"
+    );
+
+    // The default comment counts too: "Created via automation for " + ORG + "." is 28
+    // characters more than the organization.
+    let fits = "o".repeat(COMMENTS_MAX_CHARS - 28);
+    let job = toml_job(&format!(
+        "organization = \"{fits}\"\nips = [\"64.39.106.1\"]\n"
+    ))
+    .expect("default comment of 255 fits");
+    assert_eq!(job.comments.chars().count(), COMMENTS_MAX_CHARS);
+    let e = err(&format!(
+        "organization = \"{fits}o\"\nips = [\"64.39.106.1\"]\n"
+    ));
+    assert!(
+        e.starts_with("comments: the default comment")
+            && e.contains("256 characters, at most 255")
+            && e.contains("set comments"),
+        "{e}"
+    );
+    let long_org = "o".repeat(ORGANIZATION_MAX_CHARS);
+    toml_job(&format!(
+        "organization = \"{long_org}\"\nips = [\"64.39.106.1\"]\ncomments = \"short\"\n"
+    ))
+    .expect("a 255-character organization with its own comments");
+}
+
+#[test]
+fn hostile_text_is_refused_in_every_text_field() {
+    let hostile = [
+        ('\u{202E}', "U+202E"),
+        ('\u{2066}', "U+2066"),
+        ('\u{200B}', "U+200B"),
+        ('\u{2060}', "U+2060"),
+        ('\u{FEFF}', "U+FEFF"),
+        ('\u{061C}', "U+061C"),
+        ('\u{200F}', "U+200F"),
+    ];
+    let fields = [
+        "organization",
+        "option_title",
+        "scan_title",
+        "comments",
+        "scanner_appliance",
+        "report_format",
+        "tracking_method",
+    ];
+    for (c, code) in hostile {
+        for field in fields {
+            let body = if field == "organization" {
+                format!("organization = \"Evil{c}gpj.exe\"\nips = [\"64.39.106.1\"]\n")
+            } else {
+                format!("{MINIMAL}{field} = \"x{c}y\"\n")
+            };
+            let e = err(&body);
+            assert!(
+                e.starts_with(&format!("{field}: invisible format character {code}")),
+                "{field} with {code}: {e}"
+            );
+            assert!(!e.contains(c), "the error shows the character escaped: {e}");
+        }
+        // List items too.
+        let e = err(&format!(
+            "organization = \"A\"\nips = [\"64.39.106.1{c}\"]\n"
+        ));
+        assert!(
+            e.starts_with(&format!("ips: invisible format character {code}")),
+            "{e}"
+        );
+        let e = err(&format!("{MINIMAL}results = [\"raw{c}\"]\n"));
+        assert!(e.starts_with("results: invisible format character"), "{e}");
+    }
+    let e = err("organization = \"A\"\nips = [\"64.39.106.1\\n\"]\n");
+    assert!(e.starts_with("ips: control characters"), "{e}");
+
+    // ZWNJ and ZWJ are parts of real names: kept.
+    let persian = "\u{0645}\u{06CC}\u{200C}\u{0631}";
+    let joined = "\u{0915}\u{094D}\u{200D}\u{0937} Ltd";
+    for org in [persian, joined] {
+        let job = toml_job(&format!(
+            "organization = \"{org}\"\nips = [\"64.39.106.1\"]\n"
+        ))
+        .expect("ZWJ/ZWNJ are allowed");
+        assert_eq!(job.organization, org);
+    }
+}
+
+#[test]
+fn brackets_are_refused_in_user_titles() {
+    for (field, body) in [
+        (
+            "organization",
+            "organization = \"Acme [20260101T000000-1]\"\nips = [\"64.39.106.1\"]\n".to_owned(),
+        ),
+        (
+            "scan_title",
+            format!("{MINIMAL}scan_title = \"Scan [20260101T000000-1]\"\n"),
+        ),
+        ("scan_title", format!("{MINIMAL}scan_title = \"a]b\"\n")),
+    ] {
+        let e = err(&body);
+        assert!(
+            e.starts_with(&format!("{field}: '[' and ']' are reserved")),
+            "{e}"
+        );
+    }
+    // Brackets elsewhere are Qualys's business, not a title's.
+    toml_job(&format!("{MINIMAL}comments = \"see [1]\"\n")).expect("comments may hold brackets");
 }

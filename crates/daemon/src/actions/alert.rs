@@ -75,7 +75,9 @@ pub fn alert_once(
     write_json(&intent, &json!({ "command": argv, "started_at": started }))?;
     crate::crashpoint::hit("alert-after-intent");
     let summary_arg = summary.to_string_lossy();
-    let out = command::run(argv, &[job_id, &summary_arg], cfg.command_timeout);
+    let dir_arg = job_dir.to_string_lossy();
+    let env = command::job_env(job_id, &dir_arg, &summary_arg, reason);
+    let out = command::run(argv, &[job_id, &summary_arg], &env, cfg.command_timeout);
     crate::crashpoint::hit("alert-after-command");
     let v = json!({
         "status": out.status,

@@ -8,6 +8,7 @@ use crate::fsutil;
 use crate::spool::Spool;
 use baseliner_core::config::Config;
 use baseliner_core::job::{parse_job, JobDraft};
+use baseliner_core::text::{escape_log, forbidden_format_char};
 use baseliner_core::time::Timestamp;
 
 /// Runs the command.
@@ -19,6 +20,13 @@ pub fn submit(cfg: &Config, args: &SubmitArgs) -> Result<(), Failure> {
                 .and_then(|n| n.to_str())
                 .ok_or_else(|| usage(anyhow::anyhow!("{}: not a file name", path.display())))?
                 .to_string();
+            if name.chars().any(char::is_control) || forbidden_format_char(&name).is_some() {
+                // The daemon would refuse it (intake.rs): say so now.
+                return Err(usage(anyhow::anyhow!(
+                    "{}: the file name contains control characters or invisible format characters",
+                    escape_log(&name)
+                )));
+            }
             let meta = std::fs::metadata(path)
                 .map_err(|e| usage(anyhow::anyhow!("{}: {e}", path.display())))?;
             if meta.len() > crate::intake::MAX_JOB_FILE {
@@ -55,8 +63,9 @@ pub fn submit(cfg: &Config, args: &SubmitArgs) -> Result<(), Failure> {
             (name, draft.to_toml().into_bytes())
         }
     };
+    // The name is the submitter's: escaped, so it cannot forge a line of the message.
     let job = parse_job(&name, &bytes, &cfg.job_rules())
-        .map_err(|e| usage(anyhow::anyhow!("{name}: {e}")))?;
+        .map_err(|e| usage(anyhow::anyhow!("{}: {e}", escape_log(&name))))?;
     if args.dry_run {
         println!(
             "{name}: valid ({}, {} address(es)); not submitted (--dry-run)",
