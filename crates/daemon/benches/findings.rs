@@ -44,6 +44,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         min_severity: 5,
         command: None,
         webhook: None,
+        webhook_format: Default::default(),
         command_timeout: Duration::from_secs(1),
     };
     let t1 = Instant::now();

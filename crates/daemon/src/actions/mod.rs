@@ -14,6 +14,7 @@
 
 pub mod alert;
 pub mod command;
+pub mod coverage;
 pub mod csv;
 pub mod delta;
 pub mod error;

@@ -17,6 +17,7 @@ fn alerts(log: &Path) -> AlertsConfig {
             "sh".into(),
         ]),
         webhook: None,
+        webhook_format: Default::default(),
         command_timeout: Duration::from_secs(10),
     }
 }
