@@ -309,7 +309,14 @@ pub struct Config {
 
 /// The sections, in the order they are documented.
 const SECTIONS: &[&str] = &[
-    "qualys", "paths", "polling", "limits", "scope", "defaults", "alerts", "remediation",
+    "qualys",
+    "paths",
+    "polling",
+    "limits",
+    "scope",
+    "defaults",
+    "alerts",
+    "remediation",
 ];
 
 impl Config {

@@ -48,7 +48,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         command_timeout: Duration::from_secs(1),
     };
     let t1 = Instant::now();
-    let done = actions::run(&spool, &rec, &alerts)?;
+    let done = actions::run(&spool, &rec, &alerts, &Default::default())?;
     let secs = t1.elapsed().as_secs_f64();
     let csv = std::fs::metadata(dir.join("findings.csv"))?.len();
     println!(

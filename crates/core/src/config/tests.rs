@@ -429,9 +429,15 @@ fn webhook_format_and_remediation_read_and_refuse() {
     let c = Config::parse(&with("alerts", "webhook_format = \"teams\"")).expect("valid");
     assert_eq!(c.alerts.webhook_format, WebhookFormat::Teams);
     let c = Config::parse(&with("remediation", "5 = 3\n3 = 0\n1 = 365")).expect("valid");
-    assert_eq!(c.remediation.days[1..], [Some(365), None, None, Some(30), Some(3)]);
+    assert_eq!(
+        c.remediation.days[1..],
+        [Some(365), None, None, Some(30), Some(3)]
+    );
     let e = err(&with("alerts", "webhook_format = \"xml\""));
-    assert!(e.starts_with("[alerts].webhook_format = \"xml\": must be"), "{e}");
+    assert!(
+        e.starts_with("[alerts].webhook_format = \"xml\": must be"),
+        "{e}"
+    );
     let e = err(&with("remediation", "6 = 1"));
     assert!(e.contains("[remediation].6"), "{e}");
     let e = err(&with("remediation", "5 = 4000"));

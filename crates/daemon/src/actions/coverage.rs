@@ -6,9 +6,10 @@
 //! - `excluded` — Qualys excluded it: the results' `excluded_ips`, or a trailing
 //!   host-coverage object whose key names exclusion (§6.4);
 //! - `scanned` — it has records (findings or information gathered), or it is in the scan's
-//!   target, the results are extended and Qualys did not list it as not alive (0 findings);
+//!   target, the results carry host-coverage lists and it is not listed (0 findings);
 //! - `no_response` — listed in a trailing object whose key says `not_alive` (e.g.
-//!   `hosts_not_scanned_host_not_alive_ip`);
+//!   `hosts_not_scanned_host_not_alive_ip`), or without records when every host Qualys
+//!   counted alive (`active_hosts`) has records;
 //! - `not_scanned` — listed in another `hosts_not_scanned_…` object, or not in the scan's
 //!   target at all (dropped by Qualys: not in the subscription, refused);
 //! - `unknown` — nothing says: no machine-readable results (a PDF-only job), or brief
@@ -168,7 +169,7 @@ pub fn build(requested: &IpSet, target: Option<&IpSet>, findings: Option<&Findin
             not_scanned.push((set, format!("Qualys listed it under {key}")));
         }
     }
-    let coverage_known = meta.extended || !meta.extra.is_empty();
+    let coverage_listed = !meta.extra.is_empty();
     let mut per_ip: HashMap<Ipv4Addr, (u64, u8)> = HashMap::new();
     for r in &f.rows {
         if let Some(ip) = r.ipv4 {
@@ -182,6 +183,9 @@ pub fn build(requested: &IpSet, target: Option<&IpSet>, findings: Option<&Findin
             per_ip.entry(ip).or_default();
         }
     }
+    // Qualys's count of alive hosts: when every one of them has records, a host without
+    // records did not answer.
+    let all_alive_have_records = meta.active_hosts.is_some_and(|n| n <= per_ip.len() as u64);
     let rows = addresses(requested)
         .map(|ip| {
             if excluded.contains(ip) {
@@ -205,20 +209,29 @@ pub fn build(requested: &IpSet, target: Option<&IpSet>, findings: Option<&Findin
                 return r;
             }
             if not_alive.contains(ip) {
-                return row(ip, Status::NoResponse, "host not alive: it did not answer the scan");
+                return row(
+                    ip,
+                    Status::NoResponse,
+                    "host not alive: it did not answer the scan",
+                );
             }
             if let Some((_, note)) = not_scanned.iter().find(|(s, _)| s.contains(ip)) {
                 return row(ip, Status::NotScanned, note);
             }
             match &target {
                 Some(t) if !t.contains(ip) => not_in_target(ip),
-                Some(_) if coverage_known => {
+                _ if all_alive_have_records => row(
+                    ip,
+                    Status::NoResponse,
+                    "not among the hosts Qualys found alive (active_hosts)",
+                ),
+                Some(_) if coverage_listed => {
                     row(ip, Status::Scanned, "assessed, no vulnerability found")
                 }
                 _ => row(
                     ip,
                     Status::Unknown,
-                    "no record for it and no host coverage in the results",
+                    "no record for it, and the results do not say whether it answered",
                 ),
             }
         })
@@ -280,7 +293,10 @@ pub fn write(path: &Path, c: &Coverage) -> Result<(), ActionError> {
             let ip = r.ip.to_string();
             let n = r.findings.to_string();
             let max = r.max_severity.map(|m| m.to_string()).unwrap_or_default();
-            write_record(&mut out, [ip.as_str(), r.status.as_str(), &n, &max, &r.note])?;
+            write_record(
+                &mut out,
+                [ip.as_str(), r.status.as_str(), &n, &max, &r.note],
+            )?;
         }
         out.flush()
     })();
@@ -310,7 +326,14 @@ mod tests {
         let got: Vec<(String, &str, u64, Option<u8>)> = c
             .rows
             .iter()
-            .map(|r| (r.ip.to_string(), r.status.as_str(), r.findings, r.max_severity))
+            .map(|r| {
+                (
+                    r.ip.to_string(),
+                    r.status.as_str(),
+                    r.findings,
+                    r.max_severity,
+                )
+            })
             .collect();
         assert_eq!(
             got,
@@ -366,7 +389,10 @@ mod tests {
         let p = dir.path().join("coverage.csv");
         write(&p, &c).expect("writes");
         let text = std::fs::read_to_string(&p).expect("read");
-        assert!(text.starts_with("ip,status,findings,max_severity,note\r\n"), "{text}");
+        assert!(
+            text.starts_with("ip,status,findings,max_severity,note\r\n"),
+            "{text}"
+        );
         assert!(text.contains("10.0.0.2,excluded,0,,excluded by Qualys (excluded_ips)\r\n"));
     }
 }

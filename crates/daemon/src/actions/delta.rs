@@ -90,13 +90,14 @@ pub fn baseline_for(
     Ok(chosen)
 }
 
-/// Compares `current` (sorted worst first) with the baseline's `findings.csv`.
+/// Compares `current` (sorted worst first) with the baseline's `findings.csv`; also gives
+/// the baseline's keys (for the `change` column of `findings.csv`).
 pub fn compare(
     baseline_id: &str,
     baseline_csv: &Path,
     current: &Findings,
     min_severity: u8,
-) -> Result<Delta, ActionError> {
+) -> Result<(Delta, HashSet<Key>), ActionError> {
     let s = &current.strings;
     let current_keys: HashSet<Key> = current.rows.iter().map(|f| Key::of(f, s)).collect();
     let mut previous: HashSet<Key> = HashSet::new();
@@ -146,7 +147,7 @@ pub fn compare(
             }
         }
     }
-    Ok(d)
+    Ok((d, previous))
 }
 
 /// Calls `each` with the key of every row of a `findings.csv`, and a way to make the
@@ -228,14 +229,21 @@ mod tests {
             ("10.0.0.2", 3, "", 2),
         ]);
         let csv = dir.path().join("findings.csv");
-        write_findings(&csv, &before).expect("baseline csv");
+        let rem = baseliner_core::config::RemediationConfig::default();
+        let ctx = crate::actions::csv::RowContext {
+            baseline: None,
+            remediation: &rem,
+            scan_date: None,
+        };
+        write_findings(&csv, &before, &ctx).expect("baseline csv");
         let now = findings(&[
             ("10.0.0.1", 1, "80", 3),   // unchanged
             ("10.0.0.1", 2, "8443", 5), // other port: new, and 443 is fixed
             ("10.0.0.3", 4, "22", 4),   // new
             ("10.0.0.3", 5, "", 1),     // new, below threshold
         ]);
-        let d = compare("JOB-A", &csv, &now, 4).expect("compares");
+        let (d, keys) = compare("JOB-A", &csv, &now, 4).expect("compares");
+        assert_eq!(keys.len(), 3);
         assert_eq!(d.baseline_id, "JOB-A");
         assert_eq!((d.new_count, d.fixed_count, d.unchanged_count), (3, 2, 1));
         let new: Vec<(&str, u32, Option<u16>)> = d

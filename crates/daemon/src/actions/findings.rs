@@ -203,12 +203,13 @@ impl<'de> Deserialize<'de> for KeyName {
 /// file ([`Details::Results`]).
 pub fn read_results(path: &Path) -> Result<Findings, ActionError> {
     let file = File::open(path).map_err(|e| ActionError::io(path, e))?;
-    let mut f = read_results_from(BufReader::with_capacity(256 * 1024, file)).map_err(
-        |message| ActionError::Json {
-            path: path.to_path_buf(),
-            message,
-        },
-    )?;
+    let mut f =
+        read_results_from(BufReader::with_capacity(256 * 1024, file)).map_err(|message| {
+            ActionError::Json {
+                path: path.to_path_buf(),
+                message,
+            }
+        })?;
     f.details = Details::Results(path.to_path_buf());
     Ok(f)
 }
@@ -508,7 +509,11 @@ mod tests {
         std::fs::write(&p, json).expect("write");
         let f = read_results(&p).expect("parses");
         assert_eq!(f.rows.len(), 2);
-        assert_eq!(f.info.len(), 1, "the Ig record is information, not a finding");
+        assert_eq!(
+            f.info.len(),
+            1,
+            "the Ig record is information, not a finding"
+        );
         assert_eq!(f.unknown_severity, 1, "qid 3 has no severity");
         assert!(f.meta.extended);
         let mut reader = None;

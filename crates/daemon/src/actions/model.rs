@@ -194,6 +194,31 @@ pub struct ScanMeta {
     pub extra: Vec<(String, String)>,
 }
 
+impl ScanMeta {
+    /// When the scan was launched, from `launch_date` (RFC 3339, or Qualys's
+    /// `MM/DD/YYYY HH:MM:SS`).
+    pub fn launched_at(&self) -> Option<baseliner_core::time::Timestamp> {
+        parse_date(self.launch_date.as_deref()?)
+    }
+}
+
+/// Parses `YYYY-MM-DDTHH:MM:SSZ` or `MM/DD/YYYY HH:MM:SS` (also `… at HH:MM:SS`).
+pub fn parse_date(text: &str) -> Option<baseliner_core::time::Timestamp> {
+    use baseliner_core::time::Timestamp;
+    let t = text.trim();
+    if let Some(ts) = Timestamp::parse_rfc3339(t) {
+        return Some(ts);
+    }
+    let (date, time) = t.split_once(' ')?;
+    let time = time.trim().trim_start_matches("at").trim();
+    let mut d = date.split('/');
+    let (m, day, y) = (d.next()?, d.next()?, d.next()?);
+    if d.next().is_some() || m.len() != 2 || day.len() != 2 || y.len() != 4 {
+        return None;
+    }
+    Timestamp::parse_rfc3339(&format!("{y}-{m}-{day}T{time}Z"))
+}
+
 /// How many unknown metadata fields are kept.
 pub const MAX_EXTRA: usize = 256;
 
@@ -369,6 +394,16 @@ mod tests {
         assert_eq!(parse_port(""), None);
         assert_eq!(parse_port("0"), None);
         assert_eq!(parse_port("70000"), None);
+    }
+
+    #[test]
+    fn scan_dates_in_both_forms() {
+        let a = parse_date("2024-03-01T09:00:00Z").expect("rfc3339");
+        assert_eq!(parse_date("03/01/2024 09:00:00"), Some(a));
+        assert_eq!(parse_date("03/01/2024 at 09:00:00"), Some(a));
+        assert_eq!(parse_date("3/1/2024 09:00:00"), None);
+        assert_eq!(parse_date("yesterday"), None);
+        assert_eq!(parse_date("13/01/2024 09:00:00"), None);
     }
 
     #[test]

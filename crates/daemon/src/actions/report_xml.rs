@@ -10,8 +10,7 @@
 
 use super::error::ActionError;
 use super::model::{
-    parse_number, parse_port, parse_severity, Detail, Details, Finding, Findings,
-    MAX_FIELD_CHARS,
+    parse_number, parse_port, parse_severity, Detail, Details, Finding, Findings, MAX_FIELD_CHARS,
 };
 use roxmltree::{Document, Node, ParsingOptions};
 use std::collections::HashMap;

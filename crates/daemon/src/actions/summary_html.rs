@@ -184,7 +184,7 @@ pub fn esc(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::actions::testutil::{findings, record};
+    use crate::actions::testutil::{findings, record, summary};
 
     #[test]
     fn page_is_self_contained_escaped_and_has_charts() {
@@ -197,7 +197,7 @@ mod tests {
             "10.0.0.1-10.0.0.2",
             &[("10.0.0.1", 7, 4), ("10.0.0.2", 8, 3)],
         );
-        let html = render(&Summary::build(&rec, Some((&f, "results.json")), None, 4));
+        let html = render(&summary(&rec, Some(&f)));
         assert!(html.starts_with("<!DOCTYPE html>"));
         assert!(html.ends_with("</html>\n"));
         assert!(html.contains("<title>Vulnerability baseline: Acme &lt;script&gt;alert(1)&lt;/script&gt; &amp; Co</title>"));

@@ -7,6 +7,16 @@ use baseliner_core::config::AlertsConfig;
 use std::path::Path;
 use std::time::Duration;
 
+/// [`super::run`] with the default `[remediation]`.
+fn run(spool: &Spool, rec: &JobRecord, a: &AlertsConfig) -> Result<Done, ActionError> {
+    super::run(
+        spool,
+        rec,
+        a,
+        &baseliner_core::config::RemediationConfig::default(),
+    )
+}
+
 fn alerts(log: &Path) -> AlertsConfig {
     AlertsConfig {
         min_severity: 4,
@@ -176,8 +186,23 @@ fn xml_report_is_used_without_raw_results() {
     let done = run(&spool, &rec, &cfg).expect("runs");
     assert_eq!(done.source.as_deref(), Some("report.xml"));
     assert_eq!(done.findings, 19);
-    let csv = String::from_utf8(read(&dir, "findings.csv")).expect("utf-8");
-    assert_eq!(csv.lines().count(), 20);
+    let mut r = super::csv::Reader::new(std::io::BufReader::new(
+        std::fs::File::open(dir.join("findings.csv")).expect("open"),
+    ));
+    let (_, header) = r.next_record().expect("ok").expect("header");
+    let mut rows = Vec::new();
+    while let Some((_, rec)) = r.next_record().expect("ok") {
+        rows.push(rec);
+    }
+    assert_eq!(rows.len(), 19);
+    let col = |n: &str| header.iter().position(|h| h == n).expect("column");
+    // The glossary's texts reach the ticket columns.
+    assert!(
+        rows.iter().all(|r| !r[col("solution")].is_empty()),
+        "{rows:?}"
+    );
+    assert!(rows.iter().any(|r| !r[col("result")].is_empty()));
+    assert!(rows.iter().all(|r| !r[col("result")].contains('\n')));
     // QID 38142 is severity 4 in the glossary: the alert is due, but no command is set.
     let not_sent = "not sent: no [alerts].command configured";
     assert_eq!(done.alert, Some(Alerted::Now(not_sent.into())));
@@ -199,7 +224,20 @@ fn no_machine_readable_results_still_gives_a_summary() {
     assert_eq!(done.source, None);
     assert!(!spool.job_dir(id).join("findings.csv").exists());
     let md = String::from_utf8(read(&spool.job_dir(id), "summary.md")).expect("utf-8");
-    assert!(md.contains("No machine-readable results"), "{md}");
+    assert!(
+        md.contains("The findings are unknown: the raw results (results.json) were not downloaded"),
+        "{md}"
+    );
+    assert!(!md.contains("| 5 (urgent)"), "no table of zeros: {md}");
+    assert!(!md.contains("alert threshold"), "{md}");
+    assert!(
+        md.contains(
+            "1 requested · 0 scanned · 0 no response · 0 excluded · 0 not scanned · 1 unknown"
+        ),
+        "{md}"
+    );
+    let cov = String::from_utf8(read(&spool.job_dir(id), "coverage.csv")).expect("utf-8");
+    assert_eq!(cov, "ip,status,findings,max_severity,note\r\n10.0.0.1,unknown,0,,no machine-readable results were downloaded\r\n");
 }
 
 #[test]
