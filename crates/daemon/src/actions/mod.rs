@@ -127,6 +127,12 @@ pub fn run(
     })
 }
 
+/// True when `job` downloads something the action items can read (raw results, or an XML
+/// report): only then are its findings known and can it alert.
+pub fn has_machine_readable_results(job: &baseliner_core::job::Job) -> bool {
+    job.results.raw || (job.results.report && job.report_format == ReportFormat::Xml)
+}
+
 /// The scan's target as the job's checkpoint knows it (Qualys's TARGET), when it does.
 fn scan_target(_rec: &JobRecord) -> Option<IpSet> {
     // The checkpoint does not keep the scan's TARGET yet; the results' `ips` metadata is

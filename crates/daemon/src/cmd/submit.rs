@@ -57,6 +57,11 @@ pub fn submit(cfg: &Config, args: &SubmitArgs) -> Result<(), Failure> {
     };
     let job = parse_job(&name, &bytes, &cfg.job_rules())
         .map_err(|e| usage(anyhow::anyhow!("{name}: {e}")))?;
+    if !crate::actions::has_machine_readable_results(&job) {
+        eprintln!(
+            "warning: {name}: the job asks for no raw results and no XML report, so its findings cannot be read and it cannot alert (add \"raw\" to results, or use report_format = \"xml\")"
+        );
+    }
     if args.dry_run {
         println!(
             "{name}: valid ({}, {} address(es)); not submitted (--dry-run)",
