@@ -176,7 +176,11 @@ fn coverage(o: &mut String, s: &Summary) {
     if unknown > 0 {
         bars.push(("unknown", unknown, svg::COLORS[0]));
     }
-    let _ = writeln!(o, "<p>{}</p>", svg::bar_chart("Coverage of the requested addresses", &bars));
+    let _ = writeln!(
+        o,
+        "<p>{}</p>",
+        svg::bar_chart("Coverage of the requested addresses", &bars)
+    );
     let missing = c.not_covered();
     if !missing.is_empty() {
         o.push_str("<p>Not covered:</p>\n<ul>\n");

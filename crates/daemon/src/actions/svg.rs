@@ -151,8 +151,14 @@ mod tests {
     fn labelled_bars_scale_and_escape() {
         let svg = bar_chart("a<b", &[("new", 3, "#d32f2f"), ("fixed <x>", 0, "#4caf50")]);
         assert!(svg.contains(r#"aria-label="a&lt;b""#), "{svg}");
-        assert!(svg.contains(r##"width="460" height="16" fill="#d32f2f""##), "{svg}");
-        assert!(svg.contains(r##"width="0" height="16" fill="#4caf50""##), "{svg}");
+        assert!(
+            svg.contains(r##"width="460" height="16" fill="#d32f2f""##),
+            "{svg}"
+        );
+        assert!(
+            svg.contains(r##"width="0" height="16" fill="#4caf50""##),
+            "{svg}"
+        );
         assert!(svg.contains("fixed &lt;x&gt;"));
     }
 
