@@ -3,10 +3,10 @@
 
 use proptest::prelude::*;
 
+use super::prolog::root_name;
 use super::samples::ALL;
 use super::{assets, reports, scans, simple};
 use crate::classify::{decode, Ctx};
-use crate::fetch::root_name;
 use crate::limits::Limits;
 
 /// Runs every parser on `body` under a few statuses; results are ignored, panics are not.
@@ -32,6 +32,8 @@ fn everything(body: &[u8]) {
         });
     }
     let _ = root_name(&String::from_utf8_lossy(body));
+    let _ = crate::BodyKind::sniff(body);
+    let _ = super::prolog::check_xml_prolog(&String::from_utf8_lossy(body));
 }
 
 #[derive(Clone, Debug)]
