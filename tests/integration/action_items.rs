@@ -43,6 +43,15 @@ fn csv(path: &Path) -> (Vec<String>, Vec<Vec<String>>) {
     (header, records)
 }
 
+/// The addresses of one list entry (`a` or `a-b`), as text.
+fn expand(entry: &str) -> Vec<String> {
+    let ip = |s: &str| u32::from(s.trim().parse::<std::net::Ipv4Addr>().expect("an address"));
+    let (a, b) = entry.split_once('-').unwrap_or((entry, entry));
+    (ip(a)..=ip(b))
+        .map(|n| std::net::Ipv4Addr::from(n).to_string())
+        .collect()
+}
+
 fn col(header: &[String], name: &str) -> usize {
     header
         .iter()
@@ -50,10 +59,17 @@ fn col(header: &[String], name: &str) -> usize {
         .unwrap_or_else(|| panic!("no column {name} in {header:?}"))
 }
 
+/// The simulator's scan-based ("Manual") template: the report is launched with the scan's
+/// reference whatever the daemon's template handling.
+const MANUAL_TEMPLATE: &str = "report_template_id = 4\n";
+
 /// Runs one job of `org` for `ips` (with extra job lines) to the end; returns its id.
 async fn run_job(w: &mut World, name: &str, org: &str, ips: &[&str], extra: &str) -> String {
     let before = w.statuses().len();
-    w.drop_job(name, &format!("{}{extra}", job_toml(org, ips)));
+    w.drop_job(
+        name,
+        &format!("{}{MANUAL_TEMPLATE}{extra}", job_toml(org, ips)),
+    );
     w.run_until_finished(before + 1, Duration::from_secs(60), name)
         .await;
     let st = w.statuses();
@@ -72,7 +88,12 @@ fn add_webhook(w: &World, url: &str, format: &str) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn coverage_accounts_for_every_requested_address_and_html_renders() {
-    let mut w = World::new(fast_sim()).await;
+    let excluded: std::net::Ipv4Addr = "64.39.106.9".parse().expect("ip");
+    let sim = qualys_sim::SimConfig {
+        excluded_ips: vec![(excluded, excluded)],
+        ..fast_sim()
+    };
+    let mut w = World::new(sim).await;
     let id = run_job(
         &mut w,
         "cov.toml",
@@ -98,15 +119,23 @@ async fn coverage_accounts_for_every_requested_address_and_html_renders() {
         .iter()
         .filter_map(|r| r.get("hosts_not_scanned_host_not_alive_ip"))
         .filter_map(Value::as_str)
-        .flat_map(|s| s.split(',').map(|p| p.trim().to_owned()))
+        .flat_map(|s| s.split(',').flat_map(expand))
         .collect();
 
     let (header, rows) = csv(&dir.join("coverage.csv"));
     assert_eq!(header, ["ip", "status", "findings", "max_severity", "note"]);
     assert_eq!(rows.len(), 16, "one row per requested address: {rows:?}");
     let (mut scanned, mut no_response) = (0, 0);
+    assert!(
+        !not_alive.is_empty(),
+        "the simulator lists the hosts that did not answer"
+    );
     for (n, r) in rows.iter().enumerate() {
         assert_eq!(r[0], format!("64.39.106.{n}"));
+        if r[0] == excluded.to_string() {
+            assert_eq!(r[1], "excluded", "{r:?}");
+            continue;
+        }
         match per_ip.get(&r[0]) {
             Some(&count) => {
                 assert_eq!(r[1], "scanned", "{r:?}");
@@ -116,9 +145,7 @@ async fn coverage_accounts_for_every_requested_address_and_html_renders() {
             }
             None => {
                 assert_eq!(r[1], "no_response", "a host without records: {r:?}");
-                if !not_alive.is_empty() {
-                    assert!(not_alive.contains(&r[0]), "{r:?} vs {not_alive:?}");
-                }
+                assert!(not_alive.contains(&r[0]), "{r:?} vs {not_alive:?}");
                 no_response += 1;
             }
         }
@@ -128,7 +155,7 @@ async fn coverage_accounts_for_every_requested_address_and_html_renders() {
         "the simulator has dead hosts in a /28"
     );
     let line = format!(
-        "16 requested · {scanned} scanned · {no_response} no response · 0 excluded · 0 not scanned"
+        "16 requested · {scanned} scanned · {no_response} no response · 1 excluded · 0 not scanned"
     );
     let md = read(&dir.join("summary.md"));
     assert!(
@@ -320,7 +347,7 @@ async fn a_pdf_only_job_says_its_findings_are_unknown_and_submit_warns() {
     std::fs::write(
         &job,
         format!(
-            "{}results = [\"report\"]\nreport_format = \"pdf\"\n",
+            "{}{MANUAL_TEMPLATE}results = [\"report\"]\nreport_format = \"pdf\"\n",
             job_toml("Pdf Org", &["64.39.106.1-64.39.106.2"])
         ),
     )

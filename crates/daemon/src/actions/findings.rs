@@ -356,7 +356,7 @@ impl DetailReader {
     /// A reader of `path`.
     pub fn open(path: &Path) -> std::io::Result<DetailReader> {
         Ok(DetailReader {
-            input: BufReader::with_capacity(16 * 1024, File::open(path)?),
+            input: BufReader::with_capacity(4 * 1024, File::open(path)?),
         })
     }
 
