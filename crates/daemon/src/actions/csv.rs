@@ -200,7 +200,9 @@ fn write_row<W: Write>(
     .map_err(|e| ActionError::io(Path::new("findings.csv"), e))
 }
 
-/// Writes fields as one CRLF-terminated record.
+/// Writes fields as one CRLF-terminated record. A field that a spreadsheet would run as a
+/// formula (starting with `=`, `+`, `-`, `@`, tab or CR: text from Qualys or the job may
+/// be hostile) is prefixed with `'`.
 pub fn write_record<'a, W: Write>(
     w: &mut W,
     fields: impl IntoIterator<Item = &'a str>,
@@ -209,6 +211,13 @@ pub fn write_record<'a, W: Write>(
         if i > 0 {
             w.write_all(b",")?;
         }
+        let defused;
+        let field = if field.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+            defused = format!("'{field}");
+            defused.as_str()
+        } else {
+            field
+        };
         if field.contains([',', '"', '\r', '\n']) {
             w.write_all(b"\"")?;
             w.write_all(field.replace('"', "\"\"").as_bytes())?;
@@ -346,6 +355,20 @@ mod tests {
         assert!(r.next_record().expect("ok").is_some());
         assert!(r.next_record().expect("ok").is_some());
         assert!(r.next_record().expect("ok").is_none());
+    }
+
+    #[test]
+    fn formulas_are_defused() {
+        let mut out = Vec::new();
+        write_record(
+            &mut out,
+            ["=HYPERLINK(\"x\")", "+1", "@SUM(A1)", "plain", "a=b"],
+        )
+        .expect("write");
+        assert_eq!(
+            String::from_utf8(out).expect("utf-8"),
+            "\"'=HYPERLINK(\"\"x\"\")\",'+1,'@SUM(A1),plain,a=b\r\n"
+        );
     }
 
     #[test]
