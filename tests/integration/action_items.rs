@@ -492,3 +492,58 @@ async fn slack_and_teams_messages_have_their_documented_shapes() {
         assert_eq!(st["alert"]["webhook"]["status"], "ok", "{:#}", st["alert"]);
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_alert_fires_from_the_raw_results_at_min_severity() {
+    let mut fired = 0;
+    for min in [4u64, 5] {
+        let (url, bodies) = webhook_receiver(None).await;
+        let mut w = World::new(fast_sim()).await;
+        let mut text = read(&w.config);
+        text.push_str(&format!(
+            "\n[alerts]\nmin_severity = {min}\nwebhook = \"{url}\"\n"
+        ));
+        std::fs::write(&w.config, text).expect("config");
+        let id = run_job(
+            &mut w,
+            "sev.toml",
+            "Sev Org",
+            &["64.39.106.0-64.39.106.7"],
+            "",
+        )
+        .await;
+        let dir = w.job_dir(&id);
+        // The expected count, from the raw results as Qualys's extended records give it.
+        let results: Vec<Value> =
+            serde_json::from_str(&read(&dir.join("results.json"))).expect("results JSON");
+        let due = results
+            .iter()
+            .filter(|r| r.get("qid").is_some() && r["type"] != "Ig")
+            .filter(|r| {
+                r["severity"]
+                    .as_str()
+                    .and_then(|s| s.parse::<u64>().ok())
+                    .is_some_and(|s| s >= min)
+            })
+            .count();
+        let sent = bodies.lock().expect("lock").clone();
+        if due == 0 {
+            assert!(sent.is_empty(), "min {min}: nothing reaches it: {sent:?}");
+            assert!(!dir.join("alert.json").exists());
+            continue;
+        }
+        assert_eq!(sent.len(), 1, "min {min}: {sent:?}");
+        let body: Value = serde_json::from_str(&sent[0]).expect("JSON");
+        assert_eq!(
+            body["reason"],
+            format!("{due} finding(s) at or above severity {min}"),
+            "{body:#}"
+        );
+        assert_eq!(body["job_id"], id.as_str());
+        fired += 1;
+    }
+    assert!(
+        fired > 0,
+        "the simulator's hosts have findings of severity 4 or more"
+    );
+}
