@@ -10,11 +10,10 @@
 
 use super::error::ActionError;
 use super::findings::{detail_of, DetailReader};
-use super::model::{Finding, Findings, Key};
+use super::model::{Finding, Findings, Key, KeySet};
 use crate::fsutil;
 use baseliner_core::config::RemediationConfig;
 use baseliner_core::time::Timestamp;
-use std::collections::HashSet;
 use std::fs::File;
 use std::io::{self, BufRead, BufWriter, Write};
 use std::path::Path;
@@ -62,7 +61,7 @@ pub const INFO_COLUMNS: [&str; 11] = [
 /// What a row needs besides the finding itself.
 pub struct RowContext<'a> {
     /// The baseline's finding keys (`None`: no baseline, `change` stays empty).
-    pub baseline: Option<&'a HashSet<Key>>,
+    pub baseline: Option<&'a KeySet>,
     /// Days to fix, by severity.
     pub remediation: &'a RemediationConfig,
     /// When the scan ran (`None`: no `due` date).

@@ -5,11 +5,10 @@
 
 use super::csv::Reader;
 use super::error::ActionError;
-use super::model::{parse_number, parse_port, parse_severity, Findings, Key};
+use super::model::{parse_number, parse_port, parse_severity, Findings, Key, KeySet};
 use crate::fsutil;
 use crate::spool::Spool;
 use crate::status;
-use std::collections::HashSet;
 use std::fs::File;
 use std::io::{self, BufReader};
 use std::path::Path;
@@ -91,16 +90,18 @@ pub fn baseline_for(
 }
 
 /// Compares `current` (sorted worst first) with the baseline's `findings.csv`; also gives
-/// the baseline's keys (for the `change` column of `findings.csv`).
+/// the baseline's keys (for the `change` column of `findings.csv`). Memory: two sorted key
+/// vectors (16 bytes a finding each) and one bit per current finding.
 pub fn compare(
     baseline_id: &str,
     baseline_csv: &Path,
     current: &Findings,
     min_severity: u8,
-) -> Result<(Delta, HashSet<Key>), ActionError> {
+) -> Result<(Delta, KeySet), ActionError> {
     let s = &current.strings;
-    let current_keys: HashSet<Key> = current.rows.iter().map(|f| Key::of(f, s)).collect();
-    let mut previous: HashSet<Key> = HashSet::new();
+    let current_keys = KeySet::new(current.rows.iter().map(|f| Key::of(f, s)).collect());
+    let mut previous: Vec<Key> = Vec::new();
+    let mut listed: Vec<Key> = Vec::new();
     let mut d = Delta {
         baseline_id: baseline_id.to_owned(),
         new: Vec::new(),
@@ -112,23 +113,29 @@ pub fn compare(
         unchanged_count: 0,
     };
     read_baseline(baseline_csv, |key, change| {
-        if previous.insert(key) {
-            if current_keys.contains(&key) {
-                d.unchanged_count += 1;
-            } else {
-                d.fixed_count += 1;
-                if d.fixed.len() < LIST_MAX {
-                    d.fixed.push(change());
-                }
-            }
+        previous.push(key);
+        if listed.len() < LIST_MAX && !current_keys.contains(&key) && !listed.contains(&key) {
+            listed.push(key);
+            d.fixed.push(change());
         }
     })?;
-    let mut seen: HashSet<Key> = HashSet::new();
+    let previous = KeySet::new(previous);
+    d.unchanged_count = previous.iter().filter(|k| current_keys.contains(k)).count() as u64;
+    d.fixed_count = previous.len() as u64 - d.unchanged_count;
+    // One bit per distinct current key: each new finding is counted once.
+    let mut seen = vec![0u64; current_keys.len().div_ceil(64)];
     for f in &current.rows {
         let key = Key::of(f, s);
-        if previous.contains(&key) || !seen.insert(key) {
+        if previous.contains(&key) {
             continue;
         }
+        let Some(i) = current_keys.index_of(&key) else {
+            continue;
+        };
+        if seen[i / 64] & (1 << (i % 64)) != 0 {
+            continue;
+        }
+        seen[i / 64] |= 1 << (i % 64);
         let change = || Change {
             ip: s.get(f.ip).to_owned(),
             qid: f.qid,

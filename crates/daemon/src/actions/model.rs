@@ -336,6 +336,46 @@ impl Key {
     }
 }
 
+/// A set of [`Key`]s as one sorted vector: 16 bytes a key (a hash set needs about twice
+/// that), so the baseline delta of a million findings stays small.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct KeySet(Vec<Key>);
+
+impl KeySet {
+    /// The set of `keys` (in any order, duplicates allowed).
+    pub fn new(mut keys: Vec<Key>) -> KeySet {
+        keys.sort_unstable();
+        keys.dedup();
+        keys.shrink_to_fit();
+        KeySet(keys)
+    }
+
+    /// True when `key` is in the set.
+    pub fn contains(&self, key: &Key) -> bool {
+        self.0.binary_search(key).is_ok()
+    }
+
+    /// The position of `key` in the set (0 to `len - 1`), when it is there.
+    pub fn index_of(&self, key: &Key) -> Option<usize> {
+        self.0.binary_search(key).ok()
+    }
+
+    /// How many keys.
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    /// True when empty.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// The keys, sorted.
+    pub fn iter(&self) -> impl Iterator<Item = &Key> {
+        self.0.iter()
+    }
+}
+
 /// A stable 64-bit hash (FNV-1a), so keys do not depend on a random seed.
 fn fnv1a(bytes: &[u8]) -> u64 {
     bytes.iter().fold(0xcbf2_9ce4_8422_2325_u64, |h, &b| {
@@ -415,6 +455,17 @@ mod tests {
         assert_eq!(Class::of(" IG "), Class::Info);
         assert_eq!(Class::of(""), Class::Vuln);
         assert_eq!(std::mem::size_of::<Finding>(), 72);
+    }
+
+    #[test]
+    fn key_sets_sort_dedupe_and_find() {
+        let k = |n: u32| Key::from_text("10.0.0.1", n, None);
+        let set = KeySet::new(vec![k(3), k(1), k(3), k(2)]);
+        assert_eq!(set.len(), 3);
+        assert!(set.contains(&k(2)) && !set.contains(&k(4)));
+        assert_eq!(set.index_of(&k(3)), Some(2));
+        assert_eq!(set.index_of(&k(9)), None);
+        assert!(KeySet::default().is_empty());
     }
 
     #[test]
