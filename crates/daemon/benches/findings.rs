@@ -112,7 +112,7 @@ fn generate(path: &Path, target: u64) -> std::io::Result<(u64, u64)> {
         let qid = 10_000 + (h % 400);
         let sev = 1 + (h / 7) % 5;
         let port = [0u64, 22, 25, 80, 443, 3389][(h % 6) as usize];
-        let kind = if n % 20 == 0 { "Ig" } else { "Vuln" };
+        let kind = if n.is_multiple_of(20) { "Ig" } else { "Vuln" };
         let line = format!(
             "{{\"ip\":\"{ip}\",\"dns\":\"host-{hh}.bench.example\",\"netbios\":\"\",\"os\":\"Linux 5.x\",\"ip_status\":\"host scanned, found vuln\",\"qid\":\"{qid}\",\"title\":\"Benchmark vulnerability number {qid}\",\"type\":\"{kind}\",\"severity\":\"{sev}\",\"port\":\"{p}\",\"protocol\":\"tcp\",\"fqdn\":\"\",\"ssl\":\"no\",\"cve_id\":\"CVE-2024-{qid}\",\"cvss_base\":\"5.0\",\"cvss3_base\":\"6.1\",\"pci_vuln\":\"no\",\"threat\":\"{threat}\",\"impact\":\"An attacker may learn about the host.\",\"solution\":\"{solution}\",\"results\":\"Observed banner {n}\"}},\n",
             hh = h & 0xffff,
