@@ -6,7 +6,8 @@
 //! - `excluded` — Qualys excluded it: the results' `excluded_ips`, or a trailing
 //!   host-coverage object whose key names exclusion (§6.4);
 //! - `scanned` — it has records (findings or information gathered), or it is in the scan's
-//!   target, the results carry host-coverage lists and it is not listed (0 findings);
+//!   target, not listed as not alive, and the results carry host-coverage lists or count
+//!   the whole target alive (`active_hosts`): 0 findings;
 //! - `no_response` — listed in a trailing object whose key says `not_alive` (e.g.
 //!   `hosts_not_scanned_host_not_alive_ip`), or without records when every host Qualys
 //!   counted alive (`active_hosts`) has records;
@@ -186,6 +187,11 @@ pub fn build(requested: &IpSet, target: Option<&IpSet>, findings: Option<&Findin
     // Qualys's count of alive hosts: when every one of them has records, a host without
     // records did not answer.
     let all_alive_have_records = meta.active_hosts.is_some_and(|n| n <= per_ip.len() as u64);
+    // …and when it counts the whole target alive, a host without records answered.
+    let all_alive = meta
+        .active_hosts
+        .zip(target.as_ref())
+        .is_some_and(|(n, t)| n > 0 && n >= t.len());
     let rows = addresses(requested)
         .map(|ip| {
             if excluded.contains(ip) {
@@ -225,7 +231,7 @@ pub fn build(requested: &IpSet, target: Option<&IpSet>, findings: Option<&Findin
                     Status::NoResponse,
                     "not among the hosts Qualys found alive (active_hosts)",
                 ),
-                Some(_) if coverage_listed => {
+                Some(_) if coverage_listed || all_alive => {
                     row(ip, Status::Scanned, "assessed, no vulnerability found")
                 }
                 _ => row(
@@ -373,6 +379,39 @@ mod tests {
         assert_eq!(c.rows[0].max_severity, None);
         assert!(c.rows[0].note.contains("severity unknown"));
         assert_eq!(c.rows[1].status, Status::Unknown);
+    }
+
+    #[test]
+    fn no_host_alive_makes_every_target_address_no_response() {
+        // A No_Host scan: the metadata counts no host alive and there is no record.
+        let json = r#"[{"ips":"10.0.0.1-10.0.0.3","active_hosts":"0","total_hosts":"3"},
+            {"target_distribution_across_scanner_appliances":"External : 10.0.0.1-10.0.0.3"}]"#;
+        let f = read_results_from(json.as_bytes()).expect("parses");
+        let c = build(&set("10.0.0.1-10.0.0.4"), None, Some(&f));
+        let statuses: Vec<Status> = c.rows.iter().map(|r| r.status).collect();
+        assert_eq!(
+            statuses,
+            [
+                Status::NoResponse,
+                Status::NoResponse,
+                Status::NoResponse,
+                Status::NotScanned
+            ]
+        );
+        // The whole target alive: a host without records was assessed and had nothing.
+        let json =
+            r#"[{"ips":"10.0.0.1-10.0.0.2","active_hosts":"2"},{"ip":"10.0.0.1","qid":"1"}]"#;
+        let f = read_results_from(json.as_bytes()).expect("parses");
+        let c = build(&set("10.0.0.1-10.0.0.2"), None, Some(&f));
+        assert_eq!(c.rows[1].status, Status::Scanned);
+        // Two of three alive, one with records, none listed: which other one answered is
+        // unknown, so nothing is guessed.
+        let json =
+            r#"[{"ips":"10.0.0.1-10.0.0.3","active_hosts":"2"},{"ip":"10.0.0.1","qid":"1"}]"#;
+        let f = read_results_from(json.as_bytes()).expect("parses");
+        let c = build(&set("10.0.0.1-10.0.0.3"), None, Some(&f));
+        assert_eq!(c.rows[1].status, Status::Unknown);
+        assert_eq!(c.rows[2].status, Status::Unknown);
     }
 
     #[test]
