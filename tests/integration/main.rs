@@ -1,5 +1,6 @@
 //! The one integration-test binary: every workspace-level test is a module here,
 //! so the workspace links a single test executable (as ripgrep does).
+mod action_items;
 mod bad_input;
 mod cli;
 mod client;

@@ -212,7 +212,67 @@ pub struct AlertsConfig {
     pub webhook: Option<String>,
     /// The command is killed after this long (default 60s).
     pub command_timeout: Duration,
+    /// The webhook's payload shape (default `json`).
+    pub webhook_format: WebhookFormat,
 }
+
+// ---- [alerts].webhook_format and [remediation] (action items) ----
+
+/// `[alerts].webhook_format`: the shape of the webhook's POST body.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum WebhookFormat {
+    /// baseliner's own JSON object (job_id, organization, ips, …).
+    #[default]
+    Json,
+    /// A Slack incoming-webhook message (`text` and `blocks`).
+    Slack,
+    /// A Microsoft Teams Workflows webhook message with an Adaptive Card attachment.
+    Teams,
+}
+
+impl WebhookFormat {
+    /// The config spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            WebhookFormat::Json => "json",
+            WebhookFormat::Slack => "slack",
+            WebhookFormat::Teams => "teams",
+        }
+    }
+}
+
+/// `[remediation]`: days allowed to fix a finding, by severity (index 1–5; `None`: no
+/// deadline). Defaults: 5 → 7 days, 4 → 30, 3 → 90, 2 and 1 none.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RemediationConfig {
+    /// Days per severity; index 0 (unknown severity) is always `None`.
+    pub days: [Option<u32>; 6],
+}
+
+impl Default for RemediationConfig {
+    fn default() -> Self {
+        RemediationConfig {
+            days: [None, None, None, Some(90), Some(30), Some(7)],
+        }
+    }
+}
+
+impl RemediationConfig {
+    /// The days allowed for `severity` (none for an unknown severity or an unset one).
+    pub fn days_for(&self, severity: u8) -> Option<u32> {
+        self.days.get(usize::from(severity)).copied().flatten()
+    }
+
+    /// The date (`YYYY-MM-DD`, UTC) a finding of `severity` found by a scan at `scan_date`
+    /// is due, or `None` when its severity has no deadline.
+    pub fn due(&self, severity: u8, scan_date: crate::time::Timestamp) -> Option<String> {
+        let days = self.days_for(severity)?;
+        let due = scan_date.plus(Duration::from_secs(u64::from(days) * 86_400));
+        Some(due.to_rfc3339().chars().take(10).collect())
+    }
+}
+
+// ---- end of the action-items blocks ----
 
 impl Default for AlertsConfig {
     fn default() -> Self {
@@ -221,6 +281,7 @@ impl Default for AlertsConfig {
             command: None,
             webhook: None,
             command_timeout: Duration::from_secs(60),
+            webhook_format: WebhookFormat::Json,
         }
     }
 }
@@ -242,11 +303,20 @@ pub struct Config {
     pub defaults: DefaultsConfig,
     /// `[alerts]`.
     pub alerts: AlertsConfig,
+    /// `[remediation]`.
+    pub remediation: RemediationConfig,
 }
 
 /// The sections, in the order they are documented.
 const SECTIONS: &[&str] = &[
-    "qualys", "paths", "polling", "limits", "scope", "defaults", "alerts",
+    "qualys",
+    "paths",
+    "polling",
+    "limits",
+    "scope",
+    "defaults",
+    "alerts",
+    "remediation",
 ];
 
 impl Config {
@@ -269,6 +339,7 @@ impl Config {
             scope: scope(&root)?,
             defaults: defaults(&root)?,
             alerts: alerts(&root)?,
+            remediation: remediation(&root)?,
         })
     }
 
@@ -302,6 +373,7 @@ impl Config {
             },
             defaults: DefaultsConfig::default(),
             alerts: AlertsConfig::default(),
+            remediation: RemediationConfig::default(),
         }
     }
 
@@ -577,7 +649,13 @@ fn alerts(root: &Table) -> Result<AlertsConfig, ConfigError> {
     let s = Section::new(
         root,
         "alerts",
-        &["min_severity", "command", "webhook", "command_timeout"],
+        &[
+            "min_severity",
+            "command",
+            "webhook",
+            "command_timeout",
+            "webhook_format",
+        ],
     )?;
     let d = AlertsConfig::default();
     let command = s.strings("command")?;
@@ -606,7 +684,38 @@ fn alerts(root: &Table) -> Result<AlertsConfig, ConfigError> {
         command,
         webhook,
         command_timeout: s.duration("command_timeout")?.unwrap_or(d.command_timeout),
+        webhook_format: webhook_format(&s)?,
     })
+}
+
+/// `[alerts].webhook_format`: `json` (default), `slack` or `teams`.
+fn webhook_format(s: &Section<'_>) -> Result<WebhookFormat, ConfigError> {
+    let Some(text) = s.string("webhook_format")? else {
+        return Ok(WebhookFormat::Json);
+    };
+    match text.as_str() {
+        "json" => Ok(WebhookFormat::Json),
+        "slack" => Ok(WebhookFormat::Slack),
+        "teams" => Ok(WebhookFormat::Teams),
+        _ => Err(s.invalid(
+            "webhook_format",
+            &Value::String(text.clone()),
+            "must be \"json\", \"slack\" or \"teams\"",
+        )),
+    }
+}
+
+/// `[remediation]`: keys `"1"` to `"5"` (severities), values days 0 to 3650 (0: no
+/// deadline); unset severities keep their default.
+fn remediation(root: &Table) -> Result<RemediationConfig, ConfigError> {
+    let s = Section::new(root, "remediation", &["1", "2", "3", "4", "5"])?;
+    let mut r = RemediationConfig::default();
+    for sev in 1..=5u8 {
+        if let Some(n) = s.integer(&sev.to_string(), 0..=3650)? {
+            r.days[usize::from(sev)] = u32::try_from(n).ok().filter(|&d| d > 0);
+        }
+    }
+    Ok(r)
 }
 
 #[cfg(test)]

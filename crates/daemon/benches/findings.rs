@@ -1,7 +1,11 @@
 //! Findings pipeline benchmark: generates a raw-results JSON file of `BENCH_RESULTS_BYTES`
-//! bytes (default 1 GiB) in a temporary spool, runs the action items on it (streamed
-//! parse, sort, findings.csv, summary.md, summary.html) and prints the throughput and the
-//! process's peak resident memory (VmHWM). Run with `cargo bench -p baseliner --bench findings`.
+//! bytes (default 1 GiB) in the json_extended shape (metadata, records with one `Ig` in
+//! 20, a host-coverage object, the scanner-distribution trailer) in a temporary spool,
+//! runs the action items on it (streamed parse, sort, findings.csv with the long texts
+//! read back, information.csv, coverage.csv, summary.md, summary.html) and prints the
+//! throughput and the process's peak resident memory (VmHWM). With `BENCH_BASELINE=1` the
+//! same file is then processed as a second job of the organization, so the baseline delta
+//! and the `change` column are included. Run with `cargo bench -p baseliner --bench findings`.
 
 use baseliner::actions;
 use baseliner::spool::Spool;
@@ -18,6 +22,7 @@ use std::time::{Duration, Instant};
 
 const DEFAULT_BYTES: u64 = 1 << 30;
 const ID: &str = "20240101-000000-000001";
+const SECOND: &str = "20240102-000000-000002";
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let target: u64 = match std::env::var("BENCH_RESULTS_BYTES") {
@@ -39,15 +44,16 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         gen_time.as_secs_f64(),
         peak_rss_kib().unwrap_or(0)
     );
-    let rec = record()?;
+    let rec = record(ID)?;
     let alerts = AlertsConfig {
         min_severity: 5,
         command: None,
         webhook: None,
+        webhook_format: Default::default(),
         command_timeout: Duration::from_secs(1),
     };
     let t1 = Instant::now();
-    let done = actions::run(&spool, &rec, &alerts)?;
+    let done = actions::run(&spool, &rec, &alerts, &Default::default())?;
     let secs = t1.elapsed().as_secs_f64();
     let csv = std::fs::metadata(dir.join("findings.csv"))?.len();
     println!(
@@ -58,6 +64,28 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         bytes as f64 / 1e6 / secs
     );
     println!("peak RSS (VmHWM): {} KiB", peak_rss_kib().unwrap_or(0));
+    if std::env::var_os("BENCH_BASELINE").is_some() {
+        // The first job becomes the organization's baseline.
+        std::fs::write(
+            spool.status_file(ID),
+            format!(
+                r#"{{"id":"{ID}","organization":"Bench","state":"done","scan_ref":null,"scan_state":null,"report_id":null,"error":null,"last_error":null,"updated_at":"","accepted_at":"","next_action_at":null,"ips":"","source":"","history":[],"outputs":[]}}"#
+            ),
+        )?;
+        let second = spool.job_dir(SECOND);
+        std::fs::create_dir_all(&second)?;
+        std::fs::rename(&path, second.join("results.json"))?;
+        let t2 = Instant::now();
+        let done = actions::run(&spool, &record(SECOND)?, &alerts, &Default::default())?;
+        let secs = t2.elapsed().as_secs_f64();
+        println!(
+            "second job, against the first as baseline: {} findings in {:.1}s: {:.1} MB/s",
+            done.findings,
+            secs,
+            bytes as f64 / 1e6 / secs
+        );
+        println!("peak RSS (VmHWM): {} KiB", peak_rss_kib().unwrap_or(0));
+    }
     Ok(())
 }
 
@@ -76,7 +104,7 @@ fn generate(path: &Path, target: u64) -> std::io::Result<(u64, u64)> {
         "The service answers in a way that reveals details an attacker can use. ".repeat(8);
     let solution = "Apply the vendor's update or restrict access to the service. ".repeat(6);
     let mut n: u64 = 0;
-    let tail = "{\"target_distribution_across_scanner_appliances\":\"External : 10.0.0.0-10.0.255.255\"}\n]\n";
+    let tail = "{\"hosts_not_scanned_host_not_alive_ip\":\"10.0.255.254-10.0.255.255\"},\n{\"target_distribution_across_scanner_appliances\":\"External : 10.0.0.0-10.0.255.255\"}\n]\n";
     while written + (tail.len() as u64) < target {
         // A pseudo-random but deterministic spread of hosts, QIDs and severities.
         let h = n.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 32;
@@ -84,8 +112,9 @@ fn generate(path: &Path, target: u64) -> std::io::Result<(u64, u64)> {
         let qid = 10_000 + (h % 400);
         let sev = 1 + (h / 7) % 5;
         let port = [0u64, 22, 25, 80, 443, 3389][(h % 6) as usize];
+        let kind = if n.is_multiple_of(20) { "Ig" } else { "Vuln" };
         let line = format!(
-            "{{\"ip\":\"{ip}\",\"dns\":\"host-{hh}.bench.example\",\"netbios\":\"\",\"os\":\"Linux 5.x\",\"ip_status\":\"host scanned, found vuln\",\"qid\":\"{qid}\",\"title\":\"Benchmark vulnerability number {qid}\",\"type\":\"Vuln\",\"severity\":\"{sev}\",\"port\":\"{p}\",\"protocol\":\"tcp\",\"fqdn\":\"\",\"ssl\":\"no\",\"cve_id\":\"CVE-2024-{qid}\",\"cvss_base\":\"5.0\",\"threat\":\"{threat}\",\"impact\":\"An attacker may learn about the host.\",\"solution\":\"{solution}\",\"results\":\"Observed banner {n}\"}},\n",
+            "{{\"ip\":\"{ip}\",\"dns\":\"host-{hh}.bench.example\",\"netbios\":\"\",\"os\":\"Linux 5.x\",\"ip_status\":\"host scanned, found vuln\",\"qid\":\"{qid}\",\"title\":\"Benchmark vulnerability number {qid}\",\"type\":\"{kind}\",\"severity\":\"{sev}\",\"port\":\"{p}\",\"protocol\":\"tcp\",\"fqdn\":\"\",\"ssl\":\"no\",\"cve_id\":\"CVE-2024-{qid}\",\"cvss_base\":\"5.0\",\"cvss3_base\":\"6.1\",\"pci_vuln\":\"no\",\"threat\":\"{threat}\",\"impact\":\"An attacker may learn about the host.\",\"solution\":\"{solution}\",\"results\":\"Observed banner {n}\"}},\n",
             hh = h & 0xffff,
             p = if port == 0 { String::new() } else { port.to_string() },
         );
@@ -99,10 +128,10 @@ fn generate(path: &Path, target: u64) -> std::io::Result<(u64, u64)> {
     Ok((written, n))
 }
 
-/// A job for the whole generated range.
-fn record() -> Result<JobRecord, Box<dyn std::error::Error>> {
+/// Job `id` for the whole generated range.
+fn record(id: &str) -> Result<JobRecord, Box<dyn std::error::Error>> {
     Ok(JobRecord {
-        id: JobId::parse(ID).ok_or("bad job id")?,
+        id: JobId::parse(id).ok_or("bad job id")?,
         intake_key: "bench".into(),
         source_name: "bench.toml".into(),
         accepted_at: Timestamp(0),

@@ -15,6 +15,8 @@ const OUTPUTS: &[&str] = &[
     "summary.html",
     "summary.md",
     "findings.csv",
+    "coverage.csv",
+    "information.csv",
     "results.json",
     "alert.json",
     "report.pdf",
@@ -36,7 +38,8 @@ pub fn list(spool: &Spool, id: &str) -> Vec<String> {
 }
 
 /// Produces the action items once the report and raw results are on disk: `findings.csv`,
-/// `summary.md`, `summary.html`, the baseline delta and the alert (see [`crate::actions`]).
+/// `information.csv`, `coverage.csv`, `summary.md`, `summary.html`, the baseline delta, the
+/// webhook's message and the alert (see [`crate::actions`]).
 /// Safe to repeat: it runs again after a crash before the job's `done` checkpoint, rewrites
 /// the same files and never alerts twice. A failing alert command does not fail the job.
 ///
@@ -45,7 +48,7 @@ pub fn list(spool: &Spool, id: &str) -> Vec<String> {
 /// A downloaded file that does not parse (a body cut short, or not what Qualys documents)
 /// is removed, so that the next attempt downloads it again instead of failing on it forever.
 pub fn action_items(spool: &Spool, rec: &JobRecord, cfg: &Config) -> Result<(), String> {
-    match crate::actions::run(spool, rec, &cfg.alerts) {
+    match crate::actions::run(spool, rec, &cfg.alerts, &cfg.remediation) {
         Ok(_) => Ok(()),
         Err(e) => {
             if let ActionError::Json { path, .. } | ActionError::Xml { path, .. } = &e {

@@ -414,3 +414,36 @@ fn sizes_parse_with_binary_units() {
         assert_eq!(parse_size(bad), None, "{bad:?}");
     }
 }
+
+// ---- [alerts].webhook_format and [remediation] (action items) ----
+
+#[test]
+fn webhook_format_and_remediation_read_and_refuse() {
+    let c = Config::parse(MINIMAL).expect("valid");
+    assert_eq!(c.alerts.webhook_format, WebhookFormat::Json);
+    assert_eq!(c.remediation.days_for(5), Some(7));
+    assert_eq!(c.remediation.days_for(4), Some(30));
+    assert_eq!(c.remediation.days_for(3), Some(90));
+    assert_eq!(c.remediation.days_for(2), None);
+    assert_eq!(c.remediation.days_for(0), None);
+    let c = Config::parse(&with("alerts", "webhook_format = \"teams\"")).expect("valid");
+    assert_eq!(c.alerts.webhook_format, WebhookFormat::Teams);
+    let c = Config::parse(&with("remediation", "5 = 3\n3 = 0\n1 = 365")).expect("valid");
+    assert_eq!(
+        c.remediation.days[1..],
+        [Some(365), None, None, Some(30), Some(3)]
+    );
+    let e = err(&with("alerts", "webhook_format = \"xml\""));
+    assert!(
+        e.starts_with("[alerts].webhook_format = \"xml\": must be"),
+        "{e}"
+    );
+    let e = err(&with("remediation", "6 = 1"));
+    assert!(e.contains("[remediation].6"), "{e}");
+    let e = err(&with("remediation", "5 = 4000"));
+    assert!(e.contains("must be 0 to 3650"), "{e}");
+    // 2024-03-01 + 7 days, across the month end.
+    let t = crate::time::Timestamp::parse_rfc3339("2024-02-27T23:00:00Z").expect("time");
+    assert_eq!(c.remediation.due(5, t).as_deref(), Some("2024-03-01"));
+    assert_eq!(c.remediation.due(3, t), None);
+}

@@ -128,6 +128,7 @@ mod tests {
             min_severity: 4,
             command,
             webhook: None,
+            webhook_format: Default::default(),
             command_timeout: Duration::from_secs(10),
         }
     }

@@ -1,16 +1,25 @@
-//! `findings.csv`: one row per finding, worst first, RFC 4180 (CRLF line ends, fields
+//! `findings.csv`: one row per finding (vulnerabilities and potential ones), worst first,
+//! with what a ticket needs (solution, threat, impact, the first line of the result, CVSS
+//! base scores, PCI flag, `change` against the baseline, `due` from `[remediation]`);
+//! `information.csv`: the information-gathered records. RFC 4180 (CRLF line ends, fields
 //! quoted when they hold a comma, quote, CR or LF, quotes doubled). Also the reader used
 //! to load an earlier job's `findings.csv` for the baseline delta.
+//!
+//! The long texts are read back from the results file one row at a time
+//! ([`super::findings::detail_of`]), so writing stays within the rows' memory.
 
 use super::error::ActionError;
-use super::model::{Finding, Findings};
+use super::findings::{detail_of, DetailReader};
+use super::model::{Finding, Findings, Key, KeySet};
 use crate::fsutil;
+use baseliner_core::config::RemediationConfig;
+use baseliner_core::time::Timestamp;
 use std::fs::File;
 use std::io::{self, BufRead, BufWriter, Write};
 use std::path::Path;
 
-/// The header row.
-pub const COLUMNS: [&str; 12] = [
+/// The header row of `findings.csv`.
+pub const COLUMNS: [&str; 21] = [
     "ip",
     "dns",
     "netbios",
@@ -22,31 +31,145 @@ pub const COLUMNS: [&str; 12] = [
     "port",
     "protocol",
     "cve_ids",
+    "cvss_base",
+    "cvss3_base",
+    "pci_vuln",
     "first_found",
+    "change",
+    "due",
+    "solution",
+    "threat",
+    "impact",
+    "result",
 ];
+
+/// The header row of `information.csv`.
+pub const INFO_COLUMNS: [&str; 11] = [
+    "ip",
+    "dns",
+    "netbios",
+    "os",
+    "qid",
+    "title",
+    "type",
+    "port",
+    "protocol",
+    "first_found",
+    "result",
+];
+
+/// What a row needs besides the finding itself.
+pub struct RowContext<'a> {
+    /// The baseline's finding keys (`None`: no baseline, `change` stays empty).
+    pub baseline: Option<&'a KeySet>,
+    /// Days to fix, by severity.
+    pub remediation: &'a RemediationConfig,
+    /// When the scan ran (`None`: no `due` date).
+    pub scan_date: Option<Timestamp>,
+}
 
 /// Writes `findings` (already sorted) to `path` through a temporary file and a durable
 /// rename, so the file is either the old one or complete.
-pub fn write_findings(path: &Path, findings: &Findings) -> Result<(), ActionError> {
-    let tmp = fsutil::temp_path_for(path);
-    let written = (|| -> io::Result<()> {
-        let mut w = BufWriter::with_capacity(256 * 1024, File::create(&tmp)?);
-        write_record(&mut w, COLUMNS.iter().copied())?;
+pub fn write_findings(
+    path: &Path,
+    findings: &Findings,
+    ctx: &RowContext<'_>,
+) -> Result<(), ActionError> {
+    let mut reader = None;
+    write_file(path, COLUMNS.as_slice(), |w| {
         for f in &findings.rows {
-            write_row(&mut w, f, findings)?;
+            write_row(w, f, findings, &mut reader, ctx)?;
         }
-        w.into_inner().map_err(|e| e.into_error())?.sync_all()
-    })();
-    written.map_err(|e| ActionError::io(&tmp, e))?;
+        Ok(())
+    })
+}
+
+/// Writes the information-gathered records of `findings` to `path` (`information.csv`).
+pub fn write_information(path: &Path, findings: &Findings) -> Result<(), ActionError> {
+    let mut reader = None;
+    write_file(path, INFO_COLUMNS.as_slice(), |w| {
+        for f in &findings.info {
+            let d = detail_of(findings, &mut reader, f)?;
+            let s = &findings.strings;
+            let qid = f.qid.to_string();
+            let port = f.port.map(|p| p.to_string()).unwrap_or_default();
+            write_record(
+                w,
+                [
+                    s.get(f.ip),
+                    s.get(f.dns),
+                    s.get(f.netbios),
+                    s.get(f.os),
+                    qid.as_str(),
+                    s.get(f.title),
+                    s.get(f.kind),
+                    port.as_str(),
+                    s.get(f.protocol),
+                    s.get(f.first_found),
+                    d.result.trim(),
+                ],
+            )
+            .map_err(|e| ActionError::io(path, e))?;
+        }
+        Ok(())
+    })
+}
+
+/// Writes a CSV file with `header` and the records `body` writes, through a temporary
+/// file and a durable rename, so the file is either the old one or complete.
+fn write_file(
+    path: &Path,
+    header: &[&str],
+    body: impl FnOnce(&mut BufWriter<File>) -> Result<(), ActionError>,
+) -> Result<(), ActionError> {
+    let tmp = fsutil::temp_path_for(path);
+    let io_err = |e| ActionError::io(&tmp, e);
+    let mut w = BufWriter::with_capacity(256 * 1024, File::create(&tmp).map_err(io_err)?);
+    write_record(&mut w, header.iter().copied()).map_err(io_err)?;
+    let done = body(&mut w).and_then(|()| {
+        w.into_inner()
+            .map_err(|e| e.into_error())
+            .and_then(|f| f.sync_all())
+            .map_err(io_err)
+    });
+    if let Err(e) = done {
+        let _ = std::fs::remove_file(&tmp);
+        return Err(e);
+    }
     fsutil::rename_durable(&tmp, path).map_err(|e| ActionError::io(path, e))
 }
 
+/// The first line of `text`, trimmed.
+pub fn first_line(text: &str) -> &str {
+    text.trim().lines().next().unwrap_or("").trim()
+}
+
 /// One finding as a CSV record.
-fn write_row<W: Write>(w: &mut W, f: &Finding, all: &Findings) -> io::Result<()> {
+fn write_row<W: Write>(
+    w: &mut W,
+    f: &Finding,
+    all: &Findings,
+    reader: &mut Option<DetailReader>,
+    ctx: &RowContext<'_>,
+) -> Result<(), ActionError> {
     let s = &all.strings;
+    let d = detail_of(all, reader, f)?;
     let qid = f.qid.to_string();
-    let sev = f.severity.to_string();
+    let sev = if f.severity == 0 {
+        String::new()
+    } else {
+        f.severity.to_string()
+    };
     let port = f.port.map(|p| p.to_string()).unwrap_or_default();
+    let change = match ctx.baseline {
+        Some(b) if b.contains(&Key::of(f, s)) => "unchanged",
+        Some(_) => "new",
+        None => "",
+    };
+    let due = ctx
+        .scan_date
+        .and_then(|t| ctx.remediation.due(f.severity, t))
+        .unwrap_or_default();
     write_record(
         w,
         [
@@ -61,12 +184,24 @@ fn write_row<W: Write>(w: &mut W, f: &Finding, all: &Findings) -> io::Result<()>
             port.as_str(),
             s.get(f.protocol),
             s.get(f.cve_ids),
+            s.get(f.cvss_base),
+            s.get(f.cvss3_base),
+            s.get(f.pci_vuln),
             s.get(f.first_found),
+            change,
+            due.as_str(),
+            d.solution.trim(),
+            d.threat.trim(),
+            d.impact.trim(),
+            first_line(&d.result),
         ],
     )
+    .map_err(|e| ActionError::io(Path::new("findings.csv"), e))
 }
 
-/// Writes fields as one CRLF-terminated record.
+/// Writes fields as one CRLF-terminated record. A field that a spreadsheet would run as a
+/// formula (starting with `=`, `+`, `-`, `@`, tab or CR: text from Qualys or the job may
+/// be hostile) is prefixed with `'`.
 pub fn write_record<'a, W: Write>(
     w: &mut W,
     fields: impl IntoIterator<Item = &'a str>,
@@ -75,6 +210,13 @@ pub fn write_record<'a, W: Write>(
         if i > 0 {
             w.write_all(b",")?;
         }
+        let defused;
+        let field = if field.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+            defused = format!("'{field}");
+            defused.as_str()
+        } else {
+            field
+        };
         if field.contains([',', '"', '\r', '\n']) {
             w.write_all(b"\"")?;
             w.write_all(field.replace('"', "\"\"").as_bytes())?;
@@ -173,21 +315,27 @@ mod tests {
         f.sort();
         let dir = tempfile::tempdir().expect("tempdir");
         let p = dir.path().join("findings.csv");
-        write_findings(&p, &f).expect("writes");
+        let rem = RemediationConfig::default();
+        let ctx = RowContext {
+            baseline: None,
+            remediation: &rem,
+            scan_date: None,
+        };
+        write_findings(&p, &f, &ctx).expect("writes");
         let text = std::fs::read_to_string(&p).expect("read back");
         let lines: Vec<&str> = text.split("\r\n").collect();
         assert_eq!(
             lines[0],
-            "ip,dns,netbios,os,qid,title,type,severity,port,protocol,cve_ids,first_found"
+            "ip,dns,netbios,os,qid,title,type,severity,port,protocol,cve_ids,cvss_base,cvss3_base,pci_vuln,first_found,change,due,solution,threat,impact,result"
         );
         assert_eq!(
             lines[1],
-            "10.0.0.2,,,,9,\"two\nlines\",,5,,,\"CVE-1,CVE-2\","
+            "10.0.0.2,,,,9,\"two\nlines\",,5,,,\"CVE-1,CVE-2\",,,,,,,,,,"
         );
         // 10.0.0.9 before 10.0.0.10 (numeric), then by qid.
-        assert_eq!(lines[2], "10.0.0.9,,,,6,\"say \"\"hi\"\"\",,3,,,,");
-        assert_eq!(lines[3], "10.0.0.9,,,,7,\"has, comma\",,3,80,,,");
-        assert_eq!(lines[4], "10.0.0.10,,,,5,plain,,3,80,,,");
+        assert_eq!(lines[2], "10.0.0.9,,,,6,\"say \"\"hi\"\"\",,3,,,,,,,,,,,,,");
+        assert_eq!(lines[3], "10.0.0.9,,,,7,\"has, comma\",,3,80,,,,,,,,,,,,");
+        assert_eq!(lines[4], "10.0.0.10,,,,5,plain,,3,80,,,,,,,,,,,,");
         assert_eq!(lines[5], "");
         assert_eq!(lines.len(), 6);
         assert!(!fsutil::temp_path_for(&p).exists());
@@ -206,6 +354,20 @@ mod tests {
         assert!(r.next_record().expect("ok").is_some());
         assert!(r.next_record().expect("ok").is_some());
         assert!(r.next_record().expect("ok").is_none());
+    }
+
+    #[test]
+    fn formulas_are_defused() {
+        let mut out = Vec::new();
+        write_record(
+            &mut out,
+            ["=HYPERLINK(\"x\")", "+1", "@SUM(A1)", "plain", "a=b"],
+        )
+        .expect("write");
+        assert_eq!(
+            String::from_utf8(out).expect("utf-8"),
+            "\"'=HYPERLINK(\"\"x\"\")\",'+1,'@SUM(A1),plain,a=b\r\n"
+        );
     }
 
     #[test]

@@ -5,11 +5,10 @@
 
 use super::csv::Reader;
 use super::error::ActionError;
-use super::model::{parse_number, parse_port, parse_severity, Findings, Key};
+use super::model::{parse_number, parse_port, parse_severity, Findings, Key, KeySet};
 use crate::fsutil;
 use crate::spool::Spool;
 use crate::status;
-use std::collections::HashSet;
 use std::fs::File;
 use std::io::{self, BufReader};
 use std::path::Path;
@@ -90,16 +89,19 @@ pub fn baseline_for(
     Ok(chosen)
 }
 
-/// Compares `current` (sorted worst first) with the baseline's `findings.csv`.
+/// Compares `current` (sorted worst first) with the baseline's `findings.csv`; also gives
+/// the baseline's keys (for the `change` column of `findings.csv`). Memory: two sorted key
+/// vectors (16 bytes a finding each) and one bit per current finding.
 pub fn compare(
     baseline_id: &str,
     baseline_csv: &Path,
     current: &Findings,
     min_severity: u8,
-) -> Result<Delta, ActionError> {
+) -> Result<(Delta, KeySet), ActionError> {
     let s = &current.strings;
-    let current_keys: HashSet<Key> = current.rows.iter().map(|f| Key::of(f, s)).collect();
-    let mut previous: HashSet<Key> = HashSet::new();
+    let current_keys = KeySet::new(current.rows.iter().map(|f| Key::of(f, s)).collect());
+    let mut previous: Vec<Key> = Vec::new();
+    let mut listed: Vec<Key> = Vec::new();
     let mut d = Delta {
         baseline_id: baseline_id.to_owned(),
         new: Vec::new(),
@@ -111,23 +113,29 @@ pub fn compare(
         unchanged_count: 0,
     };
     read_baseline(baseline_csv, |key, change| {
-        if previous.insert(key) {
-            if current_keys.contains(&key) {
-                d.unchanged_count += 1;
-            } else {
-                d.fixed_count += 1;
-                if d.fixed.len() < LIST_MAX {
-                    d.fixed.push(change());
-                }
-            }
+        previous.push(key);
+        if listed.len() < LIST_MAX && !current_keys.contains(&key) && !listed.contains(&key) {
+            listed.push(key);
+            d.fixed.push(change());
         }
     })?;
-    let mut seen: HashSet<Key> = HashSet::new();
+    let previous = KeySet::new(previous);
+    d.unchanged_count = previous.iter().filter(|k| current_keys.contains(k)).count() as u64;
+    d.fixed_count = previous.len() as u64 - d.unchanged_count;
+    // One bit per distinct current key: each new finding is counted once.
+    let mut seen = vec![0u64; current_keys.len().div_ceil(64)];
     for f in &current.rows {
         let key = Key::of(f, s);
-        if previous.contains(&key) || !seen.insert(key) {
+        if previous.contains(&key) {
             continue;
         }
+        let Some(i) = current_keys.index_of(&key) else {
+            continue;
+        };
+        if seen[i / 64] & (1 << (i % 64)) != 0 {
+            continue;
+        }
+        seen[i / 64] |= 1 << (i % 64);
         let change = || Change {
             ip: s.get(f.ip).to_owned(),
             qid: f.qid,
@@ -146,7 +154,7 @@ pub fn compare(
             }
         }
     }
-    Ok(d)
+    Ok((d, previous))
 }
 
 /// Calls `each` with the key of every row of a `findings.csv`, and a way to make the
@@ -228,14 +236,21 @@ mod tests {
             ("10.0.0.2", 3, "", 2),
         ]);
         let csv = dir.path().join("findings.csv");
-        write_findings(&csv, &before).expect("baseline csv");
+        let rem = baseliner_core::config::RemediationConfig::default();
+        let ctx = crate::actions::csv::RowContext {
+            baseline: None,
+            remediation: &rem,
+            scan_date: None,
+        };
+        write_findings(&csv, &before, &ctx).expect("baseline csv");
         let now = findings(&[
             ("10.0.0.1", 1, "80", 3),   // unchanged
             ("10.0.0.1", 2, "8443", 5), // other port: new, and 443 is fixed
             ("10.0.0.3", 4, "22", 4),   // new
             ("10.0.0.3", 5, "", 1),     // new, below threshold
         ]);
-        let d = compare("JOB-A", &csv, &now, 4).expect("compares");
+        let (d, keys) = compare("JOB-A", &csv, &now, 4).expect("compares");
+        assert_eq!(keys.len(), 3);
         assert_eq!(d.baseline_id, "JOB-A");
         assert_eq!((d.new_count, d.fixed_count, d.unchanged_count), (3, 2, 1));
         let new: Vec<(&str, u32, Option<u16>)> = d

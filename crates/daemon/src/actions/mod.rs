@@ -5,8 +5,10 @@
 //!   ([`report_xml`]), kept compact ([`model`]);
 //! - `findings.csv` ([`csv`]), `summary.md` ([`summary_md`]) and `summary.html`
 //!   ([`summary_html`], [`svg`]), from the facts of [`summary`];
+//! - `information.csv` (information gathered) and `coverage.csv` ([`coverage`]);
 //! - the comparison with the organization's previous job ([`delta`]);
-//! - the alert, at most once per job ([`alert`], [`command`]).
+//! - the alert, at most once per job ([`alert`], [`command`]), and the webhook's message in
+//!   the configured format ([`messages`], sent by [`webhook`]).
 //!
 //! Safe to repeat: every file is replaced through a temporary file and a rename, the
 //! outputs are pure functions of the inputs (no "generated at" times), the baseline is
@@ -14,11 +16,13 @@
 
 pub mod alert;
 pub mod command;
+pub mod coverage;
 pub mod csv;
 pub mod delta;
 pub mod error;
 pub mod findings;
 pub mod flex;
+pub mod messages;
 pub mod model;
 pub mod report_xml;
 pub mod summary;
@@ -35,7 +39,8 @@ pub use error::ActionError;
 use crate::fsutil;
 use crate::spool::Spool;
 use alert::Alerted;
-use baseliner_core::config::AlertsConfig;
+use baseliner_core::config::{AlertsConfig, RemediationConfig};
+use baseliner_core::ip::IpSet;
 use baseliner_core::job::ReportFormat;
 use baseliner_core::store::JobRecord;
 use model::Findings;
@@ -52,28 +57,52 @@ pub struct Done {
     pub alert: Option<Alerted>,
 }
 
-/// Produces the action items of job `rec` in its spool directory.
-pub fn run(spool: &Spool, rec: &JobRecord, alerts: &AlertsConfig) -> Result<Done, ActionError> {
+/// Produces the action items of job `rec` in its spool directory, with the `[alerts]` and
+/// `[remediation]` settings.
+pub fn run(
+    spool: &Spool,
+    rec: &JobRecord,
+    alerts: &AlertsConfig,
+    remediation: &RemediationConfig,
+) -> Result<Done, ActionError> {
     let id = rec.id.as_str();
     let dir = spool.job_dir(id);
     let found = read_findings(&dir, rec)?;
     let mut delta = None;
     if let Some((f, _)) = &found {
-        csv::write_findings(&dir.join("findings.csv"), f)?;
+        let mut baseline_keys = None;
         if let Some(base) = delta::baseline_for(spool, id, &rec.job.organization)? {
             let base_csv = spool.job_dir(&base).join("findings.csv");
             match delta::compare(&base, &base_csv, f, alerts.min_severity) {
-                Ok(d) => delta = Some(d),
+                Ok((d, keys)) => {
+                    delta = Some(d);
+                    baseline_keys = Some(keys);
+                }
                 Err(e) => tracing::warn!(job_id = id, "baseline delta skipped: {e}"),
             }
         }
+        let ctx = csv::RowContext {
+            baseline: baseline_keys.as_ref(),
+            remediation,
+            scan_date: f.meta.launched_at(),
+        };
+        csv::write_findings(&dir.join("findings.csv"), f, &ctx)?;
+        csv::write_information(&dir.join("information.csv"), f)?;
     }
-    let s = Summary::build(
-        rec,
-        found.as_ref().map(|(f, name)| (f, *name)),
-        delta,
-        alerts.min_severity,
+    let cov = coverage::build(
+        &rec.job.ips,
+        scan_target(rec).as_ref(),
+        found.as_ref().map(|(f, _)| f),
     );
+    coverage::write(&dir.join("coverage.csv"), &cov)?;
+    let s = Summary::build(summary::Inputs {
+        rec,
+        findings: found.as_ref().map(|(f, name)| (f, *name)),
+        coverage: cov,
+        delta,
+        min_severity: alerts.min_severity,
+        remediation,
+    });
     let md_path = dir.join("summary.md");
     write(&md_path, summary_md::render(&s).as_bytes())?;
     write(
@@ -81,7 +110,14 @@ pub fn run(spool: &Spool, rec: &JobRecord, alerts: &AlertsConfig) -> Result<Done
         summary_html::render(&s).as_bytes(),
     )?;
     let alert = match alert_reason(&s) {
-        Some(reason) => Some(alert::alert_once(&dir, id, &md_path, &reason, alerts)?),
+        Some(reason) => {
+            if alerts.webhook.is_some() {
+                let html = dir.join("summary.html");
+                let payload = messages::payload(alerts.webhook_format, &s, &reason, &html);
+                webhook::write_payload(&dir, &payload)?;
+            }
+            Some(alert::alert_once(&dir, id, &md_path, &reason, alerts)?)
+        }
         None => None,
     };
     Ok(Done {
@@ -89,6 +125,19 @@ pub fn run(spool: &Spool, rec: &JobRecord, alerts: &AlertsConfig) -> Result<Done
         findings: s.total,
         alert,
     })
+}
+
+/// True when `job` downloads something the action items can read (raw results, or an XML
+/// report): only then are its findings known and can it alert.
+pub fn has_machine_readable_results(job: &baseliner_core::job::Job) -> bool {
+    job.results.raw || (job.results.report && job.report_format == ReportFormat::Xml)
+}
+
+/// The scan's target as the job's checkpoint knows it (Qualys's TARGET), when it does.
+fn scan_target(_rec: &JobRecord) -> Option<IpSet> {
+    // The checkpoint does not keep the scan's TARGET yet; the results' `ips` metadata is
+    // used instead (see `coverage::build`).
+    None
 }
 
 /// The findings from `results.json`, else from `report.xml`, sorted worst first, with

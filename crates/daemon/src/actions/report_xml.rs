@@ -1,14 +1,17 @@
 //! Findings from a scan report downloaded as XML (root `ASSET_DATA_REPORT`).
 //!
 //! Hosts come from `HOST_LIST/HOST` (IP, DNS, NETBIOS, OPERATING_SYSTEM and each
-//! `VULN_INFO_LIST/VULN_INFO`: QID, TYPE, PORT, PROTOCOL, FIRST_FOUND); title, severity and
-//! CVE ids from `GLOSSARY/VULN_DETAILS_LIST/VULN_DETAILS` when present; the target from
+//! `VULN_INFO_LIST/VULN_INFO`: QID, TYPE, PORT, PROTOCOL, FIRST_FOUND, RESULT); title,
+//! severity, CVE ids, threat, impact, solution, PCI flag and CVSS base scores from
+//! `GLOSSARY/VULN_DETAILS_LIST/VULN_DETAILS` when present; the target from
 //! `HEADER/TARGET/COMBINED_IP_LIST`. The DOCTYPE is allowed but its DTD is never fetched.
 //! Unlike raw results, a report is parsed as a whole document: its size is bounded by
 //! Qualys (reports over 1 GB come zipped and are not read here).
 
 use super::error::ActionError;
-use super::model::{parse_number, parse_port, parse_severity, Finding, Findings, MAX_FIELD_CHARS};
+use super::model::{
+    parse_number, parse_port, parse_severity, Detail, Details, Finding, Findings, MAX_FIELD_CHARS,
+};
 use roxmltree::{Document, Node, ParsingOptions};
 use std::collections::HashMap;
 use std::net::Ipv4Addr;
@@ -16,10 +19,16 @@ use std::path::Path;
 
 /// The glossary's facts about one QID.
 #[derive(Debug, Default)]
-struct Details {
+struct Gloss {
     title: String,
     severity: u8,
     cves: String,
+    threat: String,
+    impact: String,
+    solution: String,
+    pci: String,
+    cvss: String,
+    cvss3: String,
 }
 
 /// Reads the XML report at `path`.
@@ -53,15 +62,22 @@ pub fn parse_report(text: &str) -> Result<Findings, String> {
     let hosts: Vec<Node<'_, '_>> = child(root, "HOST_LIST")
         .map(|l| children(l, "HOST").collect())
         .unwrap_or_default();
+    let mut details = Vec::new();
     for host in hosts {
-        read_host(&mut out, host, &glossary);
+        read_host(&mut out, &mut details, host, &glossary);
     }
+    out.details = Details::Inline(details);
     out.meta.active_hosts = Some(out.meta.listed_hosts.len() as u64);
     Ok(out)
 }
 
 /// Adds one HOST and its findings.
-fn read_host(out: &mut Findings, host: Node<'_, '_>, glossary: &HashMap<u32, Details>) {
+fn read_host(
+    out: &mut Findings,
+    details: &mut Vec<Detail>,
+    host: Node<'_, '_>,
+    glossary: &HashMap<u32, Gloss>,
+) {
     let ip_text = text_of(host, "IP");
     out.meta.listed_hosts.push(ip_text.clone());
     let s = &mut out.strings;
@@ -83,7 +99,15 @@ fn read_host(out: &mut Findings, host: Node<'_, '_>, glossary: &HashMap<u32, Det
             _ => parse_severity(&text_of(v, "SEVERITY")),
         };
         let title = d.map_or_else(|| text_of(v, "TITLE"), |d| d.title.clone());
-        out.rows.push(Finding {
+        let g = |pick: fn(&Gloss) -> &str| d.map_or("", pick).to_owned();
+        details.push(Detail {
+            threat: g(|d| &d.threat),
+            impact: g(|d| &d.impact),
+            solution: g(|d| &d.solution),
+            result: text_of(v, "RESULT"),
+        });
+        let s = &mut out.strings;
+        let row = Finding {
             ip,
             ipv4,
             dns,
@@ -97,12 +121,17 @@ fn read_host(out: &mut Findings, host: Node<'_, '_>, glossary: &HashMap<u32, Det
             protocol: s.intern(&text_of(v, "PROTOCOL")),
             cve_ids: s.intern(d.map_or("", |d| d.cves.as_str())),
             first_found: s.intern(&text_of(v, "FIRST_FOUND")),
-        });
+            cvss_base: s.intern(d.map_or("", |d| d.cvss.as_str())),
+            cvss3_base: s.intern(d.map_or("", |d| d.cvss3.as_str())),
+            pci_vuln: s.intern(d.map_or("", |d| d.pci.as_str())),
+            detail: details.len() as u64 - 1,
+        };
+        out.push(row);
     }
 }
 
 /// `GLOSSARY/VULN_DETAILS_LIST/VULN_DETAILS` by QID.
-fn glossary(root: Node<'_, '_>) -> HashMap<u32, Details> {
+fn glossary(root: Node<'_, '_>) -> HashMap<u32, Gloss> {
     let mut map = HashMap::new();
     let Some(list) = child(root, "GLOSSARY").and_then(|g| child(g, "VULN_DETAILS_LIST")) else {
         return map;
@@ -121,10 +150,21 @@ fn glossary(root: Node<'_, '_>) -> HashMap<u32, Details> {
             .unwrap_or_default();
         map.insert(
             qid,
-            Details {
+            Gloss {
                 title: text_of(d, "TITLE"),
                 severity: parse_severity(&text_of(d, "SEVERITY")),
                 cves: cves.join(","),
+                threat: text_of(d, "THREAT"),
+                impact: text_of(d, "IMPACT"),
+                solution: text_of(d, "SOLUTION"),
+                pci: match text_of(d, "PCI_FLAG").as_str() {
+                    "1" => "yes".to_owned(),
+                    "0" => "no".to_owned(),
+                    other => other.to_owned(),
+                },
+                cvss: child(d, "CVSS_SCORE").map_or_else(String::new, |c| text_of(c, "CVSS_BASE")),
+                cvss3: child(d, "CVSS3_SCORE")
+                    .map_or_else(String::new, |c| text_of(c, "CVSS3_BASE")),
             },
         );
     }

@@ -1,10 +1,17 @@
-//! The facts both summaries (Markdown and HTML) present, computed once from the job, its
-//! findings and the baseline delta: target accounting, counts, worst findings, guidance.
+//! The facts both summaries (Markdown and HTML) and the webhook messages present, computed
+//! once from the job, its findings, coverage and the baseline delta: target accounting,
+//! counts (confirmed and potential apart, unknown severities never counted as 0), worst
+//! findings, guidance with the `[remediation]` deadlines. When no machine-readable results
+//! exist the findings are unknown ([`Summary::unknown_why`]), not zero.
 
+use super::coverage::Coverage;
 use super::delta::Delta;
-use super::model::{Findings, Sym};
+use super::model::{Class, Findings, Sym};
+use baseliner_core::config::RemediationConfig;
 use baseliner_core::ip::IpSet;
+use baseliner_core::job::ReportFormat;
 use baseliner_core::store::JobRecord;
+use baseliner_core::time::Timestamp;
 use std::collections::{BTreeSet, HashMap};
 
 /// How many of the worst findings the summaries list.
@@ -30,10 +37,12 @@ pub struct Worst {
     pub qid: u32,
     /// Title.
     pub title: String,
-    /// Severity.
+    /// Severity (0: unknown).
     pub severity: u8,
     /// `port/protocol`, or the protocol alone.
     pub port: String,
+    /// True for a potential vulnerability.
+    pub potential: bool,
 }
 
 /// Everything a summary says.
@@ -53,6 +62,10 @@ pub struct Summary {
     pub duration: Option<String>,
     /// Which file the findings come from; `None` when none could be read.
     pub source: Option<String>,
+    /// Why the findings are unknown (`Some` exactly when `source` is `None`).
+    pub unknown_why: Option<String>,
+    /// What happened to each requested address.
+    pub coverage: Coverage,
     /// The job's addresses.
     pub requested: IpSet,
     /// The scanned target, when the results say it.
@@ -65,10 +78,16 @@ pub struct Summary {
     pub excluded: Option<String>,
     /// Hosts found alive.
     pub alive: u64,
-    /// All findings.
+    /// All findings (confirmed and potential vulnerabilities).
     pub total: u64,
-    /// Findings per severity 0–5.
+    /// Findings per severity 0–5 (index 0: severity unknown), both kinds.
     pub per_severity: [u64; 6],
+    /// Confirmed vulnerabilities per severity 0–5.
+    pub confirmed: [u64; 6],
+    /// Potential vulnerabilities per severity 0–5.
+    pub potential: [u64; 6],
+    /// Information-gathered records (not findings; in `information.csv`).
+    pub information: u64,
     /// Per host, most severe first.
     pub hosts: Vec<HostCount>,
     /// The [`WORST_MAX`] worst findings.
@@ -81,17 +100,58 @@ pub struct Summary {
     pub delta: Option<Delta>,
     /// What to do next, one sentence each.
     pub guidance: Vec<String>,
+    /// When the scan ran, if known.
+    pub scan_date: Option<Timestamp>,
+}
+
+/// What [`Summary::build`] reads besides the findings.
+pub struct Inputs<'a> {
+    /// The job.
+    pub rec: &'a JobRecord,
+    /// The findings (sorted worst first) and the file they come from; `None` when no
+    /// machine-readable results exist.
+    pub findings: Option<(&'a Findings, &'a str)>,
+    /// The coverage.
+    pub coverage: Coverage,
+    /// The baseline delta, when there is a baseline.
+    pub delta: Option<Delta>,
+    /// `[alerts].min_severity`.
+    pub min_severity: u8,
+    /// `[remediation]`.
+    pub remediation: &'a RemediationConfig,
+}
+
+impl Worst {
+    /// The severity as shown: the number, or `unknown`.
+    pub fn severity_text(&self) -> String {
+        if self.severity == 0 {
+            "unknown".to_owned()
+        } else {
+            self.severity.to_string()
+        }
+    }
+
+    /// The title, marked when the finding is a potential vulnerability.
+    pub fn title_text(&self) -> String {
+        if self.potential {
+            format!("{} (potential)", self.title)
+        } else {
+            self.title.clone()
+        }
+    }
 }
 
 impl Summary {
-    /// The summary of job `rec` given its findings (sorted worst first; `None` when no
-    /// machine-readable results exist) and baseline delta.
-    pub fn build(
-        rec: &JobRecord,
-        findings: Option<(&Findings, &str)>,
-        delta: Option<Delta>,
-        min_severity: u8,
-    ) -> Summary {
+    /// The summary of the job described by `inp`.
+    pub fn build(inp: Inputs<'_>) -> Summary {
+        let Inputs {
+            rec,
+            findings,
+            coverage,
+            delta,
+            min_severity,
+            remediation,
+        } = inp;
         let empty = Findings::default();
         let (f, source) = match findings {
             Some((f, name)) => (f, Some(name.to_owned())),
@@ -101,10 +161,16 @@ impl Summary {
         let scanned = meta.target.as_deref().and_then(parse_target);
         let dropped = scanned.as_ref().map(|s| rec.job.ips.difference(s));
         let mut per_severity = [0u64; 6];
+        let mut confirmed = [0u64; 6];
+        let mut potential = [0u64; 6];
         let mut by_host: HashMap<Sym, [u64; 6]> = HashMap::new();
         for r in &f.rows {
             let sev = usize::from(r.severity.min(5));
             per_severity[sev] += 1;
+            match f.class(r) {
+                Class::Potential => potential[sev] += 1,
+                _ => confirmed[sev] += 1,
+            }
             by_host.entry(r.ip).or_default()[sev] += 1;
         }
         let mut alive_set: BTreeSet<&str> = by_host.keys().map(|&ip| f.strings.get(ip)).collect();
@@ -144,6 +210,7 @@ impl Summary {
                     qid: r.qid,
                     title: s.get(r.title).to_owned(),
                     severity: r.severity,
+                    potential: f.class(r) == Class::Potential,
                     port: match r.port {
                         Some(p) if !s.get(r.protocol).is_empty() => {
                             format!("{p}/{}", s.get(r.protocol))
@@ -175,7 +242,9 @@ impl Summary {
             scan_title: meta.title.clone(),
             launch_date: meta.launch_date.clone(),
             duration: meta.duration.clone(),
+            unknown_why: source.is_none().then(|| unknown_why(rec)),
             source,
+            coverage,
             requested: rec.job.ips.clone(),
             scanned_text: meta.target.clone().filter(|_| scanned.is_none()),
             scanned,
@@ -184,15 +253,24 @@ impl Summary {
             alive,
             total: f.rows.len() as u64,
             per_severity,
+            confirmed,
+            potential,
+            information: f.info.len() as u64,
             hosts,
             worst,
             min_severity,
             alerting,
             delta,
             guidance: Vec::new(),
+            scan_date: meta.launched_at(),
         };
-        s.guidance = guidance(&s);
+        s.guidance = guidance(&s, remediation);
         s
+    }
+
+    /// Findings whose severity is unknown (brief results).
+    pub fn unknown_severity(&self) -> u64 {
+        self.per_severity[0]
     }
 
     /// The plain-words sentences about the target: dropped addresses, no host alive.
@@ -211,7 +289,10 @@ impl Summary {
                 "Qualys excluded these addresses from the scan: {ex}."
             ));
         }
-        if self.source.is_some() && self.alive == 0 {
+        if self.source.is_some()
+            && self.alive == 0
+            && self.coverage.count(super::coverage::Status::Scanned) == 0
+        {
             notes.push(
                 "No host answered the scan (Qualys calls this No_Host): every scanned address looked down or unreachable, so no vulnerability could be checked.".to_owned(),
             );
@@ -238,13 +319,57 @@ fn ip_sort_key(ip: &str) -> (bool, u32, &str) {
     }
 }
 
-/// What to do next, from the counts.
-fn guidance(s: &Summary) -> Vec<String> {
+/// Why a job has no machine-readable findings, from what it asked for.
+fn unknown_why(rec: &JobRecord) -> String {
+    let j = &rec.job;
+    if j.results.raw {
+        "the raw results (results.json) were not downloaded".to_owned()
+    } else if j.results.report && j.report_format != ReportFormat::Xml {
+        format!(
+            "the job asked only for a {} report, which baseliner cannot read; ask for raw results (results = [\"report\", \"raw\"]) or an XML report",
+            j.report_format.as_str()
+        )
+    } else {
+        "no raw results or XML report was downloaded".to_owned()
+    }
+}
+
+/// " (by YYYY-MM-DD)" when the scan date is known.
+fn by_date(s: &Summary, r: &RemediationConfig, severity: u8) -> String {
+    match s.scan_date.and_then(|t| r.due(severity, t)) {
+        Some(d) => format!(" (by {d})"),
+        None => String::new(),
+    }
+}
+
+/// "within N days (by …)", or the words for no deadline.
+fn deadline(s: &Summary, r: &RemediationConfig, severity: u8, none: &str) -> String {
+    match r.days_for(severity) {
+        Some(days) => format!(
+            "within {days} {}{}",
+            if days == 1 { "day" } else { "days" },
+            by_date(s, r, severity)
+        ),
+        None => none.to_owned(),
+    }
+}
+
+/// What to do next, from the counts and the `[remediation]` deadlines.
+fn guidance(s: &Summary, r: &RemediationConfig) -> Vec<String> {
     let mut g = Vec::new();
     let c = &s.per_severity;
-    if s.source.is_none() {
-        g.push("No machine-readable results were downloaded (ask for `raw` results or an XML report): read the report itself.".to_owned());
+    if let Some(why) = &s.unknown_why {
+        g.push(format!(
+            "The findings are unknown: {why}. Read the report itself; this job cannot alert."
+        ));
         return g;
+    }
+    if c[0] > 0 {
+        g.push(format!(
+            "{} {} no severity (the raw results are in brief mode): their severity is unknown, so they were not checked against the alert threshold. Fetch the results with mode=extended.",
+            c[0],
+            if c[0] == 1 { "finding has" } else { "findings have" }
+        ));
     }
     if s.dropped.as_ref().is_some_and(|d| !d.is_empty()) {
         g.push(
@@ -257,35 +382,53 @@ fn guidance(s: &Summary) -> Vec<String> {
         return g;
     }
     let plural = |n: u64| if n == 1 { "finding" } else { "findings" };
+    let no_deadline = "(no deadline set in [remediation])";
     if c[5] > 0 {
         g.push(format!(
-            "Patch or isolate the {} urgent (severity 5) {} within 7 days.",
+            "Patch or isolate the {} urgent (severity 5) {} {}.",
             c[5],
-            plural(c[5])
+            plural(c[5]),
+            deadline(s, r, 5, no_deadline)
         ));
     }
     if c[4] > 0 {
         g.push(format!(
-            "Fix the {} critical (severity 4) {} within 30 days.",
+            "Fix the {} critical (severity 4) {} {}.",
             c[4],
-            plural(c[4])
+            plural(c[4]),
+            deadline(s, r, 4, no_deadline)
         ));
     }
     if c[3] > 0 {
         g.push(format!(
-            "Plan fixes for the {} serious (severity 3) {} within 90 days.",
+            "Plan fixes for the {} serious (severity 3) {} {}.",
             c[3],
-            plural(c[3])
+            plural(c[3]),
+            deadline(s, r, 3, no_deadline)
         ));
     }
-    if c[1] + c[2] > 0 {
+    for sev in [2u8, 1] {
+        let n = c[usize::from(sev)];
+        if n > 0 {
+            g.push(format!(
+                "Review the {n} minor (severity {sev}) {} {}.",
+                plural(n),
+                deadline(s, r, sev, "at the next maintenance")
+            ));
+        }
+    }
+    let potential: u64 = s.potential.iter().sum();
+    if potential > 0 {
         g.push(format!(
-            "Review the {} minor (severity 1–2) {} at the next maintenance.",
-            c[1] + c[2],
-            plural(c[1] + c[2])
+            "Verify the {potential} potential {}: Qualys could not confirm them.",
+            if potential == 1 {
+                "vulnerability"
+            } else {
+                "vulnerabilities"
+            }
         ));
     }
-    if c[3] + c[4] + c[5] == 0 {
+    if c[0] == 0 && c[3] + c[4] + c[5] == 0 {
         g.push("Baseline clean: nothing of severity 3 or more was found.".to_owned());
     }
     if let Some(d) = &s.delta {
@@ -302,7 +445,7 @@ fn guidance(s: &Summary) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::actions::testutil::{findings, record};
+    use crate::actions::testutil::{findings, record, summary};
 
     #[test]
     fn counts_hosts_dropped_addresses_and_guidance() {
@@ -316,7 +459,7 @@ mod tests {
                 ("10.0.0.1", 4, 1),
             ],
         );
-        let s = Summary::build(&rec, Some((&f, "results.json")), None, 4);
+        let s = summary(&rec, Some(&f));
         assert_eq!(s.per_severity, [0, 1, 0, 2, 0, 1]);
         assert_eq!(s.total, 4);
         assert_eq!(s.alive, 2);
@@ -349,7 +492,7 @@ mod tests {
     fn no_host_alive_is_said_in_plain_words() {
         let rec = record("20240301-000000-000008", "Acme", &["10.0.0.1"]);
         let f = findings("10.0.0.1", &[]);
-        let s = Summary::build(&rec, Some((&f, "results.json")), None, 4);
+        let s = summary(&rec, Some(&f));
         assert_eq!(s.alive, 0);
         assert!(s
             .target_notes()

@@ -1,9 +1,10 @@
 //! `summary.html`: the same content as `summary.md` as one self-contained page (inline
-//! CSS and SVG charts, no script, no external asset). All text is escaped.
+//! CSS and SVG charts — coverage, severities, hosts, the baseline delta — no script, no
+//! external asset). All text is escaped.
 
 use super::delta::Change;
 use super::summary::Summary;
-use super::summary_md::SEVERITY_NAMES;
+use super::summary_md::{threshold_line, SEVERITY_NAMES};
 use super::svg;
 use std::fmt::Write as _;
 
@@ -16,8 +17,10 @@ pub fn render(s: &Summary) -> String {
     let mut o = String::new();
     let _ = write!(
         o,
-        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<title>Vulnerability baseline: {org}</title>\n<style>body{{font-family:sans-serif;max-width:60em;margin:1em auto;padding:0 1em}}table{{border-collapse:collapse}}td,th{{border:1px solid #ccc;padding:2px 6px;text-align:left}}.n{{text-align:right}}</style>\n</head>\n<body>\n<h1>Vulnerability baseline: {org}</h1>\n<ul>\n"
+        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<title>Vulnerability baseline: {org}</title>\n<style>body{{font-family:sans-serif;max-width:60em;margin:1em auto;padding:0 1em}}table{{border-collapse:collapse}}td,th{{border:1px solid #ccc;padding:2px 6px;text-align:left}}.n{{text-align:right}}</style>\n</head>\n<body>\n<h1>Vulnerability baseline: {org}</h1>\n"
     );
+    coverage(&mut o, s);
+    o.push_str("<ul>\n");
     item(&mut o, "Job", &s.job_id);
     item(&mut o, "Scan", s.scan_ref.as_deref().unwrap_or("unknown"));
     if let Some(t) = &s.scan_title {
@@ -58,40 +61,46 @@ pub fn render(s: &Summary) -> String {
         let _ = writeln!(o, "<p>{}</p>", esc(&note));
     }
 
-    o.push_str(
-        "<h2>Findings by severity</h2>\n<table>\n<tr><th>Severity</th><th>Findings</th></tr>\n",
-    );
-    for sev in (1..=5).rev() {
+    if let Some(why) = &s.unknown_why {
         let _ = writeln!(
             o,
-            "<tr><td>{sev} ({})</td><td class=\"n\">{}</td></tr>",
-            SEVERITY_NAMES[sev], s.per_severity[sev]
+            "<h2>Findings</h2>\n<p>The findings are unknown: {}. No alert can be raised for this job.</p>",
+            esc(why)
         );
-    }
-    if s.per_severity[0] > 0 {
+    } else {
+        o.push_str(
+            "<h2>Findings by severity</h2>\n<table>\n<tr><th>Severity</th><th>Confirmed</th><th>Potential</th><th>Total</th></tr>\n",
+        );
+        let row = |o: &mut String, label: &str, sev: usize| {
+            let _ = writeln!(
+                o,
+                "<tr><td>{label}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td></tr>",
+                s.confirmed[sev], s.potential[sev], s.per_severity[sev]
+            );
+        };
+        for sev in (1..=5).rev() {
+            row(&mut o, &format!("{sev} ({})", SEVERITY_NAMES[sev]), sev);
+        }
+        if s.per_severity[0] > 0 {
+            row(&mut o, "severity unknown", 0);
+        }
         let _ = writeln!(
             o,
-            "<tr><td>unknown</td><td class=\"n\">{}</td></tr>",
-            s.per_severity[0]
+            "<tr><th>total</th><th class=\"n\">{}</th><th class=\"n\">{}</th><th class=\"n\">{}</th></tr>\n</table>",
+            s.confirmed.iter().sum::<u64>(),
+            s.potential.iter().sum::<u64>(),
+            s.total
         );
+        let _ = writeln!(o, "<p>{}</p>", svg::severity_chart(&s.per_severity));
+        if s.information > 0 {
+            let _ = writeln!(
+                o,
+                "<p>Information gathered (not vulnerabilities, in information.csv): {}</p>",
+                s.information
+            );
+        }
+        let _ = writeln!(o, "<p>{}</p>", esc(&threshold_line(s)));
     }
-    let _ = writeln!(
-        o,
-        "<tr><th>total</th><th class=\"n\">{}</th></tr>\n</table>",
-        s.total
-    );
-    let _ = writeln!(o, "<p>{}</p>", svg::severity_chart(&s.per_severity));
-    let _ = writeln!(
-        o,
-        "<p>Findings at or above the alert threshold (severity {}){}: {}</p>",
-        s.min_severity,
-        if s.delta.is_some() {
-            ", new since the baseline"
-        } else {
-            ""
-        },
-        s.alerting
-    );
     if !s.hosts.is_empty() {
         let _ = writeln!(
             o,
@@ -113,6 +122,18 @@ pub fn render(s: &Summary) -> String {
             "<h2>Since the baseline (job {})</h2>\n<ul><li>New: {}</li><li>Fixed: {}</li><li>Unchanged: {}</li></ul>",
             esc(&d.baseline_id), d.new_count, d.fixed_count, d.unchanged_count
         );
+        let _ = writeln!(
+            o,
+            "<p>{}</p>",
+            svg::bar_chart(
+                "Since the baseline",
+                &[
+                    ("new", d.new_count, svg::COLORS[5]),
+                    ("fixed", d.fixed_count, svg::COLORS[1]),
+                    ("unchanged", d.unchanged_count, svg::COLORS[0]),
+                ],
+            )
+        );
         changes(&mut o, "New findings", &d.new, d.new_count);
         changes(&mut o, "Fixed findings", &d.fixed, d.fixed_count);
     }
@@ -123,7 +144,7 @@ pub fn render(s: &Summary) -> String {
             let _ = writeln!(
                 o,
                 "<tr><td class=\"n\">{}</td><td>{}</td><td>{}</td><td class=\"n\">{}</td><td>{}</td><td>{}</td></tr>",
-                w.severity, esc(&w.ip), esc(&w.dns), w.qid, esc(&w.title), esc(&w.port)
+                w.severity_text(), esc(&w.ip), esc(&w.dns), w.qid, esc(&w.title_text()), esc(&w.port)
             );
         }
         o.push_str("</table>\n");
@@ -134,6 +155,47 @@ pub fn render(s: &Summary) -> String {
     }
     o.push_str("</ul>\n</body>\n</html>\n");
     o
+}
+
+/// The coverage section: the line, a chart and the addresses not covered.
+fn coverage(o: &mut String, s: &Summary) {
+    use super::coverage::Status;
+    let c = &s.coverage;
+    let _ = writeln!(
+        o,
+        "<section id=\"coverage\">\n<h2>Coverage</h2>\n<p id=\"coverage-line\"><b>{}</b></p>",
+        esc(&c.line())
+    );
+    let mut bars = vec![
+        ("scanned", c.count(Status::Scanned), svg::COLORS[1]),
+        ("no response", c.count(Status::NoResponse), svg::COLORS[4]),
+        ("excluded", c.count(Status::Excluded), svg::COLORS[3]),
+        ("not scanned", c.count(Status::NotScanned), svg::COLORS[5]),
+    ];
+    let unknown = c.count(Status::Unknown);
+    if unknown > 0 {
+        bars.push(("unknown", unknown, svg::COLORS[0]));
+    }
+    let _ = writeln!(
+        o,
+        "<p>{}</p>",
+        svg::bar_chart("Coverage of the requested addresses", &bars)
+    );
+    let missing = c.not_covered();
+    if !missing.is_empty() {
+        o.push_str("<p>Not covered:</p>\n<ul>\n");
+        for (status, ips, note) in &missing {
+            let _ = writeln!(
+                o,
+                "<li><b>{}</b>: {} ({})</li>",
+                status.as_str(),
+                esc(ips),
+                esc(note)
+            );
+        }
+        o.push_str("</ul>\n");
+    }
+    o.push_str("</section>\n");
 }
 
 /// A `<li><b>label</b>: value</li>` line.
@@ -184,7 +246,7 @@ pub fn esc(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::actions::testutil::{findings, record};
+    use crate::actions::testutil::{findings, record, summary};
 
     #[test]
     fn page_is_self_contained_escaped_and_has_charts() {
@@ -197,14 +259,16 @@ mod tests {
             "10.0.0.1-10.0.0.2",
             &[("10.0.0.1", 7, 4), ("10.0.0.2", 8, 3)],
         );
-        let html = render(&Summary::build(&rec, Some((&f, "results.json")), None, 4));
+        let html = render(&summary(&rec, Some(&f)));
         assert!(html.starts_with("<!DOCTYPE html>"));
         assert!(html.ends_with("</html>\n"));
         assert!(html.contains("<title>Vulnerability baseline: Acme &lt;script&gt;alert(1)&lt;/script&gt; &amp; Co</title>"));
         assert!(!html.contains("<script"));
         assert!(!html.contains("src="));
         assert!(!html.contains("href="));
-        assert_eq!(html.matches("<svg ").count(), 2);
+        assert_eq!(html.matches("<svg ").count(), 3);
+        assert!(html.contains("<p id=\"coverage-line\"><b>2 requested · 2 scanned · 0 no response · 0 excluded · 0 not scanned</b></p>"), "{html}");
+        assert!(html.find("coverage-line") < html.find("<h2>Target</h2>"));
         assert_eq!(
             html.matches("<svg ").count(),
             html.matches("</svg>").count()

@@ -14,6 +14,15 @@ pub const SEVERITY_NAMES: [&str; 6] = [
 pub fn render(s: &Summary) -> String {
     let mut o = String::new();
     let _ = writeln!(o, "# Vulnerability baseline: {}\n", esc(&s.organization));
+    let _ = writeln!(o, "**Coverage:** {}\n", s.coverage.line());
+    let missing = s.coverage.not_covered();
+    if !missing.is_empty() {
+        o.push_str("Not covered:\n\n");
+        for (status, ips, note) in &missing {
+            let _ = writeln!(o, "- {}: {} ({})", status.as_str(), ips, esc(note));
+        }
+        o.push('\n');
+    }
     let _ = writeln!(o, "- Job: `{}`", s.job_id);
     let _ = writeln!(o, "- Scan: {}", opt(&s.scan_ref));
     if let Some(t) = &s.scan_title {
@@ -46,29 +55,44 @@ pub fn render(s: &Summary) -> String {
         let _ = writeln!(o, "{}\n", esc(&note));
     }
 
-    o.push_str("## Findings by severity\n\n| Severity | Findings |\n|---|---:|\n");
-    for sev in (1..=5).rev() {
+    if let Some(why) = &s.unknown_why {
         let _ = writeln!(
             o,
-            "| {sev} ({}) | {} |",
-            SEVERITY_NAMES[sev], s.per_severity[sev]
+            "## Findings\n\nThe findings are unknown: {}. No alert can be raised for this job.\n",
+            esc(why)
         );
+    } else {
+        o.push_str("## Findings by severity\n\n| Severity | Confirmed | Potential | Total |\n|---|---:|---:|---:|\n");
+        for sev in (1..=5).rev() {
+            let _ = writeln!(
+                o,
+                "| {sev} ({}) | {} | {} | {} |",
+                SEVERITY_NAMES[sev], s.confirmed[sev], s.potential[sev], s.per_severity[sev]
+            );
+        }
+        if s.per_severity[0] > 0 {
+            let _ = writeln!(
+                o,
+                "| severity unknown | {} | {} | {} |",
+                s.confirmed[0], s.potential[0], s.per_severity[0]
+            );
+        }
+        let _ = writeln!(
+            o,
+            "| **total** | **{}** | **{}** | **{}** |\n",
+            s.confirmed.iter().sum::<u64>(),
+            s.potential.iter().sum::<u64>(),
+            s.total
+        );
+        if s.information > 0 {
+            let _ = writeln!(
+                o,
+                "Information gathered (not vulnerabilities, in information.csv): {}\n",
+                s.information
+            );
+        }
+        let _ = writeln!(o, "{}\n", esc(&threshold_line(s)));
     }
-    if s.per_severity[0] > 0 {
-        let _ = writeln!(o, "| unknown | {} |", s.per_severity[0]);
-    }
-    let _ = writeln!(o, "| **total** | **{}** |\n", s.total);
-    let _ = writeln!(
-        o,
-        "Findings at or above the alert threshold (severity {}){}: {}\n",
-        s.min_severity,
-        if s.delta.is_some() {
-            ", new since the baseline"
-        } else {
-            ""
-        },
-        s.alerting
-    );
 
     if let Some(d) = &s.delta {
         let _ = writeln!(o, "## Since the baseline (job `{}`)\n", d.baseline_id);
@@ -88,11 +112,11 @@ pub fn render(s: &Summary) -> String {
             let _ = writeln!(
                 o,
                 "| {} | {} | {} | {} | {} | {} |",
-                w.severity,
+                w.severity_text(),
                 esc(&w.ip),
                 esc(&w.dns),
                 w.qid,
-                esc(&w.title),
+                esc(&w.title_text()),
                 esc(&w.port)
             );
         }
@@ -104,6 +128,28 @@ pub fn render(s: &Summary) -> String {
         let _ = writeln!(o, "- {}", esc(g));
     }
     o
+}
+
+/// "Findings at or above the alert threshold …: N", with the findings of unknown severity
+/// named apart (they were not checked).
+pub fn threshold_line(s: &Summary) -> String {
+    let mut t = format!(
+        "Findings at or above the alert threshold (severity {}){}: {}",
+        s.min_severity,
+        if s.delta.is_some() {
+            ", new since the baseline"
+        } else {
+            ""
+        },
+        s.alerting
+    );
+    let unknown = s.unknown_severity();
+    if unknown > 0 {
+        t.push_str(&format!(
+            "; {unknown} more of unknown severity could not be checked"
+        ));
+    }
+    t
 }
 
 /// A table of named changes, with a note when only some are listed.
@@ -165,7 +211,7 @@ pub fn esc(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::actions::testutil::{findings, record};
+    use crate::actions::testutil::{findings, record, summary};
 
     #[test]
     fn states_counts_dropped_addresses_and_worst_findings() {
@@ -182,11 +228,7 @@ mod tests {
                 ("10.0.0.2", 13, 2),
             ],
         );
-        let md = render(&Summary::build(&rec, Some((&f, "results.json")), None, 4));
-        assert!(
-            md.starts_with("# Vulnerability baseline: Acme &lt;Labs&gt;\n"),
-            "{md}"
-        );
+        let md = render(&summary(&rec, Some(&f)));
         assert!(md.contains("- Scan: scan/1.2\n"));
         assert!(md.contains("- Duration: 00:05:00\n"));
         assert!(md.contains("- Requested: 4 addresses (10.0.0.1-10.0.0.4)\n"));
@@ -196,9 +238,13 @@ mod tests {
             md.contains("Qualys did not scan 2 of the 4 requested addresses: 10.0.0.3-10.0.0.4."),
             "{md}"
         );
-        assert!(md.contains("| 5 (urgent) | 1 |\n"));
-        assert!(md.contains("| 2 (medium) | 2 |\n"));
-        assert!(md.contains("| **total** | **3** |"));
+        assert!(md.contains("| 5 (urgent) | 1 | 0 | 1 |\n"), "{md}");
+        assert!(md.contains("| 2 (medium) | 2 | 0 | 2 |\n"));
+        assert!(md.contains("| **total** | **3** | **0** | **3** |"));
+        assert!(
+            md.starts_with("# Vulnerability baseline: Acme &lt;Labs&gt;\n\n**Coverage:** 4 requested · 2 scanned · 0 no response · 0 excluded · 2 not scanned\n\nNot covered:\n\n- not_scanned: 10.0.0.3-10.0.0.4 ("),
+            "{md}"
+        );
         assert!(md.contains("## The 3 worst findings"));
         let first_row = md
             .find("| 5 | 10.0.0.1 |  | 11 | Title 11 | 443/tcp |")
@@ -211,7 +257,7 @@ mod tests {
     fn clean_baseline_says_so() {
         let rec = record("20240301-000000-000010", "Acme", &["10.0.0.1"]);
         let f = findings("10.0.0.1", &[("10.0.0.1", 1, 1)]);
-        let md = render(&Summary::build(&rec, Some((&f, "results.json")), None, 4));
+        let md = render(&summary(&rec, Some(&f)));
         assert!(md.contains("Baseline clean"), "{md}");
         assert!(!md.contains("did not scan"));
     }

@@ -1,5 +1,6 @@
-//! Inline SVG bar charts for `summary.html`: findings per severity, and per host as
-//! stacked bars. Plain SVG elements only (no script, no external reference).
+//! Inline SVG bar charts for `summary.html`: findings per severity, per host as stacked
+//! bars, and labelled bars (coverage, the baseline delta). Plain SVG elements only (no
+//! script, no external reference).
 
 use super::summary::HostCount;
 use super::summary_html::esc;
@@ -39,6 +40,28 @@ pub fn severity_chart(counts: &[u64; 6]) -> String {
             c = COLORS[sev],
             tx = LABEL + w + 4,
             n = counts[sev],
+        );
+    }
+    o.push_str("</svg>");
+    o
+}
+
+/// One labelled horizontal bar per `(label, count, colour)`, titled `title`.
+pub fn bar_chart(title: &str, bars: &[(&str, u64, &str)]) -> String {
+    let max = bars.iter().map(|b| b.1).max().unwrap_or(0).max(1);
+    let height = ROW * bars.len() as u64 + 4;
+    let mut o = open(height, &esc(title));
+    for (row, (label, n, color)) in bars.iter().enumerate() {
+        let y = row as u64 * ROW + 2;
+        let w = bar_width(*n, max);
+        let _ = write!(
+            o,
+            r#"<text x="0" y="{ty}" font-size="12">{label}</text><rect x="{LABEL}" y="{y}" width="{w}" height="{h}" fill="{c}"/><text x="{tx}" y="{ty}" font-size="12">{n}</text>"#,
+            ty = y + 14,
+            label = esc(label),
+            h = ROW - 6,
+            c = esc(color),
+            tx = LABEL + w + 4,
         );
     }
     o.push_str("</svg>");
@@ -122,6 +145,21 @@ mod tests {
             "{svg}"
         );
         assert!(!svg.contains("unknown"));
+    }
+
+    #[test]
+    fn labelled_bars_scale_and_escape() {
+        let svg = bar_chart("a<b", &[("new", 3, "#d32f2f"), ("fixed <x>", 0, "#4caf50")]);
+        assert!(svg.contains(r#"aria-label="a&lt;b""#), "{svg}");
+        assert!(
+            svg.contains(r##"width="460" height="16" fill="#d32f2f""##),
+            "{svg}"
+        );
+        assert!(
+            svg.contains(r##"width="0" height="16" fill="#4caf50""##),
+            "{svg}"
+        );
+        assert!(svg.contains("fixed &lt;x&gt;"));
     }
 
     #[test]

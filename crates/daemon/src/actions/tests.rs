@@ -7,6 +7,16 @@ use baseliner_core::config::AlertsConfig;
 use std::path::Path;
 use std::time::Duration;
 
+/// [`super::run`] with the default `[remediation]`.
+fn run(spool: &Spool, rec: &JobRecord, a: &AlertsConfig) -> Result<Done, ActionError> {
+    super::run(
+        spool,
+        rec,
+        a,
+        &baseliner_core::config::RemediationConfig::default(),
+    )
+}
+
 fn alerts(log: &Path) -> AlertsConfig {
     AlertsConfig {
         min_severity: 4,
@@ -17,6 +27,7 @@ fn alerts(log: &Path) -> AlertsConfig {
             "sh".into(),
         ]),
         webhook: None,
+        webhook_format: Default::default(),
         command_timeout: Duration::from_secs(10),
     }
 }
@@ -175,8 +186,23 @@ fn xml_report_is_used_without_raw_results() {
     let done = run(&spool, &rec, &cfg).expect("runs");
     assert_eq!(done.source.as_deref(), Some("report.xml"));
     assert_eq!(done.findings, 19);
-    let csv = String::from_utf8(read(&dir, "findings.csv")).expect("utf-8");
-    assert_eq!(csv.lines().count(), 20);
+    let mut r = super::csv::Reader::new(std::io::BufReader::new(
+        std::fs::File::open(dir.join("findings.csv")).expect("open"),
+    ));
+    let (_, header) = r.next_record().expect("ok").expect("header");
+    let mut rows = Vec::new();
+    while let Some((_, rec)) = r.next_record().expect("ok") {
+        rows.push(rec);
+    }
+    assert_eq!(rows.len(), 19);
+    let col = |n: &str| header.iter().position(|h| h == n).expect("column");
+    // The glossary's texts reach the ticket columns.
+    assert!(
+        rows.iter().all(|r| !r[col("solution")].is_empty()),
+        "{rows:?}"
+    );
+    assert!(rows.iter().any(|r| !r[col("result")].is_empty()));
+    assert!(rows.iter().all(|r| !r[col("result")].contains('\n')));
     // QID 38142 is severity 4 in the glossary: the alert is due, but no command is set.
     let not_sent = "not sent: no [alerts].command configured";
     assert_eq!(done.alert, Some(Alerted::Now(not_sent.into())));
@@ -198,7 +224,20 @@ fn no_machine_readable_results_still_gives_a_summary() {
     assert_eq!(done.source, None);
     assert!(!spool.job_dir(id).join("findings.csv").exists());
     let md = String::from_utf8(read(&spool.job_dir(id), "summary.md")).expect("utf-8");
-    assert!(md.contains("No machine-readable results"), "{md}");
+    assert!(
+        md.contains("The findings are unknown: the raw results (results.json) were not downloaded"),
+        "{md}"
+    );
+    assert!(!md.contains("| 5 (urgent)"), "no table of zeros: {md}");
+    assert!(!md.contains("alert threshold"), "{md}");
+    assert!(
+        md.contains(
+            "1 requested · 0 scanned · 0 no response · 0 excluded · 0 not scanned · 1 unknown"
+        ),
+        "{md}"
+    );
+    let cov = String::from_utf8(read(&spool.job_dir(id), "coverage.csv")).expect("utf-8");
+    assert_eq!(cov, "ip,status,findings,max_severity,note\r\n10.0.0.1,unknown,0,,no machine-readable results were downloaded\r\n");
 }
 
 #[test]
@@ -214,4 +253,75 @@ fn garbage_results_fail_with_the_file_named() {
     )
     .expect_err("garbage");
     assert!(e.to_string().contains("results.json"), "{e}");
+}
+
+#[test]
+fn due_dates_change_and_brief_results_are_honest() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let spool = Spool::new(tmp.path());
+    let id = "20240301-000000-000008";
+    let json = r#"[{"launch_date":"03/01/2024 09:00:00","ips":"10.0.0.1-10.0.0.2","reference":"scan/1.1"},
+        {"ip":"10.0.0.1","qid":"1","type":"Vuln","severity":"5","title":"=cmd|' /C calc'!A0","solution":"Patch it.\nThen reboot.","results":"  first line  \nsecond"},
+        {"ip":"10.0.0.1","qid":"2","type":"Potential Vuln","severity":"2","title":"P"},
+        {"ip":"10.0.0.2","qid":"3","title":"brief record"},
+        {"ip":"10.0.0.2","qid":"45038","type":"Ig","severity":"1","title":"Host Scan Time","results":"Scan duration: 52 seconds"}]"#;
+    job(&spool, id, "downloading", json);
+    let mut cfg = alerts(&tmp.path().join("log"));
+    cfg.command = None;
+    let done = run(&spool, &record(id, "Acme", &["10.0.0.1-10.0.0.2"]), &cfg).expect("runs");
+    assert_eq!(done.findings, 3, "the Ig record is not a finding");
+    let dir = spool.job_dir(id);
+    let mut r = super::csv::Reader::new(std::io::BufReader::new(
+        std::fs::File::open(dir.join("findings.csv")).expect("open"),
+    ));
+    let (_, header) = r.next_record().expect("ok").expect("header");
+    let col = |n: &str| header.iter().position(|h| h == n).expect("column");
+    let mut rows = Vec::new();
+    while let Some((_, rec)) = r.next_record().expect("ok") {
+        rows.push(rec);
+    }
+    let first = &rows[0];
+    assert_eq!(first[col("due")], "2024-03-08", "severity 5: 7 days");
+    assert_eq!(
+        first[col("title")],
+        "'=cmd|' /C calc'!A0",
+        "formula defused"
+    );
+    assert_eq!(first[col("solution")], "Patch it.\nThen reboot.");
+    assert_eq!(first[col("result")], "first line");
+    assert_eq!(first[col("change")], "", "no baseline");
+    let potential = rows.iter().find(|r| r[col("qid")] == "2").expect("qid 2");
+    assert_eq!(potential[col("type")], "Potential Vuln");
+    assert_eq!(
+        potential[col("due")],
+        "",
+        "severity 2 has no deadline by default"
+    );
+    let brief = rows.iter().find(|r| r[col("qid")] == "3").expect("qid 3");
+    assert_eq!(brief[col("severity")], "", "unknown, not 0");
+    let info = String::from_utf8(read(&dir, "information.csv")).expect("utf-8");
+    assert!(info.contains("45038,Host Scan Time,Ig,"), "{info}");
+    assert!(info.ends_with("Scan duration: 52 seconds\r\n"), "{info}");
+    let md = String::from_utf8(read(&dir, "summary.md")).expect("utf-8");
+    assert!(md.contains("| 5 (urgent) | 1 | 0 | 1 |"), "{md}");
+    assert!(md.contains("| 2 (medium) | 0 | 1 | 1 |"), "{md}");
+    assert!(md.contains("| severity unknown | 1 | 0 | 1 |"), "{md}");
+    assert!(
+        md.contains("Information gathered (not vulnerabilities, in information.csv): 1"),
+        "{md}"
+    );
+    assert!(
+        md.contains("1 more of unknown severity could not be checked"),
+        "{md}"
+    );
+    assert!(md.contains("within 7 days (by 2024-03-08)"), "{md}");
+    assert!(
+        md.contains("1 finding has no severity (the raw results are in brief mode)"),
+        "{md}"
+    );
+    assert!(md.contains("Verify the 1 potential vulnerability"), "{md}");
+    assert!(
+        !md.contains("Baseline clean"),
+        "unknown severities are not clean: {md}"
+    );
 }

@@ -55,3 +55,17 @@ pub fn findings(target: &str, rows: &[(&str, u32, u8)]) -> Findings {
     f.sort();
     f
 }
+
+/// The summary of `rec` with findings `f` (`None`: no machine-readable results), no
+/// baseline, threshold 4 and the default remediation deadlines.
+pub fn summary(rec: &JobRecord, f: Option<&Findings>) -> super::summary::Summary {
+    let rem = baseliner_core::config::RemediationConfig::default();
+    super::summary::Summary::build(super::summary::Inputs {
+        rec,
+        findings: f.map(|f| (f, "results.json")),
+        coverage: super::coverage::build(&rec.job.ips, None, f),
+        delta: None,
+        min_severity: 4,
+        remediation: &rem,
+    })
+}

@@ -1,4 +1,5 @@
-//! The alert's webhook: a JSON summary POSTed to `[alerts].webhook`, at most once per job.
+//! The alert's webhook: the message rendered by the action items (`.webhook-payload.json`,
+//! in `[alerts].webhook_format`) POSTed as JSON to `[alerts].webhook`, at most once per job.
 //!
 //! Like the alert command it is an effect nobody can look up afterwards, so it follows the
 //! same rule: `jobs/ID/.webhook-intent` is written and fsynced before the request, and
@@ -18,6 +19,8 @@ use std::time::Duration;
 pub const INTENT_FILE: &str = ".webhook-intent";
 /// The outcome file.
 pub const RESULT_FILE: &str = "webhook.json";
+/// The message to send, rendered by the action items in `[alerts].webhook_format`.
+pub const PAYLOAD_FILE: &str = ".webhook-payload.json";
 /// Connect and whole-request timeout of the POST.
 const TIMEOUT: Duration = Duration::from_secs(15);
 
@@ -44,14 +47,19 @@ pub async fn send_once(job_dir: &Path, rec: &JobRecord, url: &str) -> std::io::R
         );
     }
     let id = rec.id.as_str();
-    let payload = json!({
-        "job_id": id,
-        "organization": rec.job.organization,
-        "ips": rec.job.ips.to_qualys(),
-        "scan_ref": rec.checkpoint.state.scan_ref(),
-        "reason": alerted.get("reason").cloned().unwrap_or(Value::Null),
-        "summary": job_dir.join("summary.md"),
-        "findings": job_dir.join("findings.csv"),
+    let rendered = std::fs::read(job_dir.join(PAYLOAD_FILE))
+        .ok()
+        .and_then(|b| serde_json::from_slice::<Value>(&b).ok());
+    let payload = rendered.unwrap_or_else(|| {
+        json!({
+            "job_id": id,
+            "organization": rec.job.organization,
+            "ips": rec.job.ips.to_qualys(),
+            "scan_ref": rec.checkpoint.state.scan_ref(),
+            "reason": alerted.get("reason").cloned().unwrap_or(Value::Null),
+            "summary": job_dir.join("summary.md"),
+            "findings": job_dir.join("findings.csv"),
+        })
     });
     write(
         &intent,
@@ -91,6 +99,13 @@ async fn post(url: &str, payload: &Value) -> Result<u16, String> {
         .await
         .map_err(|e| e.without_url().to_string())?;
     Ok(resp.status().as_u16())
+}
+
+/// Writes the message [`send_once`] will POST (rendered by
+/// [`crate::actions::messages::payload`]).
+pub fn write_payload(job_dir: &Path, payload: &Value) -> Result<(), super::ActionError> {
+    let path = job_dir.join(PAYLOAD_FILE);
+    write(&path, payload).map_err(|e| super::ActionError::io(&path, e))
 }
 
 /// The webhook's outcome (`webhook.json`), if any.

@@ -66,6 +66,12 @@ pub fn submit(cfg: &Config, args: &SubmitArgs) -> Result<(), Failure> {
     // The name is the submitter's: escaped, so it cannot forge a line of the message.
     let job = parse_job(&name, &bytes, &cfg.job_rules())
         .map_err(|e| usage(anyhow::anyhow!("{}: {e}", escape_log(&name))))?;
+    if !crate::actions::has_machine_readable_results(&job) {
+        eprintln!(
+            "warning: {}: the job asks for no raw results and no XML report, so its findings cannot be read and it cannot alert (add \"raw\" to results, or use report_format = \"xml\")",
+            escape_log(&name)
+        );
+    }
     if args.dry_run {
         println!(
             "{name}: valid ({}, {} address(es)); not submitted (--dry-run)",
