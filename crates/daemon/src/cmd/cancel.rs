@@ -19,7 +19,11 @@ pub fn cancel(cfg: &Config, id: &str) -> Result<(), Failure> {
     let st = status::read(&spool.status_file(id.as_str()))
         .map_err(|e| usage(anyhow::anyhow!("no job {id}: {e}")))?;
     if st.is_terminal() {
-        return Err(usage(anyhow::anyhow!("job {id} is already {}", st.state)));
+        // Not bad usage: the job exists, it just has nothing left to cancel.
+        return Err(runtime(anyhow::anyhow!(
+            "job {id} is finished ({}): nothing to cancel",
+            st.shown_state()
+        )));
     }
     fsutil::ensure_dir(&spool.cancel()).map_err(runtime)?;
     fsutil::write_atomic(&spool.cancel().join(id.as_str()), b"").map_err(runtime)?;
