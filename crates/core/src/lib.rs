@@ -5,7 +5,9 @@
 //! - [`state`], [`machine`]: the job state machine — data, and pure transitions of
 //!   (checkpoint, outcome, now);
 //! - [`codec`], [`store`]: the versioned encoding and the sled checkpoint store;
-//! - [`time`]: wall-clock timestamps and durations.
+//! - [`time`]: wall-clock timestamps and durations;
+//! - [`text`]: untrusted text — the format-character check of job fields, escaping for log
+//!   lines, sanitizing for terminal table cells.
 //!
 //! This crate has no async runtime and no HTTP types: the daemon drives it.
 
@@ -18,4 +20,5 @@ pub mod machine;
 pub mod scope;
 pub mod state;
 pub mod store;
+pub mod text;
 pub mod time;
