@@ -147,7 +147,11 @@ mod tests {
     #[test]
     fn a_pid_alone_is_not_proof_of_life() {
         assert_eq!(doc(true, Some(7)).liveness(Some(7)), Liveness::Running);
-        assert_eq!(doc(true, Some(7)).liveness(Some(8)), Liveness::Gone, "pid reused");
+        assert_eq!(
+            doc(true, Some(7)).liveness(Some(8)),
+            Liveness::Gone,
+            "pid reused"
+        );
         assert_eq!(doc(true, Some(7)).liveness(None), Liveness::Gone);
         assert_eq!(doc(false, Some(7)).liveness(Some(7)), Liveness::Stopped);
         assert_eq!(doc(true, None).liveness(Some(3)), Liveness::Running);
@@ -164,7 +168,8 @@ mod tests {
 
     #[test]
     fn files_of_older_daemons_read_as_running() {
-        let old = r#"{"pid": 1, "summary": "s", "unfinished": 0, "paused": null, "updated_at": "x"}"#;
+        let old =
+            r#"{"pid": 1, "summary": "s", "unfinished": 0, "paused": null, "updated_at": "x"}"#;
         let d: DaemonStatus = serde_json::from_str(old).expect("old daemon.json");
         assert!(d.running && d.started.is_none());
     }

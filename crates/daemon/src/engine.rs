@@ -650,13 +650,10 @@ impl Engine {
 
     /// Rewrites `daemon.json` ([`crate::daemon_status`]); `running` is false at a clean stop.
     fn write_daemon_status(&self, line: &str, running: bool) {
-        let paused = self
-            .pause
-            .as_ref()
-            .map(|p| crate::daemon_status::PauseDoc {
-                until: p.until.to_rfc3339(),
-                reason: p.reason.clone(),
-            });
+        let paused = self.pause.as_ref().map(|p| crate::daemon_status::PauseDoc {
+            until: p.until.to_rfc3339(),
+            reason: p.reason.clone(),
+        });
         let mut doc =
             crate::daemon_status::DaemonStatus::now(line.to_owned(), self.jobs.len(), paused);
         doc.running = running;

@@ -56,7 +56,9 @@ pub fn check_config(path: &Path, online: bool) -> Result<(), Failure> {
                 .block_on(client.list_report_templates())
                 .map_err(|e| runtime(anyhow::anyhow!("listing report templates: {e}")))?;
             let line = check_template(template, &list.value).map_err(|e| {
-                usage(anyhow::anyhow!("[defaults].report_template_id = {template}: {e}"))
+                usage(anyhow::anyhow!(
+                    "[defaults].report_template_id = {template}: {e}"
+                ))
             })?;
             lines.push(line);
         }
@@ -169,11 +171,19 @@ mod tests {
             t(3, "Auto", "Patch"),
             t(4, "Odd", "Scan"),
         ];
-        assert!(check_template(1, &list).expect("manual").contains("scan-based"));
-        assert!(check_template(2, &list).expect("auto").contains("host-based"));
-        assert!(check_template(3, &list).expect_err("patch").contains("Patch"));
+        assert!(check_template(1, &list)
+            .expect("manual")
+            .contains("scan-based"));
+        assert!(check_template(2, &list)
+            .expect("auto")
+            .contains("host-based"));
+        assert!(check_template(3, &list)
+            .expect_err("patch")
+            .contains("Patch"));
         assert!(check_template(4, &list).expect_err("odd").contains("Odd"));
-        assert!(check_template(9, &list).expect_err("missing").contains("no such"));
+        assert!(check_template(9, &list)
+            .expect_err("missing")
+            .contains("no such"));
     }
 
     #[test]
