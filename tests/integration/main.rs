@@ -6,6 +6,7 @@ mod client;
 mod crash;
 mod daemon;
 mod faults;
+mod operability;
 mod permissions;
 mod sim_http;
 mod support;
