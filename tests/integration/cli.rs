@@ -352,6 +352,11 @@ async fn the_daemon_notifies_systemd_and_survives_a_bad_reload() {
         assert!(start.elapsed() < Duration::from_secs(10), "{}", w.logs());
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
+    // The credentials are checked again after a reload, not only at start.
+    while w.logs().matches("login check: ok").count() < 2 {
+        assert!(start.elapsed() < Duration::from_secs(10), "{}", w.logs());
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
     assert!(
         w.logs()
             .contains("[qualys] and [limits].max_download changes take effect at the next start"),

@@ -3,10 +3,12 @@
 //! untrusted certificate shows at once — as a daemon-wide pause with the reason, in the
 //! journal and `daemon.json` — and not only when the first job arrives.
 //!
-//! Whether a failure pauses and for how long is the executor's classification
-//! ([`crate::exec::outcome_of_error`]): account problems pause for their usual time; any
-//! other failure (network, TLS, 5xx) pauses for [`UNREACHABLE_PAUSE`], after which jobs
-//! try again with their own backoff.
+//! How a failure is read is the executor's classification
+//! ([`crate::exec::outcome_of_error`]): an account problem pauses for its usual time; a
+//! login that got no answer at all (connect error, TLS, timeout), after [`ATTEMPTS`] tries,
+//! pauses for [`UNREACHABLE_PAUSE`], after which jobs try again with their own backoff; an
+//! answer that is a passing server error (5xx, maintenance) pauses nothing — Qualys is
+//! there, and jobs retry as usual.
 
 use crate::engine::Pause;
 use crate::exec::outcome_of_error;
@@ -23,7 +25,7 @@ pub const UNREACHABLE_PAUSE: Duration = Duration::from_secs(60);
 pub const CHECK_LIMIT: Duration = Duration::from_secs(20);
 
 /// Attempts of a check whose login got no answer at all (connect error, TLS, timeout).
-const ATTEMPTS: u32 = 3;
+pub const ATTEMPTS: u32 = 3;
 /// The wait between those attempts.
 const RETRY_AFTER: Duration = Duration::from_secs(1);
 
