@@ -505,6 +505,16 @@ fn check_config_with(w: &World, from: &str, to: &str) -> std::process::Output {
         .expect("runs")
 }
 
+/// Offline `check-config` on `w`'s config with `[alerts].command = argv`.
+fn check_config_with_alert(w: &World, argv: &[&str]) -> std::process::Output {
+    let quoted: Vec<String> = argv.iter().map(|a| format!("{a:?}")).collect();
+    check_config_with(
+        w,
+        "[defaults]",
+        &format!("[alerts]\ncommand = [{}]\n\n[defaults]", quoted.join(", ")),
+    )
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn check_config_refuses_what_the_daemon_refuses_and_says_valid_last() {
     let w = World::new(fast_sim()).await;
@@ -522,40 +532,19 @@ async fn check_config_refuses_what_the_daemon_refuses_and_says_valid_last() {
 
     // An alert command that does not exist, or is not executable, is named.
     let missing = w.dir.path().join("no-such-notify-team");
-    let o = check_config_with(
-        &w,
-        "[defaults]",
-        &format!(
-            "[alerts]\ncommand = [{:?}, \"--urgent\"]\n\n[defaults]",
-            missing.display().to_string()
-        ),
-    );
+    let o = check_config_with_alert(&w, &[missing.to_str().expect("utf8"), "--urgent"]);
     assert_eq!(o.status.code(), Some(2), "{}", stdout(&o));
     assert!(stderr(&o).contains("[alerts].command"), "{}", stderr(&o));
     assert!(stderr(&o).contains("no-such-notify-team"), "{}", stderr(&o));
     assert!(!stdout(&o).contains("valid"), "{}", stdout(&o));
     let script = w.dir.path().join("notify-team");
     std::fs::write(&script, "#!/bin/sh\nexit 0\n").expect("script");
-    let o = check_config_with(
-        &w,
-        "[defaults]",
-        &format!(
-            "[alerts]\ncommand = [{:?}]\n\n[defaults]",
-            script.display().to_string()
-        ),
-    );
+    let o = check_config_with_alert(&w, &[script.to_str().expect("utf8")]);
     assert_eq!(o.status.code(), Some(2), "mode 0644 is not executable");
     assert!(stderr(&o).contains("not executable"), "{}", stderr(&o));
     use std::os::unix::fs::PermissionsExt;
     std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).expect("chmod");
-    let o = check_config_with(
-        &w,
-        "[defaults]",
-        &format!(
-            "[alerts]\ncommand = [{:?}]\n\n[defaults]",
-            script.display().to_string()
-        ),
-    );
+    let o = check_config_with_alert(&w, &[script.to_str().expect("utf8")]);
     assert!(o.status.success(), "{}", stderr(&o));
     assert!(stdout(&o).contains("valid"), "{}", stdout(&o));
 

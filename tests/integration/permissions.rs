@@ -211,20 +211,15 @@ async fn the_submit_group_submits_watches_cancels_and_reads_outputs_but_writes_n
             .expect("daemon starts"),
     );
     let logs = || std::fs::read_to_string(tree.path().join("daemon.log")).unwrap_or_default();
+    let submit = |ip: &str| {
+        colleague.run(
+            BIN,
+            &["--config", cfg, "submit", "--org", "Acme Corp", "--ips", ip],
+        )
+    };
 
     // Submit (by flags) and cancel while the scan runs.
-    let o = colleague.run(
-        BIN,
-        &[
-            "--config",
-            cfg,
-            "submit",
-            "--org",
-            "Acme Corp",
-            "--ips",
-            "64.39.106.1",
-        ],
-    );
+    let o = submit("64.39.106.1");
     assert!(o.status.success(), "colleague submit: {}", text(&o));
     let jobs_root = spool.join("jobs");
     let statuses = || -> Vec<serde_json::Value> {
@@ -260,18 +255,7 @@ async fn the_submit_group_submits_watches_cancels_and_reads_outputs_but_writes_n
     });
 
     // A second job runs to the end; the colleague reads every output.
-    let o = colleague.run(
-        BIN,
-        &[
-            "--config",
-            cfg,
-            "submit",
-            "--org",
-            "Acme Corp",
-            "--ips",
-            "64.39.106.2",
-        ],
-    );
+    let o = submit("64.39.106.2");
     assert!(o.status.success(), "colleague submit: {}", text(&o));
     wait("the second job", &|s| {
         s.len() == 2 && s[1]["state"] == "done"
