@@ -98,10 +98,23 @@ async fn status_tells_a_stopped_daemon_from_a_killed_one_and_lists_queued_files(
         .to_string();
     assert!(!row.contains(&due), "no due time shown as pending: {row}");
 
+    // A cancel while the daemon is stopped is queued, and says so.
+    let o = w.cli(&["cancel", &id]);
+    assert!(o.status.success(), "{}", err(&o));
+    assert!(
+        out(&o).contains("the daemon is not running: it applies it when it starts"),
+        "{}",
+        out(&o)
+    );
+
     // A daemon killed with SIGKILL leaves daemon.json saying "running": its pid is gone.
     let mut daemon = w.start_daemon();
-    w.wait_for(Duration::from_secs(20), "the queued job", |s| s.len() == 2)
-        .await;
+    w.wait_for(
+        Duration::from_secs(20),
+        "the queued job and the cancel",
+        |s| s.len() == 2 && s[0]["state"] == "canceled",
+    )
+    .await;
     wait_ready(&w, &daemon).await;
     daemon.kill().expect("kill -9");
     daemon.wait().expect("reaped");

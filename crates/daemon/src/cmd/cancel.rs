@@ -2,11 +2,13 @@
 //! Never opens the store.
 
 use super::{runtime, usage, Failure};
+use crate::daemon_status::{self, Liveness};
 use crate::fsutil;
 use crate::spool::Spool;
 use crate::status;
 use baseliner_core::config::Config;
 use baseliner_core::store::JobId;
+use baseliner_core::text::table_cell;
 
 /// Runs the command.
 pub fn cancel(cfg: &Config, id: &str) -> Result<(), Failure> {
@@ -27,9 +29,18 @@ pub fn cancel(cfg: &Config, id: &str) -> Result<(), Failure> {
     }
     fsutil::ensure_dir(&spool.cancel()).map_err(runtime)?;
     fsutil::write_atomic(&spool.cancel().join(id.as_str()), b"").map_err(runtime)?;
+    let running = daemon_status::read(&spool.daemon_status())
+        .ok()
+        .flatten()
+        .is_some_and(|d| d.check() == Liveness::Running);
     println!(
-        "cancel requested for {id} ({}); the daemon applies it within seconds",
-        st.organization
+        "cancel requested for {id} ({}); {}",
+        table_cell(&st.organization),
+        if running {
+            "the daemon applies it within seconds"
+        } else {
+            "the daemon is not running: it applies it when it starts"
+        }
     );
     Ok(())
 }
