@@ -48,7 +48,8 @@ pub fn status(cfg: &Config, args: &StatusArgs) -> Result<(), Failure> {
         }
         return Ok(());
     }
-    let (all, mut problems) = status::read_all(&spool).map_err(runtime)?;
+    let (all, mut problems) = status::read_all(&spool)
+        .map_err(|e| runtime(anyhow::anyhow!("{}: {e}", spool.jobs().display())))?;
     problems.extend(daemon_problem);
     if args.json {
         println!("{}", serde_json::to_string_pretty(&all).map_err(runtime)?);
