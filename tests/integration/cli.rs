@@ -4,6 +4,7 @@
 use crate::support::*;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::os::unix::net::UnixDatagram;
+use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -49,6 +50,9 @@ fn bad_usage_exits_2() {
         vec!["status", "--bogus"],
         vec!["submit", "--org", "Only An Org"],
         vec!["sim", "--listen", "not-an-address"],
+        // demo and sim make their own settings: a --config would be ignored, so it is refused.
+        vec!["--config", "/etc/baseliner/baseliner.toml", "demo"],
+        vec!["sim", "--config", "/etc/baseliner/baseliner.toml"],
     ] {
         let o = Command::new(BIN).args(&args).output().expect("runs");
         assert_eq!(o.status.code(), Some(2), "{args:?}: {}", stderr(&o));
@@ -123,6 +127,7 @@ async fn check_config_finds_the_password_and_logs_in_online() {
     assert!(o.status.success(), "{}", stderr(&o));
     assert!(stdout(&o).contains("login    ok"));
     assert!(stdout(&o).contains("template 1: "), "{}", stdout(&o));
+    assert!(stdout(&o).contains("(Manual: scan-based"), "{}", stdout(&o));
 
     let good = read(&w.config);
     std::fs::write(
@@ -292,7 +297,12 @@ async fn cancel_stops_a_running_scan() {
     assert_eq!(cancels.len(), 1);
     assert_eq!(param(cancels[0], "scan_ref"), st["scan_ref"].as_str());
     let again = w.cli(&["cancel", &id]);
-    assert_eq!(again.status.code(), Some(2), "already canceled");
+    assert_eq!(
+        again.status.code(),
+        Some(1),
+        "a finished job is not bad usage"
+    );
+    assert!(stderr(&again).contains("finished"), "{}", stderr(&again));
     let nonsense = w.cli(&["cancel", "../../etc"]);
     assert_eq!(nonsense.status.code(), Some(2));
     sigterm(&daemon);
@@ -339,6 +349,11 @@ async fn the_daemon_notifies_systemd_and_survives_a_bad_reload() {
     assert!(hup.success());
     let start = Instant::now();
     while !w.logs().contains("configuration reloaded") {
+        assert!(start.elapsed() < Duration::from_secs(10), "{}", w.logs());
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    // The credentials are checked again after a reload, not only at start.
+    while w.logs().matches("login check: ok").count() < 2 {
         assert!(start.elapsed() < Duration::from_secs(10), "{}", w.logs());
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
@@ -459,6 +474,7 @@ fn demo_runs_the_whole_workflow_and_says_where_the_outputs_are() {
         assert!(out.contains(step), "progress shows {step}:\n{out}");
     }
     assert!(out.contains("is done"), "{out}");
+    assert!(out.contains("Acme Corp"), "a realistic organization: {out}");
     for file in [
         "report.pdf",
         "results.json",
@@ -472,4 +488,85 @@ fn demo_runs_the_whole_workflow_and_says_where_the_outputs_are() {
             .unwrap_or_else(|| panic!("{file} not listed:\n{out}"));
         assert!(std::path::Path::new(line.trim()).is_file(), "{line}");
     }
+}
+
+/// Runs offline `check-config` on `w`'s config after replacing `from` with `to`.
+fn check_config_with(w: &World, from: &str, to: &str) -> std::process::Output {
+    let good = read(&w.config);
+    assert!(good.contains(from), "config lacks {from:?}");
+    let p = w.dir.path().join("variant.toml");
+    std::fs::write(&p, good.replace(from, to)).expect("write");
+    Command::new(BIN)
+        .arg("--config")
+        .arg(&p)
+        .arg("check-config")
+        .env("BASELINER_QUALYS_PASSWORD", "demo")
+        .output()
+        .expect("runs")
+}
+
+/// Offline `check-config` on `w`'s config with `[alerts].command = argv`.
+fn check_config_with_alert(w: &World, argv: &[&str]) -> std::process::Output {
+    let quoted: Vec<String> = argv.iter().map(|a| format!("{a:?}")).collect();
+    check_config_with(
+        w,
+        "[defaults]",
+        &format!("[alerts]\ncommand = [{}]\n\n[defaults]", quoted.join(", ")),
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn check_config_refuses_what_the_daemon_refuses_and_says_valid_last() {
+    let w = World::new(fast_sim()).await;
+    let url = w.sim.url();
+
+    // A URL with a path: `run` refuses it, so the offline check does too.
+    let o = check_config_with(
+        &w,
+        &format!("url = \"{url}\""),
+        &format!("url = \"{url}/api/2.0/\""),
+    );
+    assert_eq!(o.status.code(), Some(2), "{}", stdout(&o));
+    assert!(stderr(&o).contains("without a path"), "{}", stderr(&o));
+    assert!(!stdout(&o).contains("valid"), "{}", stdout(&o));
+
+    // An alert command that does not exist, or is not executable, is named.
+    let missing = w.dir.path().join("no-such-notify-team");
+    let o = check_config_with_alert(&w, &[missing.to_str().expect("utf8"), "--urgent"]);
+    assert_eq!(o.status.code(), Some(2), "{}", stdout(&o));
+    assert!(stderr(&o).contains("[alerts].command"), "{}", stderr(&o));
+    assert!(stderr(&o).contains("no-such-notify-team"), "{}", stderr(&o));
+    assert!(!stdout(&o).contains("valid"), "{}", stdout(&o));
+    let script = w.dir.path().join("notify-team");
+    std::fs::write(&script, "#!/bin/sh\nexit 0\n").expect("script");
+    let o = check_config_with_alert(&w, &[script.to_str().expect("utf8")]);
+    assert_eq!(o.status.code(), Some(2), "mode 0644 is not executable");
+    assert!(stderr(&o).contains("not executable"), "{}", stderr(&o));
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    let o = check_config_with_alert(&w, &[script.to_str().expect("utf8")]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stdout(&o).contains("valid"), "{}", stdout(&o));
+
+    // An empty scope is allowed but warned about.
+    let o = check_config_with(&w, "authorized = [\"64.39.96.0/20\"]", "authorized = []");
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("warning: [scope].authorized is empty"),
+        "{}",
+        stderr(&o)
+    );
+
+    // The shipped example passes offline (its alert command is left commented out).
+    let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../config/baseliner.toml");
+    let o = Command::new(BIN)
+        .arg("--config")
+        .arg(&example)
+        .arg("check-config")
+        .env("BASELINER_QUALYS_PASSWORD", "x")
+        .env_remove("CREDENTIALS_DIRECTORY")
+        .output()
+        .expect("runs");
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stdout(&o).contains("alert    no command"), "{}", stdout(&o));
 }

@@ -8,5 +8,7 @@ mod crash;
 mod daemon;
 mod faults;
 mod hostile_xml;
+mod operability;
+mod permissions;
 mod sim_http;
 mod support;

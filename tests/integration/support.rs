@@ -43,6 +43,12 @@ impl std::ops::DerefMut for Daemon {
     }
 }
 
+impl From<Child> for Daemon {
+    fn from(child: Child) -> Daemon {
+        Daemon(child)
+    }
+}
+
 impl Drop for Daemon {
     fn drop(&mut self) {
         if matches!(self.0.try_wait(), Ok(None)) {

@@ -120,6 +120,17 @@ pub struct PathsConfig {
     pub spool: PathBuf,
     /// The state directory (default `/var/lib/baseliner`).
     pub state: PathBuf,
+    /// The metrics file (default `STATE/baseliner.prom`); see [`PathsConfig::metrics_file`].
+    pub metrics: Option<PathBuf>,
+}
+
+impl PathsConfig {
+    /// Where the metrics file is written: `[paths].metrics`, else `STATE/baseliner.prom`.
+    pub fn metrics_file(&self) -> PathBuf {
+        self.metrics
+            .clone()
+            .unwrap_or_else(|| self.state.join("baseliner.prom"))
+    }
 }
 
 impl Default for PathsConfig {
@@ -127,6 +138,7 @@ impl Default for PathsConfig {
         PathsConfig {
             spool: PathBuf::from("/var/spool/baseliner"),
             state: PathBuf::from("/var/lib/baseliner"),
+            metrics: None,
         }
     }
 }
@@ -364,7 +376,11 @@ impl Config {
                 ca_file: None,
                 scan_list_api: ScanListApi::V3,
             },
-            paths: PathsConfig { spool, state },
+            paths: PathsConfig {
+                spool,
+                state,
+                metrics: None,
+            },
             polling: PollingConfig::default(),
             limits: LimitsConfig::default(),
             scope: ScopeConfig {
@@ -532,11 +548,12 @@ fn choice<T: Copy>(
 
 /// `[paths]`.
 fn paths(root: &Table) -> Result<PathsConfig, ConfigError> {
-    let s = Section::new(root, "paths", &["spool", "state"])?;
+    let s = Section::new(root, "paths", &["spool", "state", "metrics"])?;
     let d = PathsConfig::default();
     Ok(PathsConfig {
         spool: s.path("spool")?.unwrap_or(d.spool),
         state: s.path("state")?.unwrap_or(d.state),
+        metrics: s.path("metrics")?,
     })
 }
 

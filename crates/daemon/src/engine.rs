@@ -43,6 +43,8 @@ enum Done {
         kind: RoundKind,
         outcomes: Vec<(JobId, Outcome)>,
     },
+    /// The login check after a reload finished ([`crate::probe`]).
+    Probe(Option<Pause>),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -140,6 +142,11 @@ impl Engine {
         self.reload = Some(Box::new(f));
     }
 
+    /// Pauses every job (the login check at start, [`crate::probe`]); `None` lifts it.
+    pub fn set_pause(&mut self, pause: Option<Pause>) {
+        self.pause = pause;
+    }
+
     /// Number of unfinished jobs.
     pub fn unfinished(&self) -> usize {
         self.jobs.len()
@@ -225,6 +232,7 @@ impl Engine {
         if let Err(e) = self.store.flush() {
             tracing::error!("final flush failed: {e}");
         }
+        self.write_daemon_status(&format!("stopped; {}", self.summary_line()), false);
         Summary {
             transitions: self.transitions,
             unfinished: self.jobs.len(),
@@ -282,6 +290,12 @@ impl Engine {
                 self.exec.set_config(self.config.clone());
                 tracing::info!("configuration reloaded");
                 self.notifier.reloaded("configuration reloaded");
+                // The credentials may have been fixed (or broken): check them now.
+                let exec = self.exec.clone();
+                let tx = self.tx.clone();
+                self.tasks.spawn(async move {
+                    let _ = tx.send(Done::Probe(crate::probe::check(exec.client()).await));
+                });
             }
             Err(e) => tracing::error!("reload refused, keeping the running configuration: {e}"),
         }
@@ -547,6 +561,7 @@ impl Engine {
                     self.advance(&id, &outcome, now);
                 }
             }
+            Done::Probe(pause) => self.pause = pause,
         }
     }
 
@@ -601,6 +616,7 @@ impl Engine {
             oldest_active: self.jobs.values().map(|r| r.accepted_at).min(),
             paused: self.pause.is_some(),
             transitions: self.transitions,
+            alert_failures: crate::metrics::alert_failures(),
         };
         for r in self.jobs.values() {
             *snap
@@ -609,7 +625,7 @@ impl Engine {
                 .or_default() += 1;
         }
         let text = crate::metrics::render(&snap, Timestamp::now());
-        let path = self.config.paths.state.join("baseliner.prom");
+        let path = self.config.paths.metrics_file();
         if let Err(e) = crate::fsutil::write_atomic(&path, text.as_bytes()) {
             tracing::warn!("metrics file {} not written: {e}", path.display());
         }
@@ -632,22 +648,25 @@ impl Engine {
         s
     }
 
+    /// Rewrites `daemon.json` ([`crate::daemon_status`]); `running` is false at a clean stop.
+    fn write_daemon_status(&self, line: &str, running: bool) {
+        let paused = self.pause.as_ref().map(|p| crate::daemon_status::PauseDoc {
+            until: p.until.to_rfc3339(),
+            reason: p.reason.clone(),
+        });
+        let mut doc =
+            crate::daemon_status::DaemonStatus::now(line.to_owned(), self.jobs.len(), paused);
+        doc.running = running;
+        if let Err(e) = crate::daemon_status::write(&self.spool, &doc) {
+            tracing::warn!("{} not written: {e}", self.spool.daemon_status().display());
+        }
+    }
+
     fn publish_summary(&mut self) {
         let line = self.summary_line();
         if line != self.last_summary {
             self.notifier.status(&line);
-            let doc = serde_json::json!({
-                "pid": std::process::id(),
-                "summary": line,
-                "unfinished": self.jobs.len(),
-                "paused": self.pause.as_ref().map(|p| serde_json::json!({
-                    "until": p.until.to_rfc3339(), "reason": p.reason })),
-                "updated_at": Timestamp::now().to_rfc3339(),
-            });
-            let _ = crate::fsutil::write_atomic(
-                &self.spool.daemon_status(),
-                format!("{doc:#}\n").as_bytes(),
-            );
+            self.write_daemon_status(&line, true);
             self.last_summary = line;
         }
     }

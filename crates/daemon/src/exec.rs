@@ -54,6 +54,11 @@ impl Executor {
         }
     }
 
+    /// The Qualys client (for the login check, [`crate::probe`]).
+    pub fn client(&self) -> &Client {
+        &self.client
+    }
+
     /// The governors (for metrics and tests).
     pub fn governors(&self) -> &Governors {
         &self.gov

@@ -34,7 +34,9 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
 
 /// Creates `path` with `bytes` atomically, durably, and only if nothing is there yet:
 /// returns `Ok(false)` when `path` already exists (it is left untouched). Used where
-/// several writers may pick the same name (`baseliner submit`).
+/// several writers may pick the same name (`baseliner submit`). The file is made mode
+/// 0640 whatever the writer's umask, so that the daemon, another user in the file's group
+/// (the setgid spool's submit group), can read it.
 pub fn write_new(path: &Path, bytes: &[u8]) -> io::Result<bool> {
     let unique = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
@@ -44,6 +46,7 @@ pub fn write_new(path: &Path, bytes: &[u8]) -> io::Result<bool> {
     let tmp = path.with_file_name(format!(".new.{}.{unique}.tmp", std::process::id()));
     {
         let mut f = OpenOptions::new().write(true).create_new(true).open(&tmp)?;
+        f.set_permissions(std::os::unix::fs::PermissionsExt::from_mode(0o640))?;
         f.write_all(bytes)?;
         f.sync_all()?;
     }

@@ -4,7 +4,9 @@
 //! - [`engine`]: the run loop, the driver of the core's state machine;
 //! - [`exec`]: performs one action against Qualys and reports its outcome;
 //! - [`governor`]: per-API rate and concurrency governors fed by response headers;
-//! - [`intake`], [`spool`], [`status`], [`fsutil`]: the spool and its durable files;
+//! - [`intake`], [`spool`], [`status`], [`daemon_status`], [`fsutil`]: the spool and its
+//!   durable files;
+//! - [`probe`]: the login check at start and after SIGHUP;
 //! - [`outputs`], [`actions`]: a finished job's files and the action items made from them;
 //! - [`cmd`], [`cli`]: the commands.
 
@@ -13,6 +15,7 @@ pub mod cli;
 pub mod cmd;
 pub mod crashpoint;
 pub mod credentials;
+pub mod daemon_status;
 pub mod engine;
 pub mod exec;
 pub mod fsutil;
@@ -21,6 +24,7 @@ pub mod intake;
 pub mod logging;
 pub mod metrics;
 pub mod outputs;
+pub mod probe;
 pub mod sdnotify;
 pub mod signals;
 pub mod spool;

@@ -1,12 +1,43 @@
 //! Metrics as a Prometheus text file (node_exporter's textfile-collector format), written
-//! to `STATE/baseliner.prom` through a temporary file and a rename, every minute and at
-//! stop: jobs by state, API calls and 409s by API, seconds spent waiting on rate limits,
-//! the age of the oldest unfinished job, and whether the daemon is paused.
+//! to `[paths].metrics` (default `STATE/baseliner.prom`) through a temporary file and a
+//! rename, every minute and at stop: jobs by state, API calls and 409s by API, seconds
+//! spent waiting on rate limits, the age of the oldest unfinished job, whether the daemon
+//! is paused, and alerts (command, webhook) that failed.
 
 use crate::governor::ApiStats;
 use baseliner_core::time::Timestamp;
 use std::collections::BTreeMap;
 use std::fmt::Write;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+/// An effect outside Qualys whose failure is counted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Effect {
+    /// `[alerts].command`.
+    Command,
+    /// `[alerts].webhook`.
+    Webhook,
+}
+
+static COMMAND_FAILURES: AtomicU64 = AtomicU64::new(0);
+static WEBHOOK_FAILURES: AtomicU64 = AtomicU64::new(0);
+
+/// Counts one failed, timed-out or unknown alert `effect` (since the process started).
+pub fn count_alert_failure(effect: Effect) {
+    let c = match effect {
+        Effect::Command => &COMMAND_FAILURES,
+        Effect::Webhook => &WEBHOOK_FAILURES,
+    };
+    c.fetch_add(1, Ordering::Relaxed);
+}
+
+/// The failed alerts counted so far: (command, webhook).
+pub fn alert_failures() -> (u64, u64) {
+    (
+        COMMAND_FAILURES.load(Ordering::Relaxed),
+        WEBHOOK_FAILURES.load(Ordering::Relaxed),
+    )
+}
 
 /// What one metrics file reports.
 #[derive(Debug, Default)]
@@ -21,6 +52,8 @@ pub struct Snapshot {
     pub paused: bool,
     /// State transitions committed since start.
     pub transitions: u64,
+    /// Alert commands and webhooks that failed since start: (command, webhook).
+    pub alert_failures: (u64, u64),
 }
 
 /// How one per-API family reads its value.
@@ -74,6 +107,20 @@ pub fn render(s: &Snapshot, now: Timestamp) -> String {
     );
     let _ = writeln!(out, "# TYPE baseliner_transitions_total counter");
     let _ = writeln!(out, "baseliner_transitions_total {}", s.transitions);
+    let _ = writeln!(
+        out,
+        "# HELP baseliner_alert_failures_total Alerts that failed, timed out or may not have run, by kind."
+    );
+    let _ = writeln!(out, "# TYPE baseliner_alert_failures_total counter");
+    let (command, webhook) = s.alert_failures;
+    let _ = writeln!(
+        out,
+        "baseliner_alert_failures_total{{kind=\"command\"}} {command}"
+    );
+    let _ = writeln!(
+        out,
+        "baseliner_alert_failures_total{{kind=\"webhook\"}} {webhook}"
+    );
     out
 }
 
@@ -101,6 +148,7 @@ mod tests {
             },
         ));
         s.oldest_active = Some(Timestamp(0));
+        s.alert_failures = (2, 1);
         let text = render(&s, Timestamp(90_000));
         assert!(text.contains("baseliner_jobs{state=\"scan_running\"} 3\n"));
         assert!(text
@@ -111,5 +159,7 @@ mod tests {
         assert!(text.contains("} 1.500\n"));
         assert!(text.contains("baseliner_oldest_active_job_age_seconds 90\n"));
         assert!(text.contains("baseliner_paused 0\n"));
+        assert!(text.contains("baseliner_alert_failures_total{kind=\"command\"} 2\n"));
+        assert!(text.contains("baseliner_alert_failures_total{kind=\"webhook\"} 1\n"));
     }
 }

@@ -121,6 +121,28 @@ impl JobStatus {
         matches!(self.state.as_str(), "done" | "failed" | "canceled")
     }
 
+    /// What went wrong with the job's alert, if anything: the command or the webhook
+    /// failed, timed out, could not start, or may not have run (a crash). `None` when no
+    /// alert was due, it worked, no command is configured, or the webhook is still pending.
+    pub fn alert_problem(&self) -> Option<String> {
+        let a = self.alert.as_ref()?;
+        let mut problems = Vec::new();
+        let command = a.get("status").and_then(|v| v.as_str()).unwrap_or("");
+        if !command.is_empty() && command != "ok" && !command.starts_with("not sent") {
+            problems.push(format!("command {command}"));
+        }
+        if let Some(w) = a
+            .get("webhook")
+            .and_then(|w| w.get("status"))
+            .and_then(|v| v.as_str())
+        {
+            if w != "ok" {
+                problems.push(format!("webhook {w}"));
+            }
+        }
+        (!problems.is_empty()).then(|| problems.join("; "))
+    }
+
     /// The state as the CLI shows it: `canceling` while a cancel is still being sent.
     pub fn shown_state(&self) -> &str {
         if self.canceling {
@@ -225,5 +247,36 @@ mod tests {
         json.as_object_mut().expect("object").remove("canceling");
         let old: JobStatus = serde_json::from_value(json).expect("old file reads");
         assert!(!old.canceling);
+    }
+
+    #[test]
+    fn failed_alerts_are_problems_and_quiet_ones_are_not() {
+        let rec = record("20261128-010000-000001", "Org", &["64.39.106.1"]);
+        let with = |alert: serde_json::Value| {
+            JobStatus::from_record(&rec, Timestamp(0), Vec::new(), Some(alert)).alert_problem()
+        };
+        use serde_json::json;
+        assert_eq!(with(json!({"status": "ok", "webhook": null})), None);
+        assert_eq!(
+            with(
+                json!({"status": "not sent: no [alerts].command configured", "webhook": "pending"})
+            ),
+            None
+        );
+        assert_eq!(
+            with(json!({"status": "not started: /x: No such file", "webhook": {"status": "ok"}}))
+                .as_deref(),
+            Some("command not started: /x: No such file")
+        );
+        assert_eq!(
+            with(json!({"status": "ok", "webhook": {"status": "failed: HTTP 500"}})).as_deref(),
+            Some("webhook failed: HTTP 500")
+        );
+        assert_eq!(
+            with(json!({"status": "timed out", "webhook": {"status": "unknown: interrupted by a crash"}})).as_deref(),
+            Some("command timed out; webhook unknown: interrupted by a crash")
+        );
+        let none = JobStatus::from_record(&rec, Timestamp(0), Vec::new(), None);
+        assert_eq!(none.alert_problem(), None);
     }
 }

@@ -75,8 +75,17 @@ fn example_config_parses_with_every_key() {
             .password_file,
         Some(PathBuf::from("/etc/baseliner/qualys-password"))
     );
+    // Left unset: a command that does not exist on the host would fail every alert.
+    assert_eq!(c.alerts.command, None);
+    let uncommented = text.replace(
+        "# command = [\"/usr/local/bin/notify-team\"]",
+        "command = [\"/usr/local/bin/notify-team\"]",
+    );
     assert_eq!(
-        c.alerts.command,
+        Config::parse(&uncommented)
+            .expect("with command")
+            .alerts
+            .command,
         Some(vec!["/usr/local/bin/notify-team".to_owned()])
     );
     // Every key the parser knows appears in the example, set or commented out.
@@ -87,7 +96,7 @@ fn example_config_parses_with_every_key() {
             "[{section}] missing from the example"
         );
     }
-    for key in ["proxy", "ca_file", "webhook"] {
+    for key in ["proxy", "ca_file", "webhook", "command", "metrics"] {
         assert!(
             text.contains(&format!("# {key} = ")),
             "{key} not documented"
@@ -446,4 +455,13 @@ fn webhook_format_and_remediation_read_and_refuse() {
     let t = crate::time::Timestamp::parse_rfc3339("2024-02-27T23:00:00Z").expect("time");
     assert_eq!(c.remediation.due(5, t).as_deref(), Some("2024-03-01"));
     assert_eq!(c.remediation.due(3, t), None);
+}
+
+#[test]
+fn the_metrics_file_defaults_to_the_state_directory() {
+    let base = "[qualys]\nurl = \"https://qualysapi.qualys.com\"\nusername = \"u\"\n[scope]\nauthorized = []\n[paths]\nstate = \"/s\"\n";
+    let c = Config::parse(base).expect("config");
+    assert_eq!(c.paths.metrics_file(), PathBuf::from("/s/baseliner.prom"));
+    let c = Config::parse(&format!("{base}metrics = \"/m/baseliner.prom\"\n")).expect("config");
+    assert_eq!(c.paths.metrics_file(), PathBuf::from("/m/baseliner.prom"));
 }

@@ -384,7 +384,7 @@ fn example_jobs_parse() {
     let a = parse_job("acme.toml", toml.as_bytes(), &rules()).expect("example TOML job");
     let b = parse_job("acme.json", json.as_bytes(), &rules()).expect("example JSON job");
     assert_eq!(a, b);
-    assert_eq!(a.organization, "organization_name");
+    assert_eq!(a.organization, "Acme Corp");
     assert_eq!(a.ips.to_qualys(), "64.39.106.0-64.39.106.3");
     assert!(a.plan_report());
 }

@@ -57,6 +57,7 @@ pub fn alert_once(
             "at": Timestamp::now().to_rfc3339(),
         });
         write_json(&result, &v)?;
+        note_failure(job_id, &status_of(&v), "");
         return Ok(Alerted::Interrupted);
     }
     let Some(argv) = &cfg.command else {
@@ -90,6 +91,9 @@ pub fn alert_once(
         "at": Timestamp::now().to_rfc3339(),
     });
     write_json(&result, &v)?;
+    if out.status != "ok" {
+        note_failure(job_id, &out.status, &out.stderr_tail);
+    }
     Ok(Alerted::Now(status_of(&v)))
 }
 
@@ -102,6 +106,14 @@ pub fn alert_summary(job_dir: &Path) -> Option<Value> {
         v["webhook"] = w;
     }
     Some(v)
+}
+
+/// A failed (or possibly not run) alert command: a warning in the journal with the job's
+/// id, and a count in the metrics.
+fn note_failure(job_id: &str, status: &str, stderr_tail: &str) {
+    crate::metrics::count_alert_failure(crate::metrics::Effect::Command);
+    let tail = stderr_tail.trim().escape_debug().to_string();
+    tracing::warn!(job_id, "alert command {status}; stderr: {tail}");
 }
 
 fn status_of(v: &Value) -> String {

@@ -37,6 +37,11 @@ pub async fn send_once(job_dir: &Path, rec: &JobRecord, url: &str) -> std::io::R
         return Ok(());
     }
     if intent.exists() {
+        crate::metrics::count_alert_failure(crate::metrics::Effect::Webhook);
+        tracing::warn!(
+            job_id = rec.id.as_str(),
+            "alert webhook unknown: interrupted by a crash"
+        );
         return write(
             &result,
             &json!({
@@ -77,6 +82,7 @@ pub async fn send_once(job_dir: &Path, rec: &JobRecord, url: &str) -> std::io::R
     v["at"] = json!(Timestamp::now().to_rfc3339());
     if let Some(s) = v["status"].as_str() {
         if s != "ok" {
+            crate::metrics::count_alert_failure(crate::metrics::Effect::Webhook);
             tracing::warn!(job_id = id, "alert webhook {s}");
         }
     }

@@ -2,11 +2,13 @@
 //! Never opens the store.
 
 use super::{runtime, usage, Failure};
+use crate::daemon_status::{self, Liveness};
 use crate::fsutil;
 use crate::spool::Spool;
 use crate::status;
 use baseliner_core::config::Config;
 use baseliner_core::store::JobId;
+use baseliner_core::text::table_cell;
 
 /// Runs the command.
 pub fn cancel(cfg: &Config, id: &str) -> Result<(), Failure> {
@@ -19,13 +21,26 @@ pub fn cancel(cfg: &Config, id: &str) -> Result<(), Failure> {
     let st = status::read(&spool.status_file(id.as_str()))
         .map_err(|e| usage(anyhow::anyhow!("no job {id}: {e}")))?;
     if st.is_terminal() {
-        return Err(usage(anyhow::anyhow!("job {id} is already {}", st.state)));
+        // Not bad usage: the job exists, it just has nothing left to cancel.
+        return Err(runtime(anyhow::anyhow!(
+            "job {id} is finished ({}): nothing to cancel",
+            st.shown_state()
+        )));
     }
     fsutil::ensure_dir(&spool.cancel()).map_err(runtime)?;
     fsutil::write_atomic(&spool.cancel().join(id.as_str()), b"").map_err(runtime)?;
+    let running = daemon_status::read(&spool.daemon_status())
+        .ok()
+        .flatten()
+        .is_some_and(|d| d.check() == Liveness::Running);
     println!(
-        "cancel requested for {id} ({}); the daemon applies it within seconds",
-        st.organization
+        "cancel requested for {id} ({}); {}",
+        table_cell(&st.organization),
+        if running {
+            "the daemon applies it within seconds"
+        } else {
+            "the daemon is not running: it applies it when it starts"
+        }
     );
     Ok(())
 }

@@ -75,7 +75,7 @@ async fn run_demo(dir: PathBuf, scan_seconds: u64) -> Result<(), Failure> {
     );
 
     let job = JobDraft {
-        organization: "organization_name".into(),
+        organization: "Acme Corp".into(),
         ips: vec!["64.39.106.0-64.39.106.3".into()],
         option_title: Some("New IPs option profile".into()),
         report_template_id: Some(1),
@@ -86,7 +86,7 @@ async fn run_demo(dir: PathBuf, scan_seconds: u64) -> Result<(), Failure> {
         scan_title: None,
         comments: None,
     };
-    let job_file = spool.incoming().join("organization_name.toml");
+    let job_file = spool.incoming().join("acme-corp.toml");
     crate::fsutil::write_atomic(&job_file, job.to_toml().as_bytes()).map_err(runtime)?;
     println!("submitted {}", job_file.display());
 

@@ -63,13 +63,28 @@ pub fn dispatch(cli: Cli) -> Result<(), Failure> {
             check_config::check_config(&config_path_or_default(config_path), online)
         }
         Command::Demo(args) => {
+            refuse_config("demo", config_path.as_deref())?;
             crate::logging::init(log, "warn");
             demo::demo(&args)
         }
         Command::Sim(args) => {
+            refuse_config("sim", config_path.as_deref())?;
             crate::logging::init(log, "info");
             sim::sim(&args)
         }
+    }
+}
+
+/// `demo` and `sim` make their own settings: a `--config` given to them would be ignored,
+/// so it is refused (bad usage) rather than silently dropped.
+fn refuse_config(command: &str, flag: Option<&Path>) -> Result<(), Failure> {
+    match flag {
+        Some(p) => Err(usage(anyhow::anyhow!(
+            "`baseliner {command}` reads no config (it makes its own, for the built-in \
+             simulator); remove --config {}",
+            p.display()
+        ))),
+        None => Ok(()),
     }
 }
 

@@ -69,11 +69,14 @@ pub fn run_with(
     let rt = super::runtime_for_daemon()?;
     let cfg = Arc::new(cfg);
     let summary = rt.block_on(async {
+        // Bad credentials or an unreachable platform show now, not at the first job.
+        let pause = crate::probe::check(&client).await;
         let gov = Governors::new(Some(Box::new(StoreWaits::new(store.clone()))));
         let exec = Arc::new(Executor::new(client, gov, cfg.clone()));
         let mut engine = Engine::new(cfg.clone(), store.clone(), exec, signals, notifier)
             .map_err(|e| runtime(anyhow::anyhow!("{e}")))?;
         engine.on_reload(reload);
+        engine.set_pause(pause);
         tracing::info!("recovered {} unfinished job(s)", engine.unfinished());
         Ok::<_, Failure>(engine.run(false).await)
     });

@@ -1,17 +1,38 @@
-//! `baseliner status [ID] [--json]`: a table of jobs, or one job, from the status files.
-//! Never opens the store, so it works while the daemon runs.
+//! `baseliner status [ID] [--json]`: whether the daemon runs, then a table of jobs — the
+//! files still waiting in `incoming/` as `queued`, then every accepted job — or one job.
+//! Reads the spool's files only (`daemon.json`, `jobs/*/status.json`, `incoming/`), never
+//! the store, so it works while the daemon runs and for any member of the submit group.
+//! Every text that came from outside (organization names, Qualys's error texts, file
+//! names) is passed through [`table_cell`] before it reaches the terminal.
 
 use super::{runtime, usage, Failure};
 use crate::cli::StatusArgs;
+use crate::daemon_status::{self, DaemonStatus, Liveness};
 use crate::spool::Spool;
 use crate::status::{self, JobStatus};
 use baseliner_core::config::Config;
 use baseliner_core::store::JobId;
+use baseliner_core::text::table_cell;
 use baseliner_core::time::Timestamp;
+use std::time::SystemTime;
 
 /// Runs the command.
 pub fn status(cfg: &Config, args: &StatusArgs) -> Result<(), Failure> {
     let spool = Spool::new(cfg.paths.spool.clone());
+    if !spool.root().is_dir() {
+        return Err(runtime(anyhow::anyhow!(
+            "spool {} does not exist or is not a directory (check [paths].spool; the daemon \
+             creates it when it starts)",
+            spool.root().display()
+        )));
+    }
+    let (daemon, daemon_problem) = match daemon_status::read(&spool.daemon_status()) {
+        Ok(d) => (d, None),
+        Err(e) => (None, Some(e.to_string())),
+    };
+    let live = daemon.as_ref().map(DaemonStatus::check);
+    let running = live == Some(Liveness::Running);
+    let now = Timestamp::now();
     if let Some(id) = &args.id {
         if JobId::parse(id).is_none() {
             return Err(usage(anyhow::anyhow!(
@@ -23,34 +44,105 @@ pub fn status(cfg: &Config, args: &StatusArgs) -> Result<(), Failure> {
         if args.json {
             println!("{}", serde_json::to_string_pretty(&st).map_err(runtime)?);
         } else {
-            print_one(&st);
+            print_one(&st, running, now);
         }
         return Ok(());
     }
-    let (all, problems) = status::read_all(&spool).map_err(runtime)?;
+    let (all, mut problems) = status::read_all(&spool)
+        .map_err(|e| runtime(anyhow::anyhow!("{}: {e}", spool.jobs().display())))?;
+    problems.extend(daemon_problem);
     if args.json {
         println!("{}", serde_json::to_string_pretty(&all).map_err(runtime)?);
     } else {
-        print_table(&all, Timestamp::now());
-        if let Ok(text) = std::fs::read_to_string(spool.daemon_status()) {
-            if let Ok(v) = serde_json::from_str::<serde_json::Value>(&text) {
-                if let Some(p) = v.get("paused").filter(|p| !p.is_null()) {
-                    println!("\nDAEMON PAUSED: {p}");
-                }
-            }
-        }
+        println!("{}", daemon_line(daemon.as_ref(), live.as_ref(), now));
+        let queued = queued(&spool).map_err(runtime)?;
+        print_table(&queued, &all, running, now);
     }
     for p in problems {
-        eprintln!("warning: {p}");
+        eprintln!("warning: {}", table_cell(&p));
     }
     Ok(())
 }
 
-fn age(st: &JobStatus, now: Timestamp) -> String {
-    let Some(t) = Timestamp::parse_rfc3339(&st.accepted_at) else {
-        return "?".into();
+/// The first line: whether the daemon runs, and why it is paused.
+fn daemon_line(d: Option<&DaemonStatus>, live: Option<&Liveness>, now: Timestamp) -> String {
+    let (Some(d), Some(live)) = (d, live) else {
+        return "daemon: not started yet (no daemon.json in the spool)".into();
     };
-    let s = t.until(now).as_secs();
+    let summary = table_cell(&d.summary);
+    match live {
+        Liveness::Running => {
+            let mut s = format!("daemon: running (pid {}), {}", d.pid, d.unfinished);
+            s.push_str(" unfinished job(s)");
+            if let Some(p) = &d.paused {
+                let until = Timestamp::parse_rfc3339(&p.until);
+                if until.is_none_or(|u| u > now) {
+                    s.push_str(&format!(
+                        "\nPAUSED until {}: {}",
+                        until
+                            .map(|u| short_time(u, now))
+                            .unwrap_or_else(|| p.until.clone()),
+                        table_cell(&p.reason)
+                    ));
+                }
+            }
+            s
+        }
+        Liveness::Stopped => format!(
+            "daemon: stopped (clean stop at {}): {summary}",
+            table_cell(&d.updated_at)
+        ),
+        Liveness::Gone => format!(
+            "daemon: NOT RUNNING (pid {} is gone; it did not stop cleanly; last update {})",
+            d.pid,
+            table_cell(&d.updated_at)
+        ),
+    }
+}
+
+/// `08:22Z` when `t` is today (UTC), else `2026-11-30 08:22Z`.
+fn short_time(t: Timestamp, now: Timestamp) -> String {
+    let (a, b) = (t.to_rfc3339(), now.to_rfc3339());
+    let (date, clock) = (a.get(..10).unwrap_or(""), a.get(11..16).unwrap_or(""));
+    if b.get(..10) == Some(date) {
+        format!("{clock}Z")
+    } else {
+        format!("{date} {clock}Z")
+    }
+}
+
+/// A file waiting in `incoming/`: its name and when it was written.
+struct Queued {
+    name: String,
+    modified: Option<SystemTime>,
+}
+
+/// The files in `incoming/` the daemon has not taken yet (dot-files are being written and
+/// are not listed), oldest first.
+fn queued(spool: &Spool) -> std::io::Result<Vec<Queued>> {
+    let rd = match std::fs::read_dir(spool.incoming()) {
+        Ok(rd) => rd,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => {
+            return Err(std::io::Error::new(
+                e.kind(),
+                format!("{}: {e}", spool.incoming().display()),
+            ))
+        }
+    };
+    let mut out: Vec<Queued> = rd
+        .filter_map(Result::ok)
+        .map(|e| Queued {
+            name: e.file_name().to_string_lossy().into_owned(),
+            modified: e.metadata().ok().and_then(|m| m.modified().ok()),
+        })
+        .filter(|q| !q.name.starts_with('.'))
+        .collect();
+    out.sort_by(|a, b| a.modified.cmp(&b.modified).then(a.name.cmp(&b.name)));
+    Ok(out)
+}
+
+fn age_secs(s: u64) -> String {
     match s {
         0..=119 => format!("{s}s"),
         120..=7199 => format!("{}m", s / 60),
@@ -59,8 +151,37 @@ fn age(st: &JobStatus, now: Timestamp) -> String {
     }
 }
 
-fn print_table(all: &[JobStatus], now: Timestamp) {
-    if all.is_empty() {
+fn age(st: &JobStatus, now: Timestamp) -> String {
+    match Timestamp::parse_rfc3339(&st.accepted_at) {
+        Some(t) => age_secs(t.until(now).as_secs()),
+        None => "?".into(),
+    }
+}
+
+/// The NEXT ACTION cell: the due time while it is ahead; `now` when due and the daemon
+/// runs; and, when the daemon is not running, that nothing will happen until it does.
+fn next_action(at: Option<&str>, running: bool, now: Timestamp) -> String {
+    let Some(at) = at else { return "-".into() };
+    if !running {
+        return "(daemon not running)".into();
+    }
+    match Timestamp::parse_rfc3339(at) {
+        Some(t) if t <= now => "now".into(),
+        Some(_) => at.to_string(),
+        None => table_cell(at).into_owned(),
+    }
+}
+
+/// The STATE cell: the state, with `!alert` when the job's alert failed.
+fn state_cell(st: &JobStatus) -> String {
+    match st.alert_problem() {
+        Some(_) => format!("{} !alert", st.shown_state()),
+        None => st.shown_state().to_string(),
+    }
+}
+
+fn print_table(queued: &[Queued], all: &[JobStatus], running: bool, now: Timestamp) {
+    if all.is_empty() && queued.is_empty() {
         println!("no jobs");
         return;
     }
@@ -68,62 +189,125 @@ fn print_table(all: &[JobStatus], now: Timestamp) {
         "{:<22}  {:<24}  {:<16}  {:<18}  {:>5}  {:<20}  ERROR",
         "ID", "ORGANIZATION", "STATE", "SCAN STATE", "AGE", "NEXT ACTION"
     );
+    let wall = SystemTime::now();
+    for q in queued {
+        let age = q
+            .modified
+            .and_then(|m| wall.duration_since(m).ok())
+            .map(|d| age_secs(d.as_secs()))
+            .unwrap_or_else(|| "?".into());
+        println!(
+            "{:<22}  {:<24}  {:<16}  {:<18}  {:>5}  {:<20}  {}",
+            "-",
+            "-",
+            "queued",
+            "-",
+            age,
+            if running {
+                "intake"
+            } else {
+                "(daemon not running)"
+            },
+            clip(&format!("incoming/{}", table_cell(&q.name)), 80)
+        );
+    }
     for st in all {
         let err = st
             .error
             .as_deref()
             .or(st.last_error.as_deref())
-            .unwrap_or("");
+            .map(str::to_string)
+            .or_else(|| st.alert_problem().map(|p| format!("alert: {p}")))
+            .unwrap_or_default();
         println!(
             "{:<22}  {:<24}  {:<16}  {:<18}  {:>5}  {:<20}  {}",
-            st.id,
-            clip(&st.organization, 24),
-            st.shown_state(),
-            clip(st.scan_state.as_deref().unwrap_or("-"), 18),
+            table_cell(&st.id),
+            clip(&table_cell(&st.organization), 24),
+            state_cell(st),
+            clip(&table_cell(st.scan_state.as_deref().unwrap_or("-")), 18),
             age(st, now),
-            st.next_action_at.as_deref().unwrap_or("-"),
-            clip(err, 80)
+            next_action(st.next_action_at.as_deref(), running, now),
+            clip(&table_cell(&err), 80)
         );
     }
 }
 
-fn print_one(st: &JobStatus) {
-    println!("job           {}", st.id);
-    println!("organization  {}", st.organization);
-    println!("state         {}", st.shown_state());
-    println!("ips           {}", st.ips);
-    println!("scan          {}", st.scan_ref.as_deref().unwrap_or("-"));
-    println!("scan state    {}", st.scan_state.as_deref().unwrap_or("-"));
+fn print_one(st: &JobStatus, running: bool, now: Timestamp) {
+    let cell = |s: &str| table_cell(s).into_owned();
+    println!("job           {}", cell(&st.id));
+    println!("organization  {}", cell(&st.organization));
+    println!("state         {}", state_cell(st));
+    println!("ips           {}", cell(&st.ips));
+    println!(
+        "scan          {}",
+        cell(st.scan_ref.as_deref().unwrap_or("-"))
+    );
+    println!(
+        "scan state    {}",
+        cell(st.scan_state.as_deref().unwrap_or("-"))
+    );
     println!(
         "report        {}",
         st.report_id.map(|r| r.to_string()).unwrap_or("-".into())
     );
     println!(
         "next action   {}",
-        st.next_action_at.as_deref().unwrap_or("-")
+        next_action(st.next_action_at.as_deref(), running, now)
     );
     if let Some(e) = &st.error {
-        println!("error         {e}");
+        println!("error         {}", cell(e));
     }
     if let Some(e) = &st.last_error {
-        println!("last problem  {e}");
+        println!("last problem  {}", cell(e));
     }
     println!(
         "outputs       {}",
         if st.outputs.is_empty() {
             "-".into()
         } else {
-            st.outputs.join(", ")
+            cell(&st.outputs.join(", "))
         }
     );
     if let Some(a) = &st.alert {
-        let status = a.get("status").and_then(|v| v.as_str()).unwrap_or("?");
-        println!("alert         {status}");
+        println!("alert         {}", cell(&alert_line(a)));
+        if let Some(w) = a.get("webhook").filter(|w| !w.is_null()) {
+            let text = w
+                .get("status")
+                .and_then(|v| v.as_str())
+                .or_else(|| w.as_str())
+                .unwrap_or("?");
+            println!("webhook       {}", cell(text));
+        }
     }
     println!("history");
     for h in &st.history {
-        println!("  {}  {}", h.at, h.state);
+        println!("  {}  {}", cell(&h.at), cell(&h.state));
     }
+}
+
+/// The alert command's outcome in one line: status, exit code, reason, end of stderr.
+fn alert_line(a: &serde_json::Value) -> String {
+    let mut s = a
+        .get("status")
+        .and_then(|v| v.as_str())
+        .unwrap_or("?")
+        .to_string();
+    if let Some(code) = a.get("exit_code").and_then(|v| v.as_i64()) {
+        s.push_str(&format!(" (exit {code})"));
+    }
+    if let Some(r) = a.get("reason").and_then(|v| v.as_str()) {
+        s.push_str(&format!(", for {r}"));
+    }
+    if let Some(t) = a
+        .get("stderr_tail")
+        .and_then(|v| v.as_str())
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+    {
+        let last = t.lines().last().unwrap_or(t);
+        s.push_str(&format!("; stderr: {}", clip(last, 120)));
+    }
+    s
 }
 
 fn clip(s: &str, n: usize) -> String {
@@ -133,5 +317,60 @@ fn clip(s: &str, n: usize) -> String {
         let mut t: String = s.chars().take(n.saturating_sub(1)).collect();
         t.push('…');
         t
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn past_actions_are_not_shown_as_pending_when_the_daemon_is_stopped() {
+        let now = Timestamp::parse_rfc3339("2026-12-01T09:00:00Z").expect("time");
+        let past = "2026-12-01T08:00:00Z";
+        let ahead = "2026-12-01T10:00:00Z";
+        assert_eq!(next_action(Some(past), false, now), "(daemon not running)");
+        assert_eq!(next_action(Some(ahead), false, now), "(daemon not running)");
+        assert_eq!(next_action(Some(past), true, now), "now");
+        assert_eq!(next_action(Some(ahead), true, now), ahead);
+        assert_eq!(next_action(None, true, now), "-");
+    }
+
+    #[test]
+    fn a_pause_reads_as_words() {
+        let now = Timestamp::parse_rfc3339("2026-12-01T08:00:00Z").expect("time");
+        let d = DaemonStatus {
+            pid: 7,
+            started: None,
+            running: true,
+            summary: "1 unfinished job(s)".into(),
+            unfinished: 1,
+            paused: Some(daemon_status::PauseDoc {
+                until: "2026-12-01T08:22:00Z".into(),
+                reason: "account problem: CODE 2000 Bad Login\n\u{1b}[2J".into(),
+            }),
+            updated_at: "2026-12-01T07:59:00Z".into(),
+        };
+        let line = daemon_line(Some(&d), Some(&Liveness::Running), now);
+        assert!(
+            line.contains("PAUSED until 08:22Z: account problem: CODE 2000 Bad Login"),
+            "{line}"
+        );
+        assert!(!line.contains('{') && !line.contains('\u{1b}'), "{line}");
+        let later = Timestamp::parse_rfc3339("2026-12-01T09:00:00Z").expect("time");
+        assert!(!daemon_line(Some(&d), Some(&Liveness::Running), later).contains("PAUSED"));
+        let gone = daemon_line(Some(&d), Some(&Liveness::Gone), now);
+        assert!(
+            gone.contains("NOT RUNNING") && !gone.contains("PAUSED"),
+            "{gone}"
+        );
+        assert!(daemon_line(None, None, now).contains("not started"));
+        assert_eq!(
+            short_time(
+                Timestamp::parse_rfc3339("2026-12-02T01:05:00Z").expect("t"),
+                now
+            ),
+            "2026-12-02 01:05Z"
+        );
     }
 }

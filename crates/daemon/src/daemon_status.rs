@@ -1,0 +1,176 @@
+//! `SPOOL/daemon.json`: the daemon's own state for `baseliner status` — its pid and the
+//! start time of that process (so that a reader can tell the daemon from another process
+//! that reuses its pid), whether it is running or stopped cleanly, its summary line, and
+//! why it is paused. Written by the run loop when the summary changes and at a clean stop;
+//! read by the CLI, which never opens the store.
+
+use crate::fsutil;
+use crate::spool::Spool;
+use baseliner_core::time::Timestamp;
+use serde::{Deserialize, Serialize};
+use std::io;
+use std::path::Path;
+
+/// The content of `daemon.json`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DaemonStatus {
+    /// The daemon's process id.
+    pub pid: u32,
+    /// That process's start time (`/proc/PID/stat` field 22, clock ticks since boot), to
+    /// recognize it; null where `/proc` could not be read.
+    #[serde(default)]
+    pub started: Option<u64>,
+    /// False once the daemon stopped cleanly.
+    #[serde(default = "yes")]
+    pub running: bool,
+    /// The one-line summary (also sent to systemd as `STATUS=`).
+    pub summary: String,
+    /// Unfinished jobs.
+    pub unfinished: usize,
+    /// Set while every job is paused.
+    pub paused: Option<PauseDoc>,
+    /// When this file was written.
+    pub updated_at: String,
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// A daemon-wide pause as written in `daemon.json`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PauseDoc {
+    /// Until when nothing is sent (RFC 3339).
+    pub until: String,
+    /// Why (`account problem: …`).
+    pub reason: String,
+}
+
+/// Whether the daemon that wrote `daemon.json` is running, as the CLI reports it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Liveness {
+    /// The recorded process is alive and is the one that wrote the file.
+    Running,
+    /// It stopped cleanly (the file says so).
+    Stopped,
+    /// The file says running, but that process is gone (or the pid now belongs to another
+    /// process): the daemon was killed or crashed.
+    Gone,
+}
+
+impl DaemonStatus {
+    /// The state of the current process.
+    pub fn now(summary: String, unfinished: usize, paused: Option<PauseDoc>) -> DaemonStatus {
+        let pid = std::process::id();
+        DaemonStatus {
+            pid,
+            started: process_start(pid),
+            running: true,
+            summary,
+            unfinished,
+            paused,
+            updated_at: Timestamp::now().to_rfc3339(),
+        }
+    }
+
+    /// Judges the file against what `/proc` says now about its pid (`observed_start`: the
+    /// start time of the process with that pid, `None` when there is none).
+    pub fn liveness(&self, observed_start: Option<u64>) -> Liveness {
+        if !self.running {
+            return Liveness::Stopped;
+        }
+        match (observed_start, self.started) {
+            (None, _) => Liveness::Gone,
+            (Some(now), Some(then)) if now != then => Liveness::Gone,
+            _ => Liveness::Running,
+        }
+    }
+
+    /// [`DaemonStatus::liveness`] of the process this file names, looked up in `/proc`.
+    pub fn check(&self) -> Liveness {
+        self.liveness(process_start(self.pid))
+    }
+}
+
+/// The start time of process `pid` (field 22 of `/proc/PID/stat`), `None` when there is
+/// no such process.
+pub fn process_start(pid: u32) -> Option<u64> {
+    let text = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    parse_start(&text)
+}
+
+/// Field 22 of a `/proc/PID/stat` line. The command name (field 2) is in parentheses and
+/// may itself hold spaces and parentheses, so fields are counted after the last `)`.
+fn parse_start(stat: &str) -> Option<u64> {
+    let after = &stat[stat.rfind(')')? + 1..];
+    // After the name come field 3 (state) onwards: field 22 is the 20th of them.
+    after.split_whitespace().nth(19)?.parse().ok()
+}
+
+/// Writes `daemon.json` atomically.
+pub fn write(spool: &Spool, st: &DaemonStatus) -> io::Result<()> {
+    let mut bytes = serde_json::to_vec_pretty(st).map_err(io::Error::other)?;
+    bytes.push(b'\n');
+    fsutil::write_atomic(&spool.daemon_status(), &bytes)
+}
+
+/// Reads `daemon.json`; `Ok(None)` when there is none (the daemon never started).
+pub fn read(path: &Path) -> io::Result<Option<DaemonStatus>> {
+    match std::fs::read(path) {
+        Ok(b) => serde_json::from_slice(&b).map(Some).map_err(|e| {
+            io::Error::new(
+                io::ErrorKind::InvalidData,
+                format!("{}: {e}", path.display()),
+            )
+        }),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(io::Error::new(e.kind(), format!("{}: {e}", path.display()))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn doc(running: bool, started: Option<u64>) -> DaemonStatus {
+        DaemonStatus {
+            pid: 42,
+            started,
+            running,
+            summary: String::new(),
+            unfinished: 0,
+            paused: None,
+            updated_at: String::new(),
+        }
+    }
+
+    #[test]
+    fn a_pid_alone_is_not_proof_of_life() {
+        assert_eq!(doc(true, Some(7)).liveness(Some(7)), Liveness::Running);
+        assert_eq!(
+            doc(true, Some(7)).liveness(Some(8)),
+            Liveness::Gone,
+            "pid reused"
+        );
+        assert_eq!(doc(true, Some(7)).liveness(None), Liveness::Gone);
+        assert_eq!(doc(false, Some(7)).liveness(Some(7)), Liveness::Stopped);
+        assert_eq!(doc(true, None).liveness(Some(3)), Liveness::Running);
+    }
+
+    #[test]
+    fn the_start_time_is_read_past_a_hostile_process_name() {
+        let line = "42 (a) b) c) S 1 42 42 0 -1 4194560 100 0 0 0 1 2 0 0 20 0 1 0 98765 1000 50";
+        assert_eq!(parse_start(line), Some(98765));
+        assert_eq!(parse_start("garbage"), None);
+        let me = process_start(std::process::id()).expect("this process is in /proc");
+        assert_eq!(DaemonStatus::now(String::new(), 0, None).started, Some(me));
+    }
+
+    #[test]
+    fn files_of_older_daemons_read_as_running() {
+        let old =
+            r#"{"pid": 1, "summary": "s", "unfinished": 0, "paused": null, "updated_at": "x"}"#;
+        let d: DaemonStatus = serde_json::from_str(old).expect("old daemon.json");
+        assert!(d.running && d.started.is_none());
+    }
+}
