@@ -294,7 +294,7 @@ async fn broken_response_bodies_fail_the_call_with_a_classified_error() {
         format!("{DECL}<SIMPLE_RETURN><RESPONSE>").into_bytes(),
     )));
     let e = match c
-        .launch_scan("t [X]", &["Org"], "New IPs option profile", None)
+        .launch_scan("t [X]", &[1], "New IPs option profile", None)
         .await
     {
         Ok(r) => panic!("launch succeeded with {:?}", r.value),

@@ -43,10 +43,13 @@ fn range(a: &str, b: &str) -> (Ipv4Addr, Ipv4Addr) {
 async fn launch(c: &Client, title: &str) -> String {
     let ips = [range("64.39.106.1", "64.39.106.4")];
     c.add_ips(&ips, TrackingMethod::Ip).await.expect("add ips");
-    c.add_asset_group(title, &ips, Some("test group"), &[])
+    let id = c
+        .add_asset_group(title, &ips, Some("test group"), &[])
         .await
-        .expect("add group");
-    c.launch_scan(&format!("scan of {title}"), &[title], OPTION, None)
+        .expect("add group")
+        .value
+        .expect("the new group's id");
+    c.launch_scan(&format!("scan of {title}"), &[id], OPTION, None)
         .await
         .expect("launch scan")
         .value
@@ -149,7 +152,7 @@ async fn full_workflow_against_the_simulator() {
     assert!(members.contains(&ip("64.39.106.10")) && members.contains(&ip("64.39.106.20")));
 
     let launched = c
-        .launch_scan("baseline [J1]", &[title], OPTION, Some("scanner-dc1"))
+        .launch_scan("baseline [J1]", &[id], OPTION, Some("scanner-dc1"))
         .await
         .expect("launch scan")
         .value;
@@ -363,12 +366,15 @@ async fn transient_and_ambiguous() {
 
     // A launch dropped after apply is ambiguous, and the scan exists.
     c.add_ips(&ips, TrackingMethod::Ip).await.expect("add ips");
-    c.add_asset_group("Drop Org", &ips, None, &[])
+    let drop_org = c
+        .add_asset_group("Drop Org", &ips, None, &[])
         .await
-        .expect("add group");
+        .expect("add group")
+        .value
+        .expect("the new group's id");
     always(&sim, &c, Call::LaunchScan, |f| f.p_drop_after_apply = 1.0);
     let e = c
-        .launch_scan("dropped [J9]", &["Drop Org"], OPTION, None)
+        .launch_scan("dropped [J9]", &[drop_org], OPTION, None)
         .await
         .expect_err("dropped");
     assert_eq!(e.kind, ErrorKind::Ambiguous, "{e}");
@@ -396,7 +402,7 @@ async fn transient_and_ambiguous() {
     // A 5xx on a launch is ambiguous too.
     always(&sim, &c, Call::LaunchScan, |f| f.p_5xx = 1.0);
     let e = c
-        .launch_scan("t", &["Drop Org"], OPTION, None)
+        .launch_scan("t", &[drop_org], OPTION, None)
         .await
         .expect_err("5xx");
     assert_eq!(e.kind, ErrorKind::Ambiguous, "{e}");

@@ -147,6 +147,10 @@ pub struct PollingConfig {
     /// Longest retry delay while failures are young (default 10m; after an hour of
     /// failures the cap is an hour).
     pub retry_max: Duration,
+    /// A lookup that finds nothing after a launch (group create/extend, scan, report)
+    /// proves it absent only `[qualys].request_timeout` plus this long after it was sent
+    /// (default 90s, qualys-api.md §2.4).
+    pub absence_margin: Duration,
 }
 
 impl Default for PollingConfig {
@@ -160,6 +164,7 @@ impl Default for PollingConfig {
             give_up_after: p.give_up_after,
             retry_first: p.retry_base,
             retry_max: p.retry_cap,
+            absence_margin: p.absence_margin,
         }
     }
 }
@@ -314,6 +319,8 @@ impl Config {
             give_up_after: self.polling.give_up_after,
             retry_base: self.polling.retry_first,
             retry_cap: self.polling.retry_max,
+            request_timeout: self.qualys.request_timeout,
+            absence_margin: self.polling.absence_margin,
             ..Policy::default()
         }
     }
@@ -480,6 +487,7 @@ fn polling(root: &Table) -> Result<PollingConfig, ConfigError> {
             "give_up_after",
             "retry_first",
             "retry_max",
+            "absence_margin",
         ],
     )?;
     let d = PollingConfig::default();
@@ -492,6 +500,7 @@ fn polling(root: &Table) -> Result<PollingConfig, ConfigError> {
         give_up_after: s.duration("give_up_after")?.unwrap_or(d.give_up_after),
         retry_first: s.duration("retry_first")?.unwrap_or(d.retry_first),
         retry_max: s.duration("retry_max")?.unwrap_or(d.retry_max),
+        absence_margin: s.duration("absence_margin")?.unwrap_or(d.absence_margin),
     })
 }
 

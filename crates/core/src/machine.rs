@@ -27,6 +27,7 @@
 //!   `Canceled` with the error kept in `last_error` (the user's wish is met locally).
 
 use crate::backoff::retry_delay;
+use crate::ip::IpSet;
 use crate::state::{
     Action, Checkpoint, HistoryEntry, JobState, Outcome, ReportState, ScanInfo, ScanState,
     ScanStatus, StepName,
@@ -58,6 +59,31 @@ pub struct Policy {
     pub lookup_slack: Duration,
     /// A scan (or report) missing from this many polls in a row fails the job (default 3).
     pub max_missing_polls: u32,
+    /// How long a request may run (`[qualys].request_timeout`, default 120s): a request the
+    /// client sent may still be applied inside Qualys until then.
+    pub request_timeout: Duration,
+    /// Added to `request_timeout` before a lookup that finds nothing proves a request was
+    /// not applied (`[polling].absence_margin`, default 90s). Half of it is the longest a
+    /// request may wait for its send slot after its intent (see [`Policy::send_within`]).
+    pub absence_margin: Duration,
+}
+
+impl Policy {
+    /// The earliest time at which a lookup that finds nothing proves that the request whose
+    /// intent was recorded at `sent_at` was not applied and never will be (qualys-api.md
+    /// §2.4): `sent_at + request_timeout + absence_margin`. Before it, "not found" means
+    /// "look again then", never "send again".
+    pub fn absent_after(&self, sent_at: Timestamp) -> Timestamp {
+        sent_at.plus(self.request_timeout).plus(self.absence_margin)
+    }
+
+    /// The longest a request that needs an intent may wait (for a governor slot, a
+    /// lookup it depends on) between its intent and its send; a driver that cannot send
+    /// by then must not send at all (it reports the attempt as not sent), so that
+    /// [`Policy::absent_after`] still covers the request: half the absence margin.
+    pub fn send_within(&self) -> Duration {
+        self.absence_margin / 2
+    }
 }
 
 impl Default for Policy {
@@ -73,6 +99,8 @@ impl Default for Policy {
             patient_cap: Duration::from_secs(3600),
             lookup_slack: Duration::from_secs(15 * 60),
             max_missing_polls: 3,
+            request_timeout: Duration::from_secs(120),
+            absence_margin: Duration::from_secs(90),
         }
     }
 }
@@ -93,6 +121,10 @@ pub struct Ctx<'a> {
     pub plan: Plan,
     /// Seed for retry jitter (derive it from the job id).
     pub seed: u64,
+    /// `[scope].authorized`: no scan may target an address outside it.
+    pub scope: &'a IpSet,
+    /// The job's addresses.
+    pub ips: &'a IpSet,
 }
 
 /// The action a state calls for. A `…Sent` state calls for a lookup, never a second request.
@@ -108,8 +140,10 @@ pub fn action(state: &JobState, policy: &Policy) -> Action {
         JobState::ExtendingGroup { group_id } => Action::ExtendGroup {
             group_id: *group_id,
         },
-        JobState::LaunchingScan => Action::LaunchScan,
-        JobState::ScanLaunchSent { sent_at } => Action::FindScan {
+        JobState::LaunchingScan { group_id } => Action::LaunchScan {
+            group_id: *group_id,
+        },
+        JobState::ScanLaunchSent { sent_at, .. } => Action::FindScan {
             launched_after: sent_at.minus(policy.lookup_slack),
         },
         JobState::ScanRunning { scan, .. } => Action::PollScan {
@@ -129,6 +163,7 @@ pub fn action(state: &JobState, policy: &Policy) -> Action {
         JobState::Canceling {
             scan_ref,
             report_id,
+            ..
         } => Action::Cancel {
             scan_ref: scan_ref.clone(),
             report_id: *report_id,
@@ -151,7 +186,10 @@ pub fn intent(cp: &Checkpoint, now: Timestamp) -> Option<Checkpoint> {
             group_id: *group_id,
             sent_at: now,
         },
-        JobState::LaunchingScan => JobState::ScanLaunchSent { sent_at: now },
+        JobState::LaunchingScan { group_id } => JobState::ScanLaunchSent {
+            group_id: Some(*group_id),
+            sent_at: now,
+        },
         JobState::LaunchingReport { scan } => JobState::ReportLaunchSent {
             scan: scan.clone(),
             sent_at: now,
@@ -197,11 +235,20 @@ pub fn step(cp: &Checkpoint, outcome: &Outcome, now: Timestamp, ctx: &Ctx<'_>) -
             retry(cp, state, reason, now, ctx)
         }
         Outcome::Permanent { reason } => match &cp.state {
-            JobState::Canceling { scan_ref, .. } => {
+            JobState::Canceling {
+                fail_reason: Some(why),
+                ..
+            } => fail(cp, format!("{why}; cancel failed: {reason}"), now),
+            JobState::Canceling {
+                scan_ref,
+                last_scan,
+                ..
+            } => {
                 let mut next = enter(
                     cp,
                     JobState::Canceled {
                         scan_ref: scan_ref.clone(),
+                        last_scan: last_scan.clone(),
                     },
                     now,
                     now,
@@ -274,41 +321,62 @@ fn next(cp: &Checkpoint, outcome: &Outcome, now: Timestamp, ctx: &Ctx<'_>) -> Ne
         (S::Accepted, O::Start) => Next::Advance(S::AddingIps, now),
         (S::Accepted | S::AddingIps, O::IpsAdded) => Next::Advance(S::FindingGroup, now),
         (
-            S::FindingGroup | S::GroupCreateSent { .. },
+            S::FindingGroup | S::GroupCreateSent { .. } | S::GroupExtendSent { .. },
             O::GroupFound {
                 group_id,
-                has_all_ips,
+                ips,
+                unreadable,
             },
-        ) => Next::Advance(group_next(*group_id, *has_all_ips), now),
-        (
-            S::GroupExtendSent { .. },
-            O::GroupFound {
-                group_id,
-                has_all_ips: true,
-            },
-        ) => Next::Advance(group_next(*group_id, true), now),
-        (
-            S::GroupExtendSent { .. },
-            O::GroupFound {
-                group_id,
-                has_all_ips: false,
-            },
-        ) => unresolved(group_next(*group_id, false)),
+        ) => group_found(state, *group_id, ips, unreadable, now, ctx),
         (S::FindingGroup, O::GroupAbsent) => Next::Advance(S::CreatingGroup, now),
-        (S::GroupCreateSent { .. } | S::GroupExtendSent { .. }, O::GroupAbsent) => {
-            unresolved(S::CreatingGroup)
+        (S::GroupCreateSent { sent_at }, O::GroupAbsent) => {
+            not_yet_absent(state, *sent_at, "the asset group", now, p)
+                .unwrap_or_else(|| unresolved(S::CreatingGroup))
         }
-        (S::CreatingGroup | S::GroupCreateSent { .. }, O::GroupCreated)
-        | (S::ExtendingGroup { .. } | S::GroupExtendSent { .. }, O::GroupExtended) => {
-            Next::Advance(S::LaunchingScan, now)
+        // An edit cannot create a group: the group was deleted meanwhile.
+        (S::GroupExtendSent { .. }, O::GroupAbsent) => unresolved(S::CreatingGroup),
+        (S::CreatingGroup | S::GroupCreateSent { .. }, O::GroupCreated { group_id }) => {
+            match group_id {
+                Some(g) => match outside_scope(ctx.ips, &[], ctx.scope) {
+                    Some(outside) => Next::Fail(group_outside_reason(*g, &outside)),
+                    None => Next::Advance(S::LaunchingScan { group_id: *g }, now),
+                },
+                // No `ID` in the answer: the lookup finds the group (and its id) by title.
+                None => Next::Unresolved {
+                    state: S::GroupCreateSent {
+                        sent_at: sent_at_of(state).unwrap_or(now),
+                    },
+                    due: now,
+                    note: Some("asset group created; looking its id up".to_string()),
+                },
+            }
         }
-        (S::LaunchingScan | S::ScanLaunchSent { .. }, O::ScanLaunched(scan))
+        (
+            S::ExtendingGroup { group_id } | S::GroupExtendSent { group_id, .. },
+            O::GroupExtended,
+        ) => Next::Advance(
+            S::LaunchingScan {
+                group_id: *group_id,
+            },
+            now,
+        ),
+        (S::LaunchingScan { .. } | S::ScanLaunchSent { .. }, O::ScanLaunched(scan))
         | (S::ScanLaunchSent { .. }, O::ScanFound(scan)) => {
             let first = scan.launched_at.plus(p.scan_first_check).max(now);
             Next::Advance(scan_running(scan.clone(), None, 0), first)
         }
-        (S::ScanLaunchSent { .. }, O::ScanAbsent) => unresolved(S::LaunchingScan),
-        (S::ScanRunning { scan, .. }, O::ScanPolled(status)) => scan_polled(scan, status, now, ctx),
+        (S::ScanLaunchSent { group_id, sent_at }, O::ScanAbsent) => {
+            not_yet_absent(state, *sent_at, "the scan", now, p).unwrap_or_else(|| {
+                unresolved(match group_id {
+                    Some(g) => S::LaunchingScan { group_id: *g },
+                    // Migrated from format 1 without the group: find it again first.
+                    None => S::FindingGroup,
+                })
+            })
+        }
+        (S::ScanRunning { scan, .. }, O::ScanPolled { status, target }) => {
+            scan_polled(scan, status, target.as_deref(), now, ctx)
+        }
         (
             S::ScanRunning {
                 scan,
@@ -344,8 +412,9 @@ fn next(cp: &Checkpoint, outcome: &Outcome, now: Timestamp, ctx: &Ctx<'_>) -> Ne
             report_running(scan.clone(), *report_id, None, 0),
             now.plus(p.report_every),
         ),
-        (S::ReportLaunchSent { scan, .. }, O::ReportAbsent) => {
-            unresolved(S::LaunchingReport { scan: scan.clone() })
+        (S::ReportLaunchSent { scan, sent_at }, O::ReportAbsent) => {
+            not_yet_absent(state, *sent_at, "the report", now, p)
+                .unwrap_or_else(|| unresolved(S::LaunchingReport { scan: scan.clone() }))
         }
         (
             S::ReportRunning {
@@ -379,12 +448,29 @@ fn next(cp: &Checkpoint, outcome: &Outcome, now: Timestamp, ctx: &Ctx<'_>) -> Ne
             S::Done {
                 scan: scan.clone(),
                 report_id: *report_id,
+                // A wanted report is skipped only for a scan that reached no host.
+                note: (ctx.plan.report && report_id.is_none()).then(|| no_host_note(scan)),
             },
             now,
         ),
-        (S::Canceling { scan_ref, .. }, O::CancelDone) => Next::Advance(
+        (
+            S::Canceling {
+                fail_reason: Some(why),
+                ..
+            },
+            O::CancelDone,
+        ) => Next::Fail(why.clone()),
+        (
+            S::Canceling {
+                scan_ref,
+                last_scan,
+                ..
+            },
+            O::CancelDone,
+        ) => Next::Advance(
             S::Canceled {
                 scan_ref: scan_ref.clone(),
+                last_scan: last_scan.clone(),
             },
             now,
         ),
@@ -392,12 +478,101 @@ fn next(cp: &Checkpoint, outcome: &Outcome, now: Timestamp, ctx: &Ctx<'_>) -> Ne
     }
 }
 
-fn group_next(group_id: u64, has_all_ips: bool) -> JobState {
-    if has_all_ips {
-        JobState::LaunchingScan
-    } else {
-        JobState::ExtendingGroup { group_id }
+/// The lookup found the group of the organization's title. A scan of a group scans every
+/// address in it, so the group's whole IP set (and, after an extend, the job's addresses
+/// with it) must lie within the scope; otherwise the job fails naming the outside ones.
+fn group_found(
+    state: &JobState,
+    group_id: u64,
+    ips: &IpSet,
+    unreadable: &[String],
+    now: Timestamp,
+    ctx: &Ctx<'_>,
+) -> Next {
+    let with_job = IpSet::from_ranges(
+        ips.ranges()
+            .iter()
+            .chain(ctx.ips.ranges())
+            .copied()
+            .collect(),
+    );
+    if let Some(outside) = outside_scope(&with_job, unreadable, ctx.scope) {
+        return Next::Fail(group_outside_reason(group_id, &outside));
     }
+    if ips.contains_set(ctx.ips) {
+        return Next::Advance(JobState::LaunchingScan { group_id }, now);
+    }
+    match state {
+        // Our edit may still be on its way inside Qualys: not proof that it failed.
+        JobState::GroupExtendSent { sent_at, .. } => not_yet_absent(
+            state,
+            *sent_at,
+            "the group's new addresses",
+            now,
+            ctx.policy,
+        )
+        .unwrap_or(Next::Unresolved {
+            state: JobState::ExtendingGroup { group_id },
+            due: now,
+            note: None,
+        }),
+        _ => Next::Advance(JobState::ExtendingGroup { group_id }, now),
+    }
+}
+
+/// The addresses of `ips` outside `scope`, with the entries that are not IPv4 addresses,
+/// as one comma-separated text; `None` when everything lies within.
+fn outside_scope(ips: &IpSet, unreadable: &[String], scope: &IpSet) -> Option<String> {
+    let outside = ips.difference(scope);
+    let mut parts: Vec<String> = Vec::new();
+    if !outside.is_empty() {
+        parts.push(outside.to_string());
+    }
+    parts.extend(unreadable.iter().cloned());
+    (!parts.is_empty()).then(|| parts.join(","))
+}
+
+fn group_outside_reason(group_id: u64, outside: &str) -> String {
+    format!(
+        "asset group {group_id} holds addresses outside [scope].authorized: {outside}; not scanned"
+    )
+}
+
+/// A lookup after a request sent at `sent_at` found nothing. Before
+/// [`Policy::absent_after`] that proves nothing: stay in `state` (the `…Sent` state) and
+/// look again at that time. `None` once absence is proven.
+fn not_yet_absent(
+    state: &JobState,
+    sent_at: Timestamp,
+    what: &str,
+    now: Timestamp,
+    p: &Policy,
+) -> Option<Next> {
+    let proven = p.absent_after(sent_at);
+    (now < proven).then(|| Next::Unresolved {
+        state: state.clone(),
+        due: proven,
+        note: Some(format!(
+            "{what} is not visible yet; the request may still be running in Qualys, looking again at {proven}"
+        )),
+    })
+}
+
+fn sent_at_of(state: &JobState) -> Option<Timestamp> {
+    match state {
+        JobState::GroupCreateSent { sent_at }
+        | JobState::GroupExtendSent { sent_at, .. }
+        | JobState::ScanLaunchSent { sent_at, .. }
+        | JobState::ReportLaunchSent { sent_at, .. } => Some(*sent_at),
+        _ => None,
+    }
+}
+
+fn no_host_note(scan: &ScanInfo) -> String {
+    format!(
+        "no report: scan {} finished with sub-state No_Host (no host alive or reached)",
+        scan.scan_ref
+    )
 }
 
 fn scan_running(scan: ScanInfo, last: Option<ScanStatus>, missing_polls: u32) -> JobState {
@@ -435,9 +610,49 @@ fn give_up_reason(scan: &ScanInfo, last: Option<&ScanStatus>, p: &Policy) -> Str
     )
 }
 
-fn scan_polled(scan: &ScanInfo, status: &ScanStatus, now: Timestamp, ctx: &Ctx<'_>) -> Next {
+/// A poll answered. Defense in depth: a TARGET naming anything outside the scope has the
+/// scan canceled at once and the job failed; the TARGET is kept in the scan's info.
+fn scan_polled(
+    scan: &ScanInfo,
+    status: &ScanStatus,
+    target: Option<&str>,
+    now: Timestamp,
+    ctx: &Ctx<'_>,
+) -> Next {
     let p = ctx.policy;
+    let mut scan = scan.clone();
+    if let Some(t) = target {
+        let (ips, unreadable) = parse_target(t);
+        scan.target = Some(t.to_string());
+        if let Some(outside) = outside_scope(&ips, &unreadable, ctx.scope) {
+            let why = format!(
+                "scan {} targets addresses outside [scope].authorized: {outside}; canceled",
+                scan.scan_ref
+            );
+            return Next::Advance(
+                JobState::Canceling {
+                    scan_ref: Some(scan.scan_ref.clone()),
+                    report_id: None,
+                    fail_reason: Some(why),
+                    last_scan: Some(status.clone()),
+                },
+                now,
+            );
+        }
+    }
+    let scan = &scan;
     match status.state {
+        ScanState::Finished
+            if status.processed && status.sub_state.as_deref() == Some("No_Host") =>
+        {
+            Next::Advance(
+                JobState::Downloading {
+                    scan: scan.clone(),
+                    report_id: None,
+                },
+                now,
+            )
+        }
         ScanState::Finished if status.processed => {
             let next = if ctx.plan.report {
                 JobState::LaunchingReport { scan: scan.clone() }
@@ -586,6 +801,19 @@ fn apply_pending_cancel(next: Checkpoint, now: Timestamp) -> Checkpoint {
     }
 }
 
+/// A scan's TARGET (`a, b-c, d`) as addresses, with the entries that do not parse.
+pub fn parse_target(text: &str) -> (IpSet, Vec<String>) {
+    let mut ranges = Vec::new();
+    let mut unreadable = Vec::new();
+    for entry in text.split(',').map(str::trim).filter(|e| !e.is_empty()) {
+        match IpSet::parse_entries(&[entry]) {
+            Ok(set) => ranges.extend_from_slice(set.ranges()),
+            Err(_) => unreadable.push(entry.to_string()),
+        }
+    }
+    (IpSet::from_ranges(ranges), unreadable)
+}
+
 fn cancel(cp: &Checkpoint, now: Timestamp) -> Checkpoint {
     if cp.state.is_terminal() || matches!(cp.state, JobState::Canceling { .. }) {
         return Checkpoint {
@@ -599,19 +827,25 @@ fn cancel(cp: &Checkpoint, now: Timestamp) -> Checkpoint {
             ..cp.clone()
         };
     }
+    let last_scan = cp.state.last_scan_status();
     let target = match &cp.state {
         JobState::ScanRunning { scan, .. } => JobState::Canceling {
             scan_ref: Some(scan.scan_ref.clone()),
             report_id: None,
+            fail_reason: None,
+            last_scan,
         },
         JobState::ReportRunning {
             scan, report_id, ..
         } => JobState::Canceling {
             scan_ref: Some(scan.scan_ref.clone()),
             report_id: Some(*report_id),
+            fail_reason: None,
+            last_scan,
         },
         other => JobState::Canceled {
             scan_ref: other.scan_ref().map(str::to_string),
+            last_scan,
         },
     };
     settled(cp, target, now, now)
@@ -622,6 +856,7 @@ fn fail(cp: &Checkpoint, reason: String, now: Timestamp) -> Checkpoint {
         at: cp.state.step_name(),
         reason,
         scan_ref: cp.state.scan_ref().map(str::to_string),
+        last_scan: cp.state.last_scan_status(),
     };
     settled(cp, state, now, now)
 }
@@ -652,12 +887,12 @@ fn outcome_name(outcome: &Outcome) -> &'static str {
         Outcome::IpsAdded => "IpsAdded",
         Outcome::GroupFound { .. } => "GroupFound",
         Outcome::GroupAbsent => "GroupAbsent",
-        Outcome::GroupCreated => "GroupCreated",
+        Outcome::GroupCreated { .. } => "GroupCreated",
         Outcome::GroupExtended => "GroupExtended",
         Outcome::ScanLaunched(_) => "ScanLaunched",
         Outcome::ScanFound(_) => "ScanFound",
         Outcome::ScanAbsent => "ScanAbsent",
-        Outcome::ScanPolled(_) => "ScanPolled",
+        Outcome::ScanPolled { .. } => "ScanPolled",
         Outcome::ScanNotListed => "ScanNotListed",
         Outcome::ReportLaunched { .. } => "ReportLaunched",
         Outcome::ReportFound { .. } => "ReportFound",
@@ -684,7 +919,7 @@ pub fn state_name(state: &JobState) -> &'static str {
         JobState::GroupCreateSent { .. } => "GroupCreateSent",
         JobState::ExtendingGroup { .. } => "ExtendingGroup",
         JobState::GroupExtendSent { .. } => "GroupExtendSent",
-        JobState::LaunchingScan => "LaunchingScan",
+        JobState::LaunchingScan { .. } => "LaunchingScan",
         JobState::ScanLaunchSent { .. } => "ScanLaunchSent",
         JobState::ScanRunning { .. } => "ScanRunning",
         JobState::LaunchingReport { .. } => "LaunchingReport",
@@ -698,6 +933,7 @@ pub fn state_name(state: &JobState) -> &'static str {
     }
 }
 
+pub mod adopt;
 #[cfg(test)]
 mod proptests;
 #[cfg(test)]

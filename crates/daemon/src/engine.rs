@@ -342,6 +342,8 @@ impl Engine {
             policy: &self.policy,
             plan,
             seed,
+            scope: &self.config.scope.authorized,
+            ips: &rec.job.ips,
         };
         let next = machine::step(&rec.checkpoint, outcome, now, &ctx);
         self.commit(id, next, now);

@@ -10,6 +10,7 @@ use crate::governor::{Governors, Observed};
 use crate::outputs;
 use crate::spool::Spool;
 use baseliner_core::config::Config;
+use baseliner_core::machine::adopt;
 use baseliner_core::state::{Action, Outcome, ReportState, ScanInfo, ScanState, ScanStatus};
 use baseliner_core::store::JobRecord;
 use baseliner_core::time::Timestamp;
@@ -77,8 +78,40 @@ impl Executor {
     where
         F: Future<Output = Result<Reply<T>, ApiError>>,
     {
+        self.call_by(call, fut, None).await
+    }
+
+    /// Like [`Executor::call`], but when the governor has not given a slot by `send_by`
+    /// the request is not sent at all (a `Transient` error: nothing was applied). A request
+    /// behind an intent must go out soon after it, or the absence proof
+    /// ([`baseliner_core::machine::Policy::absent_after`]) would not cover it.
+    async fn call_by<T, F>(
+        &self,
+        call: Call,
+        fut: F,
+        send_by: Option<tokio::time::Instant>,
+    ) -> Result<T, ApiError>
+    where
+        F: Future<Output = Result<Reply<T>, ApiError>>,
+    {
         let key = self.client.api_for(call);
-        let permit = self.gov.acquire(&key).await;
+        let permit = match send_by {
+            None => self.gov.acquire(&key).await,
+            Some(at) => match tokio::time::timeout_at(at, self.gov.acquire(&key)).await {
+                Ok(p) => p,
+                Err(_) => {
+                    return Err(ApiError {
+                        kind: ErrorKind::Transient,
+                        api: key,
+                        http_status: None,
+                        code: None,
+                        text: "not sent: no slot for the request soon enough after its intent"
+                            .to_string(),
+                        limits: Limits::default(),
+                    })
+                }
+            },
+        };
         let result = fut.await;
         let now = Timestamp::now();
         // Record what the answer said about the limits *before* the slot is freed, so no
@@ -116,6 +149,11 @@ impl Executor {
         let id = rec.id.as_str();
         let ranges = ranges_of(rec);
         let c = &self.client;
+        let cfg = self.config();
+        // A request behind an intent goes out within `send_within` of it, or not at all.
+        let send_by = action
+            .needs_intent()
+            .then(|| tokio::time::Instant::now() + cfg.policy().send_within());
         Ok(match action {
             Action::AddIps => {
                 let tracking = match job.tracking_method {
@@ -139,8 +177,10 @@ impl Executor {
                     .find(|g| g.title.trim() == job.organization.trim())
                 {
                     None => Outcome::GroupAbsent,
-                    Some(g) => {
-                        let have = baseliner_core::ip::IpSet::from_ranges(
+                    // The machine checks the whole set against the job and the scope.
+                    Some(g) => Outcome::GroupFound {
+                        group_id: g.id,
+                        ips: baseliner_core::ip::IpSet::from_ranges(
                             g.ips
                                 .iter()
                                 .map(|(a, b)| baseliner_core::ip::Ipv4Range {
@@ -148,18 +188,15 @@ impl Executor {
                                     last: *b,
                                 })
                                 .collect(),
-                        );
-                        Outcome::GroupFound {
-                            group_id: g.id,
-                            has_all_ips: have.contains_set(&job.ips),
-                        }
-                    }
+                        ),
+                        unreadable: g.other_ips.clone(),
+                    },
                 }
             }
             Action::CreateGroup => {
                 let appliances = self.appliance_ids(job.scanner_appliance.as_deref()).await?;
                 let created = self
-                    .call(
+                    .call_by(
                         Call::AddAssetGroup,
                         c.add_asset_group(
                             &job.organization,
@@ -167,10 +204,11 @@ impl Executor {
                             Some(&job.comments),
                             &appliances,
                         ),
+                        send_by,
                     )
                     .await;
                 match created {
-                    Ok(_) => Outcome::GroupCreated,
+                    Ok(group_id) => Outcome::GroupCreated { group_id },
                     // Another job (or person) created the group meanwhile: look it up again
                     // and extend it, as if this job had found it in the first place.
                     Err(e)
@@ -186,29 +224,32 @@ impl Executor {
             }
             Action::ExtendGroup { group_id } => {
                 let appliances = self.appliance_ids(job.scanner_appliance.as_deref()).await?;
-                self.call(
+                self.call_by(
                     Call::EditAssetGroup,
                     c.edit_asset_group(*group_id, &ranges, &appliances),
+                    send_by,
                 )
                 .await?;
                 Outcome::GroupExtended
             }
-            Action::LaunchScan => {
+            Action::LaunchScan { group_id } => {
                 let title = job.scan_title_with_id(id);
                 let launched = self
-                    .call(
+                    .call_by(
                         Call::LaunchScan,
                         c.launch_scan(
                             &title,
-                            &[job.organization.as_str()],
+                            &[*group_id],
                             &job.option_title,
                             job.scanner_appliance.as_deref(),
                         ),
+                        send_by,
                     )
                     .await?;
                 Outcome::ScanLaunched(ScanInfo {
                     scan_ref: launched.scan_ref,
                     launched_at: Timestamp::now(),
+                    target: None,
                 })
             }
             Action::FindScan { launched_after } => {
@@ -218,8 +259,22 @@ impl Executor {
                         c.list_scans_launched_after(&launched_after.to_rfc3339()),
                     )
                     .await?;
-                let tag = format!("[{id}]");
-                match scans.iter().find(|s| s.title.contains(&tag)) {
+                let title = job.scan_title_with_id(id);
+                let sent = adopt::ScanSent {
+                    title: &title,
+                    group_title: &job.organization,
+                    ips: &job.ips,
+                    scope: &cfg.scope.authorized,
+                };
+                let ours = scans.iter().find(|s| {
+                    let seen = adopt::ScanSeen {
+                        title: &s.title,
+                        asset_groups: &s.asset_groups,
+                        target: s.target.as_deref(),
+                    };
+                    adopt::is_our_scan(&seen, &sent)
+                });
+                match ours {
                     Some(s) => Outcome::ScanFound(ScanInfo {
                         scan_ref: s.scan_ref.clone(),
                         launched_at: s
@@ -227,6 +282,7 @@ impl Executor {
                             .as_deref()
                             .and_then(Timestamp::parse_rfc3339)
                             .unwrap_or(*launched_after),
+                        target: None,
                     }),
                     None => Outcome::ScanAbsent,
                 }
@@ -251,7 +307,7 @@ impl Executor {
                 };
                 let title = job.report_title_with_id(id);
                 let report_id = self
-                    .call(
+                    .call_by(
                         Call::LaunchReport,
                         c.launch_report(
                             template,
@@ -259,14 +315,18 @@ impl Executor {
                             job.report_format.as_str(),
                             &title,
                         ),
+                        send_by,
                     )
                     .await?;
                 Outcome::ReportLaunched { report_id }
             }
             Action::FindReport => {
                 let reports = self.call(Call::ListReports, c.list_reports(None)).await?;
-                let tag = format!("[{id}]");
-                match reports.iter().find(|r| r.title.contains(&tag)) {
+                let title = job.report_title_with_id(id);
+                match reports
+                    .iter()
+                    .find(|r| adopt::is_our_report(&r.title, r.report_type.as_deref(), &title))
+                {
                     Some(r) => Outcome::ReportFound { report_id: r.id },
                     None => Outcome::ReportAbsent,
                 }
@@ -452,11 +512,14 @@ impl Executor {
                 .iter()
                 .map(|(r, s)| {
                     let o = match scans.iter().find(|x| x.scan_ref == s.scan_ref) {
-                        Some(x) => Outcome::ScanPolled(ScanStatus {
-                            state: scan_state(x.state.as_ref()),
-                            sub_state: x.sub_state.clone(),
-                            processed: x.processed,
-                        }),
+                        Some(x) => Outcome::ScanPolled {
+                            status: ScanStatus {
+                                state: scan_state(x.state.as_ref()),
+                                sub_state: x.sub_state.clone(),
+                                processed: x.processed,
+                            },
+                            target: x.target.clone(),
+                        },
                         None => Outcome::ScanNotListed,
                     };
                     (r.id.clone(), o)

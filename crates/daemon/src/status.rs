@@ -206,6 +206,8 @@ mod tests {
         rec.checkpoint.state = JobState::Canceling {
             scan_ref: Some("scan/1.2".to_owned()),
             report_id: None,
+            fail_reason: None,
+            last_scan: None,
         };
         let st = JobStatus::from_record(&rec, Timestamp(0), Vec::new(), None);
         assert_eq!(st.state, "canceled", "SPEC's vocabulary");
@@ -215,6 +217,7 @@ mod tests {
 
         rec.checkpoint.state = JobState::Canceled {
             scan_ref: Some("scan/1.2".to_owned()),
+            last_scan: None,
         };
         let st = JobStatus::from_record(&rec, Timestamp(0), Vec::new(), None);
         assert!(!st.canceling);
