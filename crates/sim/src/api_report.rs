@@ -7,16 +7,31 @@ use bytes::Bytes;
 
 use crate::clock;
 use crate::ctx::Ctx;
+use crate::ips::IpSet;
 use crate::model::Report;
 use crate::reply::Reply;
 use crate::report_render;
+use crate::targets;
 use crate::xml::{cdata, escape, prolog, CONFIDENTIAL, EVAL_COMMENT};
 
 /// Formats the simulator renders.
 const FORMATS: &[&str] = &["pdf", "xml", "csv", "html"];
 
-/// `/api/2.0/fo/report/?action=launch`: `template_id`, `output_format`, `report_refs`,
-/// `report_title`, `report_type`. Every referenced scan must be Finished with PROCESSED 1.
+/// Longest `report_title` accepted (qualys-api.md §7.2).
+const MAX_REPORT_TITLE: usize = 128;
+
+/// `/api/2.0/fo/report/?action=launch`: `template_id`, `output_format`, `report_title`
+/// (≤ 128 characters), `report_type` (`Scan` if given), and the target by template TYPE
+/// (qualys-api.md §7.1, §7.2):
+/// - `Manual` (scan-based findings): `report_refs` required, each a Finished scan with
+///   PROCESSED 1; `ips` / `asset_group_ids` refused (1905). The report covers the scans'
+///   scanned addresses.
+/// - `Auto` (host-based findings): `ips` and/or `asset_group_ids` required (1922);
+///   `report_refs` refused (1905: Qualys's behaviour is undocumented, the simulator takes
+///   the strict reading). The report covers exactly the requested addresses ∩ the
+///   subscription (none in it → 1905).
+/// - A template whose TEMPLATE_TYPE is not `Scan` → 1905 (the simulator renders scan
+///   reports only).
 pub(crate) fn launch(c: &mut Ctx<'_>) -> Reply {
     let Some(tid) = c.p.non_empty("template_id") else {
         return Reply::missing("template_id");
@@ -24,10 +39,17 @@ pub(crate) fn launch(c: &mut Ctx<'_>) -> Reply {
     let Some(template) = tid
         .parse::<u64>()
         .ok()
-        .and_then(|id| c.cfg.templates.iter().find(|(t, _)| *t == id))
+        .and_then(|id| c.cfg.templates.iter().find(|t| t.id == id))
     else {
         return Reply::invalid("template_id", tid, "no report template with this ID");
     };
+    if template.template_type != "Scan" {
+        return Reply::invalid(
+            "template_id",
+            tid,
+            &format!("a {} template, not a Scan template", template.template_type),
+        );
+    }
     let Some(format) = c.p.non_empty("output_format") else {
         return Reply::missing("output_format");
     };
@@ -44,8 +66,53 @@ pub(crate) fn launch(c: &mut Ctx<'_>) -> Reply {
             return Reply::invalid("report_type", t, "the simulator only runs Scan reports");
         }
     }
+    let title = c.p.get("report_title").unwrap_or("").to_owned();
+    if title.chars().count() > MAX_REPORT_TITLE {
+        return Reply::invalid("report_title", &title, "longer than 128 characters");
+    }
+    let target = if template.is_manual() {
+        scan_based(c)
+    } else {
+        host_based(c)
+    };
+    let (refs, hosts, group_titles) = match target {
+        Ok(t) => t,
+        Err(r) => return r,
+    };
+    let id = c.model.report_id();
+    c.model.reports.push(Report {
+        id,
+        title,
+        template_title: template.title.clone(),
+        template_id: template.id,
+        format,
+        launched: c.wall,
+        launched_at: c.now,
+        scan_refs: refs,
+        hosts,
+        group_titles,
+        canceled: false,
+        content: None,
+    });
+    Reply::ok("New report launched", &[("ID", id.to_string())]).applied()
+}
+
+/// What a report covers: scan refs, hosts and group titles.
+type Coverage = (Vec<String>, IpSet, Vec<String>);
+
+/// The target of a `Manual` template: `report_refs` only.
+fn scan_based(c: &Ctx<'_>) -> Result<Coverage, Reply> {
+    for name in ["ips", "asset_group_ids"] {
+        if let Some(v) = c.p.non_empty(name) {
+            return Err(Reply::invalid(
+                name,
+                v,
+                "a scan-based (Manual) template takes its target from report_refs",
+            ));
+        }
+    }
     let Some(refs) = c.p.non_empty("report_refs") else {
-        return Reply::missing("report_refs");
+        return Err(Reply::missing("report_refs"));
     };
     let refs: Vec<String> = refs
         .split(',')
@@ -53,32 +120,72 @@ pub(crate) fn launch(c: &mut Ctx<'_>) -> Reply {
         .filter(|r| !r.is_empty())
         .map(str::to_owned)
         .collect();
+    let mut hosts = IpSet::default();
+    let mut groups: Vec<String> = Vec::new();
     for r in &refs {
         match c.model.scan(r) {
-            None => return Reply::invalid("report_refs", r, "no scan with this reference"),
-            Some(s) if !s.status(c.cfg, c.now).processed => {
-                return Reply::invalid("report_refs", r, "scan results are not processed yet")
+            None => {
+                return Err(Reply::invalid(
+                    "report_refs",
+                    r,
+                    "no scan with this reference",
+                ))
             }
-            Some(_) => {}
+            Some(s) if !s.status(c.cfg, c.now).processed => {
+                return Err(Reply::invalid(
+                    "report_refs",
+                    r,
+                    "scan results are not processed yet",
+                ))
+            }
+            Some(s) => {
+                hosts.extend(&s.scanned());
+                for g in &s.group_titles {
+                    if !groups.contains(g) {
+                        groups.push(g.clone());
+                    }
+                }
+            }
         }
     }
-    let title = c.p.get("report_title").unwrap_or("").to_owned();
-    if title.chars().count() > 128 {
-        return Reply::invalid("report_title", &title, "longer than 128 characters");
+    Ok((refs, hosts, groups))
+}
+
+/// The target of an `Auto` template: `ips` and/or `asset_group_ids`, ∩ the subscription.
+fn host_based(c: &Ctx<'_>) -> Result<Coverage, Reply> {
+    if let Some(r) = c.p.non_empty("report_refs") {
+        return Err(Reply::invalid(
+            "report_refs",
+            r,
+            "a host-based (Auto) template takes its target from ips or asset_group_ids",
+        ));
     }
-    let id = c.model.report_id();
-    c.model.reports.push(Report {
-        id,
-        title,
-        template_title: template.1.clone(),
-        format,
-        launched: c.wall,
-        launched_at: c.now,
-        scan_refs: refs,
-        canceled: false,
-        content: None,
-    });
-    Reply::ok("New report launched", &[("ID", id.to_string())]).applied()
+    let groups = targets::groups(c, false)?;
+    let ips = c.p.non_empty("ips");
+    if groups.is_none() && ips.is_none() {
+        return Err(Reply::error(
+            400,
+            1922,
+            "Please specify at least one of the following parameters: ips, asset_group_ids",
+        ));
+    }
+    let groups = groups.unwrap_or_default();
+    let mut requested = groups.ips;
+    if let Some(list) = ips {
+        match IpSet::parse(list) {
+            Ok(s) => requested.extend(&s),
+            Err(e) => return Err(Reply::invalid("ips", &e.0, "invalid IP or range")),
+        }
+    }
+    let hosts = requested.intersect(&c.model.subscription);
+    if hosts.is_empty() {
+        return Err(Reply::invalid(
+            "ips",
+            &requested.to_list(),
+            "none of these hosts is in your subscription",
+        ));
+    }
+    Ok((Vec::new(), hosts, groups.titles))
 }
 
 /// Renders and caches the file of report `idx` if it is Finished and not rendered yet.
@@ -90,7 +197,7 @@ fn ensure_content(c: &mut Ctx<'_>, idx: usize) -> Option<Bytes> {
     if let Some(b) = &r.content {
         return Some(b.clone());
     }
-    let bytes = Bytes::from(report_render::render(c.model, r, c.user));
+    let bytes = Bytes::from(report_render::render(r, c.user));
     if let Some(r) = c.model.reports.get_mut(idx) {
         r.content = Some(bytes.clone());
     }
@@ -233,11 +340,14 @@ pub(crate) fn templates(c: &mut Ctx<'_>) -> Reply {
     let mut x = prolog("REPORT_TEMPLATE_LIST", "/report_template_list.dtd");
     x.push_str(EVAL_COMMENT);
     x.push_str("\n<REPORT_TEMPLATE_LIST>\n");
-    for (id, title) in &c.cfg.templates {
+    for t in &c.cfg.templates {
         let _ = writeln!(
             x,
-            "  <REPORT_TEMPLATE>\n    <ID>{id}</ID>\n    <TYPE>Manual</TYPE>\n    <TEMPLATE_TYPE>Scan</TEMPLATE_TYPE>\n    <TITLE>{}</TITLE>\n    <USER>\n      <LOGIN>{}</LOGIN>\n      <FIRSTNAME>{}</FIRSTNAME>\n      <LASTNAME>{}</LASTNAME>\n    </USER>\n    <LAST_UPDATE>{}</LAST_UPDATE>\n    <GLOBAL>1</GLOBAL>\n  </REPORT_TEMPLATE>",
-            cdata(title),
+            "  <REPORT_TEMPLATE>\n    <ID>{}</ID>\n    <TYPE>{}</TYPE>\n    <TEMPLATE_TYPE>{}</TEMPLATE_TYPE>\n    <TITLE>{}</TITLE>\n    <USER>\n      <LOGIN>{}</LOGIN>\n      <FIRSTNAME>{}</FIRSTNAME>\n      <LASTNAME>{}</LASTNAME>\n    </USER>\n    <LAST_UPDATE>{}</LAST_UPDATE>\n    <GLOBAL>1</GLOBAL>\n  </REPORT_TEMPLATE>",
+            t.id,
+            escape(&t.kind),
+            escape(&t.template_type),
+            cdata(&t.title),
             cdata("System"),
             cdata("System"),
             cdata("System"),

@@ -8,15 +8,22 @@ use crate::ips::IpSet;
 use crate::model::Scan;
 use crate::raw;
 use crate::reply::Reply;
+use crate::targets;
 use crate::xml::{cdata, escape, prolog, CONFIDENTIAL, EVAL_COMMENT};
 
-/// `/api/2.0/fo/scan/?action=launch`: `scan_title`, `option_title` (or `option_id`),
-/// targets `asset_groups` (titles) and/or `ip`, scanner `iscanner_name`.
+/// Longest `scan_title` accepted (qualys-api.md §6.1).
+const MAX_SCAN_TITLE: usize = 2000;
+
+/// `/api/2.0/fo/scan/?action=launch`: `scan_title` (≤ 2000 characters), `option_title` or
+/// `option_id` naming a configured option profile, targets `asset_groups` (titles) or
+/// `asset_group_ids` (see [`crate::targets`]) and/or `ip`, scanner `iscanner_name`.
 ///
-/// TARGET is the requested addresses ∩ the subscription; addresses outside it are dropped
-/// silently. When nothing remains the launch fails with HTTP 400 / CODE 1905 naming the
-/// addresses that are not in the subscription.
+/// TARGET is the union of the groups' addresses and `ip`, ∩ the subscription; addresses
+/// outside it are dropped silently. When nothing remains the launch fails with HTTP 400 /
+/// CODE 1905 naming the addresses that are not in the subscription. Addresses in
+/// [`crate::SimConfig::excluded_ips`] stay in TARGET but are not scanned.
 pub(crate) fn launch(c: &mut Ctx<'_>) -> Reply {
+    let profiles = &c.cfg.option_profiles;
     let option = match (c.p.non_empty("option_title"), c.p.non_empty("option_id")) {
         (Some(_), Some(_)) => {
             return Reply::error(
@@ -25,31 +32,30 @@ pub(crate) fn launch(c: &mut Ctx<'_>) -> Reply {
                 "Please specify only one of these parameters: option_title, option_id",
             )
         }
-        (Some(t), None) => t.to_owned(),
-        (None, Some(id)) => format!("Option Profile {id}"),
+        (Some(t), None) => match profiles.iter().find(|(_, n)| n == t) {
+            Some((_, n)) => n.clone(),
+            None => return Reply::invalid("option_title", t, "no option profile with this title"),
+        },
+        (None, Some(id)) => match profiles.iter().find(|(i, _)| i.to_string() == id) {
+            Some((_, n)) => n.clone(),
+            None => return Reply::invalid("option_id", id, "no option profile with this ID"),
+        },
         (None, None) => return Reply::missing("option_title"),
     };
-    let groups_param = c.p.non_empty("asset_groups");
+    let title = c.p.get("scan_title").unwrap_or("").to_owned();
+    if title.chars().count() > MAX_SCAN_TITLE {
+        return Reply::invalid("scan_title", &title, "longer than 2000 characters");
+    }
+    let groups = match targets::groups(c, true) {
+        Ok(g) => g,
+        Err(r) => return r,
+    };
     let ip_param = c.p.non_empty("ip");
-    if groups_param.is_none() && ip_param.is_none() {
+    if groups.is_none() && ip_param.is_none() {
         return Reply::error(400, 1922, "Please specify at least one of the following parameters: ip, asset_groups, asset_group_ids, fqdn");
     }
-    let mut requested = IpSet::default();
-    let mut titles = Vec::new();
-    for t in groups_param
-        .unwrap_or("")
-        .split(',')
-        .map(str::trim)
-        .filter(|t| !t.is_empty())
-    {
-        match c.model.group_by_title(t) {
-            Some(g) => {
-                requested.extend(&g.ips);
-                titles.push(g.title.clone());
-            }
-            None => return Reply::invalid("asset_groups", t, "no asset group with this title"),
-        }
-    }
+    let groups = groups.unwrap_or_default();
+    let mut requested = groups.ips;
     if let Some(ips) = ip_param {
         match IpSet::parse(ips) {
             Ok(s) => requested.extend(&s),
@@ -63,6 +69,11 @@ pub(crate) fn launch(c: &mut Ctx<'_>) -> Reply {
         }
         None => None,
     };
+    if let Some(p) = c.p.non_empty("priority") {
+        if !matches!(p.parse::<u8>(), Ok(0..=9)) {
+            return Reply::invalid("priority", p, "expected 0 to 9");
+        }
+    }
     let target = requested.intersect(&c.model.subscription);
     if target.is_empty() {
         let outside = requested.to_list();
@@ -72,17 +83,19 @@ pub(crate) fn launch(c: &mut Ctx<'_>) -> Reply {
             &format!("Cannot launch scan. These IPs are not in your subscription: {outside}"),
         );
     }
+    let excluded = target.intersect(&excluded_set(c.cfg));
     let (id, reference) = c.model.scan_id(c.wall);
     c.model.scans.push(Scan {
         id,
         reference: reference.clone(),
-        title: c.p.get("scan_title").unwrap_or("").to_owned(),
+        title,
         launched: c.wall,
         launched_at: c.now,
         option_title: option,
-        group_titles: titles,
+        group_titles: groups.titles,
         appliance,
         target,
+        excluded,
         forced: None,
     });
     Reply::ok(
@@ -90,6 +103,16 @@ pub(crate) fn launch(c: &mut Ctx<'_>) -> Reply {
         &[("ID", id.to_string()), ("REFERENCE", reference)],
     )
     .applied()
+}
+
+/// The configured excluded addresses as a set.
+fn excluded_set(cfg: &crate::config::SimConfig) -> IpSet {
+    let mut set = IpSet::default();
+    for &(a, b) in &cfg.excluded_ips {
+        let (a, b) = (u32::from(a), u32::from(b));
+        set.insert(a.min(b), a.max(b));
+    }
+    set
 }
 
 /// `action=list` on `/api/2.0/fo/scan/` and `/api/3.0/fo/scan/`: filters `scan_ref`
@@ -158,7 +181,7 @@ pub(crate) fn list(c: &mut Ctx<'_>) -> Reply {
 /// One SCAN element.
 fn scan_xml(x: &mut String, s: &Scan, c: &Ctx<'_>) {
     let st = s.status(c.cfg, c.now);
-    let alive = s.target.iter().filter_map(crate::findings::host).count();
+    let alive = s.scanned().iter().filter_map(crate::findings::host).count();
     let duration = st.duration.map_or_else(|| "Pending".to_owned(), clock::hms);
     let _ = write!(
         x,
@@ -218,8 +241,9 @@ pub(crate) fn cancel(c: &mut Ctx<'_>) -> Reply {
     Reply::ok("Cancelling scan", &[]).applied()
 }
 
-/// `/api/2.0/fo/scan/?action=fetch&scan_ref=…&output_format=json|csv`. Before the scan is
-/// Finished the answer is 400 / 1905 (the real code is not documented).
+/// `/api/2.0/fo/scan/?action=fetch&scan_ref=…`, `ips`, `mode`, `output_format` (shapes in
+/// [`crate::raw`], qualys-api.md §6.4). Before the scan is Finished the answer is 400 / 1905
+/// (the real code is not documented).
 pub(crate) fn fetch(c: &mut Ctx<'_>) -> Reply {
     let Some(r) = c.p.non_empty("scan_ref") else {
         return Reply::missing("scan_ref");
@@ -240,19 +264,33 @@ pub(crate) fn fetch(c: &mut Ctx<'_>) -> Reply {
         Err(e) => return Reply::invalid("ips", &e.0, "invalid IP or range"),
     };
     let format = c.p.non_empty("output_format").unwrap_or("csv");
+    let extended_format = match format {
+        "csv" | "json" => false,
+        "csv_extended" | "json_extended" => true,
+        other => {
+            return Reply::invalid(
+                "output_format",
+                other,
+                "expected csv, json, csv_extended or json_extended",
+            )
+        }
+    };
+    let extended_mode = match c.p.non_empty("mode").unwrap_or("brief") {
+        "brief" => false,
+        "extended" => true,
+        other => return Reply::invalid("mode", other, "expected brief or extended"),
+    };
     let ctx = raw::RawCtx {
         scan,
         user: c.user,
         filter: filter.as_ref(),
         cfg: c.cfg,
+        extended_mode,
+        extended_format,
     };
-    match format {
-        "json" | "json_extended" => Reply::raw(200, "application/json", raw::json(&ctx).into()),
-        "csv" | "csv_extended" => Reply::raw(200, "text/csv", raw::csv(&ctx).into()),
-        other => Reply::invalid(
-            "output_format",
-            other,
-            "expected csv, json, csv_extended or json_extended",
-        ),
+    if format.starts_with("json") {
+        Reply::raw(200, "application/json", raw::json(&ctx).into())
+    } else {
+        Reply::raw(200, "text/csv", raw::csv(&ctx).into())
     }
 }

@@ -1,6 +1,39 @@
-//! The simulator's configuration: credentials, job timings, limits, templates, appliances.
+//! The simulator's configuration: credentials, job timings, limits, templates, option
+//! profiles, appliances, excluded hosts.
 
+use std::net::Ipv4Addr;
 use std::time::Duration;
+
+/// A report template as `report_template_list.php` lists it (qualys-api.md §7.1).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Template {
+    /// ID.
+    pub id: u64,
+    /// `Manual` (scan-based findings: needs `report_refs`) or `Auto` (host-based findings:
+    /// takes `ips` / `asset_group_ids`).
+    pub kind: String,
+    /// `Scan`, `Patch`, `Compliance`, `Remediation`, `Map`, … (only `Scan` can be launched).
+    pub template_type: String,
+    /// Title.
+    pub title: String,
+}
+
+impl Template {
+    /// A template from its parts.
+    pub fn new(id: u64, kind: &str, template_type: &str, title: &str) -> Template {
+        Template {
+            id,
+            kind: kind.to_owned(),
+            template_type: template_type.to_owned(),
+            title: title.to_owned(),
+        }
+    }
+
+    /// True for a `Manual` (scan-based) template.
+    pub fn is_manual(&self) -> bool {
+        self.kind == "Manual"
+    }
+}
 
 /// How the simulated Qualys subscription behaves.
 #[derive(Debug, Clone)]
@@ -23,8 +56,16 @@ pub struct SimConfig {
     pub rate_window: Duration,
     /// Calls of one API allowed in flight at once.
     pub concurrency_limit: u32,
-    /// Report templates as (id, title); listed by `/msp/report_template_list.php`.
-    pub templates: Vec<(u64, String)>,
+    /// Report templates, listed by `/msp/report_template_list.php`. By default 1–3 are the
+    /// stock `Auto`/`Scan` "Technical Report", "Executive Report", "High Severity Report",
+    /// 4 is `Manual`/`Scan` "Scan Results" and 5 `Auto`/`Patch` "Qualys Patch Report".
+    pub templates: Vec<Template>,
+    /// Option profiles as (id, title): a scan launch must name one by `option_title` or
+    /// `option_id` (unknown → 1905).
+    pub option_profiles: Vec<(u64, String)>,
+    /// Addresses every scan excludes (a subscription's excluded hosts): they stay in the
+    /// scan's TARGET but are not scanned, and the extended raw results list them.
+    pub excluded_ips: Vec<(Ipv4Addr, Ipv4Addr)>,
     /// Scanner appliances as (id, name).
     pub appliances: Vec<(u64, String)>,
     /// Delay added to every response.
@@ -47,10 +88,18 @@ impl Default for SimConfig {
             rate_window: Duration::from_secs(3600),
             concurrency_limit: 2,
             templates: vec![
-                (1, "Technical Report".to_owned()),
-                (2, "Executive Report".to_owned()),
-                (3, "High Severity Report".to_owned()),
+                Template::new(1, "Auto", "Scan", "Technical Report"),
+                Template::new(2, "Auto", "Scan", "Executive Report"),
+                Template::new(3, "Auto", "Scan", "High Severity Report"),
+                Template::new(4, "Manual", "Scan", "Scan Results"),
+                Template::new(5, "Auto", "Patch", "Qualys Patch Report"),
             ],
+            option_profiles: vec![
+                (10_001, "New IPs option profile".to_owned()),
+                (10_002, "Initial Options".to_owned()),
+                (10_003, "Qualys Top 20 Options".to_owned()),
+            ],
+            excluded_ips: Vec::new(),
             appliances: vec![
                 (1001, "scanner-dc1".to_owned()),
                 (1002, "scanner-dc2".to_owned()),

@@ -1,4 +1,8 @@
 //! Fault injection: the plan ([`Faults`]) and the deterministic draw that applies it.
+//!
+//! Faults added after the first release (slow apply, 1981, 1999, hostile XML, trickling
+//! downloads) consume the PRNG only when their probability is above zero, so an older plan
+//! with the same seed still misbehaves exactly as it did.
 
 use std::time::Duration;
 
@@ -27,8 +31,38 @@ pub struct Faults {
     pub p_409_rate_no_header: f64,
     /// Probability of a spurious 409 CODE 1960.
     pub p_409_concurrency: f64,
+    /// Probability that a mutation (IP add, group add/edit, scan launch, report launch) is
+    /// applied `slow_apply` after it arrived, whether or not the client is still connected
+    /// (qualys-api.md §2.4: server-side work outlives the client). 1.0 with `only_apis`
+    /// slows every mutation of the chosen APIs.
+    pub p_slow_apply: f64,
+    /// How long after its arrival a slow-applied mutation takes effect.
+    pub slow_apply: Duration,
+    /// Probability of HTTP 400 CODE 1981 "request is being processed" (§3.2), nothing applied.
+    pub p_1981: f64,
+    /// Probability of HTTP 400 CODE 1999 "scheduled maintenance" (§3.2), nothing applied.
+    pub p_1999: f64,
+    /// Probability of an XML body with an internal DTD subset and a flat entity expansion
+    /// (about 350 KB that would expand to about 5 GB; issue 10 §4), nothing applied.
+    pub p_hostile_xml: f64,
+    /// Probability that a download (scan fetch, report fetch) body trickles out at
+    /// `trickle_bytes_per_sec`.
+    pub p_trickle: f64,
+    /// Speed of a trickling download (0 means 4 bytes per second).
+    pub trickle_bytes_per_sec: u32,
     /// Empty: every API; else only these API keys (`"<path>?action=<action>"`) are faulted.
     pub only_apis: Vec<String>,
+}
+
+/// What an API does, for the faults that only hit some APIs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum ApiKind {
+    /// A read (list) or a cancel.
+    Read,
+    /// A mutation that can be slow-applied.
+    Mutation,
+    /// A download that can trickle.
+    Download,
 }
 
 /// The fault drawn for one request, in the order they are considered.
@@ -50,6 +84,12 @@ pub(crate) enum Fault {
     RateNoHeader,
     /// Apply, then drop the connection.
     DropAfterApply,
+    /// 400 / 1981 request is being processed.
+    Processing,
+    /// 400 / 1999 scheduled maintenance.
+    ScheduledMaintenance,
+    /// An entity-expansion XML body.
+    HostileXml,
 }
 
 /// What to do to one request: a fault and an optional extra delay.
@@ -59,6 +99,10 @@ pub(crate) struct Draw {
     pub fault: Fault,
     /// Extra delay (slow response), zero if none.
     pub delay: Duration,
+    /// Delay after arrival before a mutation is applied, zero if none.
+    pub slow_apply: Duration,
+    /// Bytes per second of a trickling download, if this one trickles.
+    pub trickle: Option<u32>,
 }
 
 /// A fault plan with its PRNG state.
@@ -75,12 +119,14 @@ impl FaultPlan {
         FaultPlan { faults, rng }
     }
 
-    /// Draws the fault for one call of `api`.
-    pub fn draw(&mut self, api: &str) -> Draw {
+    /// Draws the fault for one call of `api`, which is of `kind`.
+    pub fn draw(&mut self, api: &str, kind: ApiKind) -> Draw {
         let f = &self.faults;
         let none = Draw {
             fault: Fault::None,
             delay: Duration::ZERO,
+            slow_apply: Duration::ZERO,
+            trickle: None,
         };
         if !f.only_apis.is_empty() && !f.only_apis.iter().any(|a| a == api) {
             return none;
@@ -106,7 +152,36 @@ impl FaultPlan {
                 fault = kind;
             }
         }
-        Draw { fault, delay }
+        let later = [
+            (f.p_1981, Fault::Processing),
+            (f.p_1999, Fault::ScheduledMaintenance),
+            (f.p_hostile_xml, Fault::HostileXml),
+        ];
+        for (p, kind) in later {
+            if p > 0.0 && self.rng.chance(p) && fault == Fault::None {
+                fault = kind;
+            }
+        }
+        let slow_apply =
+            if kind == ApiKind::Mutation && f.p_slow_apply > 0.0 && self.rng.chance(f.p_slow_apply)
+            {
+                f.slow_apply
+            } else {
+                Duration::ZERO
+            };
+        let trickle =
+            (kind == ApiKind::Download && f.p_trickle > 0.0 && self.rng.chance(f.p_trickle))
+                .then_some(if f.trickle_bytes_per_sec == 0 {
+                    4
+                } else {
+                    f.trickle_bytes_per_sec
+                });
+        Draw {
+            fault,
+            delay,
+            slow_apply,
+            trickle,
+        }
     }
 }
 
@@ -154,8 +229,12 @@ mod tests {
         };
         let mut a = FaultPlan::new(plan.clone());
         let mut b = FaultPlan::new(plan);
-        let sa: Vec<Fault> = (0..1000).map(|_| a.draw("x").fault).collect();
-        let sb: Vec<Fault> = (0..1000).map(|_| b.draw("x").fault).collect();
+        let sa: Vec<Fault> = (0..1000)
+            .map(|_| a.draw("x", ApiKind::Read).fault)
+            .collect();
+        let sb: Vec<Fault> = (0..1000)
+            .map(|_| b.draw("x", ApiKind::Read).fault)
+            .collect();
         assert_eq!(sa, sb);
         let hits = sa.iter().filter(|f| **f == Fault::ServerError).count();
         assert!((180..320).contains(&hits), "25% of 1000 draws, got {hits}");
@@ -169,7 +248,32 @@ mod tests {
             only_apis: vec!["/a/?action=x".into()],
             ..Faults::default()
         });
-        assert_eq!(p.draw("/a/?action=y").fault, Fault::None);
-        assert_eq!(p.draw("/a/?action=x").fault, Fault::Internal);
+        assert_eq!(p.draw("/a/?action=y", ApiKind::Read).fault, Fault::None);
+        assert_eq!(p.draw("/a/?action=x", ApiKind::Read).fault, Fault::Internal);
+    }
+
+    #[test]
+    fn new_faults_leave_old_sequences_alone_and_hit_only_their_kind() {
+        let old = Faults {
+            seed: 9,
+            p_5xx: 0.3,
+            ..Faults::default()
+        };
+        let mut a = FaultPlan::new(old.clone());
+        let mut b = FaultPlan::new(Faults {
+            p_slow_apply: 1.0,
+            slow_apply: Duration::from_secs(3),
+            p_trickle: 1.0,
+            ..old
+        });
+        for _ in 0..200 {
+            let (x, y) = (a.draw("r", ApiKind::Read), b.draw("r", ApiKind::Read));
+            assert_eq!(x.fault, y.fault);
+            assert_eq!((y.slow_apply, y.trickle), (Duration::ZERO, None));
+        }
+        let m = b.draw("m", ApiKind::Mutation);
+        assert_eq!((m.slow_apply, m.trickle), (Duration::from_secs(3), None));
+        let d = b.draw("d", ApiKind::Download);
+        assert_eq!((d.slow_apply, d.trickle), (Duration::ZERO, Some(4)));
     }
 }

@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant, SystemTime};
 
 use bytes::Bytes;
-use http_body_util::{BodyExt, Full};
+use http_body_util::{BodyExt, Either, Full};
 use hyper::body::Incoming;
 use hyper::header::{HeaderMap, HeaderName, HeaderValue, CONTENT_TYPE};
 use hyper::{Request, Response};
@@ -22,6 +22,7 @@ use crate::model::Model;
 use crate::params::{decode_form, Params};
 use crate::reply::Reply;
 use crate::routes::{self, PATHS, SESSION, TEMPLATES};
+use crate::trickle::Trickle;
 
 /// Seconds a fault-injected 1965 tells the client to wait.
 const FAULT_WAIT_SECS: u64 = 2;
@@ -62,6 +63,8 @@ struct Outcome {
     dropped: bool,
     in_flight: u32,
     during_wait: bool,
+    applied_at: Option<SystemTime>,
+    trickle: Option<u32>,
 }
 
 impl Outcome {
@@ -71,16 +74,24 @@ impl Outcome {
             dropped: false,
             in_flight: 0,
             during_wait: false,
+            applied_at: None,
+            trickle: None,
         }
     }
 }
 
-/// Serves one request.
+/// The response body: whole, or trickling out (a fault).
+pub(crate) type Body = Either<Full<Bytes>, Trickle>;
+
+/// Serves one request. Everything after reading the request runs in a task of its own, so
+/// a client that hangs up does not stop a slow-applied mutation from taking effect or its
+/// journal entry from being written (hyper drops this future when the connection closes).
 pub(crate) async fn handle(
     sh: Arc<Shared>,
     req: Request<Incoming>,
-) -> Result<Response<Full<Bytes>>, DropConnection> {
+) -> Result<Response<Body>, DropConnection> {
     let at = SystemTime::now();
+    let arrived = Instant::now();
     let (parts, body) = req.into_parts();
     let path = parts.uri.path().to_owned();
     let query = parts.uri.query().unwrap_or("").to_owned();
@@ -101,30 +112,47 @@ pub(crate) async fn handle(
     let params = Params(params);
     let action = params.get("action").unwrap_or("").to_owned();
     let api = format!("{path}?action={action}");
-    let out = process(&sh, &parts.headers, &path, &query, &params, &action, &api).await;
-    let entry = JournalEntry {
-        at,
-        method: parts.method.to_string(),
-        path,
-        api,
-        params: params.0,
-        status: if out.dropped { 0 } else { out.reply.status },
-        code: out.reply.code,
-        applied: out.reply.applied,
-        dropped: out.dropped,
-        in_flight: out.in_flight,
-        during_wait: out.during_wait,
+    let method = parts.method.to_string();
+    let headers = parts.headers;
+    let work = tokio::spawn(async move {
+        let out = process(
+            &sh, &headers, &path, &query, &params, &action, &api, arrived,
+        )
+        .await;
+        let entry = JournalEntry {
+            at,
+            method,
+            path,
+            api,
+            params: params.0,
+            status: if out.dropped { 0 } else { out.reply.status },
+            code: out.reply.code,
+            applied: out.reply.applied,
+            applied_at: out.applied_at,
+            dropped: out.dropped,
+            in_flight: out.in_flight,
+            during_wait: out.during_wait,
+        };
+        lock(&sh.journal).push(entry);
+        out
+    });
+    let out = match work.await {
+        Ok(out) => out,
+        Err(_) => return Ok(to_response(Reply::server_error(500), None)),
     };
-    lock(&sh.journal).push(entry);
     if out.dropped {
         return Err(DropConnection);
     }
-    Ok(to_response(out.reply))
+    Ok(to_response(out.reply, out.trickle))
 }
 
-/// Builds the hyper response.
-fn to_response(r: Reply) -> Response<Full<Bytes>> {
-    let mut resp = Response::new(Full::new(r.body));
+/// Builds the hyper response; with `trickle`, the body is sent at that many bytes a second.
+fn to_response(r: Reply, trickle: Option<u32>) -> Response<Body> {
+    let body = match trickle {
+        Some(rate) => Either::Right(Trickle::new(r.body, rate)),
+        None => Either::Left(Full::new(r.body)),
+    };
+    let mut resp = Response::new(body);
     *resp.status_mut() =
         hyper::StatusCode::from_u16(r.status).unwrap_or(hyper::StatusCode::INTERNAL_SERVER_ERROR);
     let h = resp.headers_mut();
@@ -206,7 +234,8 @@ fn rate_reply(to_wait: u64) -> Reply {
     )
 }
 
-/// Decides on one request.
+/// Decides on one request that arrived at `arrived`.
+#[allow(clippy::too_many_arguments)]
 async fn process(
     sh: &Shared,
     headers: &HeaderMap,
@@ -215,6 +244,7 @@ async fn process(
     p: &Params,
     action: &str,
     api: &str,
+    arrived: Instant,
 ) -> Outcome {
     let cfg = &sh.cfg;
     if !PATHS.contains(&path) {
@@ -270,10 +300,13 @@ async fn process(
         sleep(cfg.latency).await;
         return Outcome::plain(reply);
     }
-    let handler = match routes::handler(path, action) {
-        Ok(h) => h,
+    let route = match routes::route(path, action) {
+        Ok(r) => r,
         Err(r) => return Outcome::plain(r),
     };
+    if let Err(r) = routes::unknown_params(route, p.0.iter().map(|(k, _)| k.as_str())) {
+        return Outcome::plain(r);
+    }
     let now = Instant::now();
     let adm: Admission = lock(&sh.limits).arrive(api, now);
     let mut guard = InFlight::new(Arc::clone(&sh.limits), api.to_owned());
@@ -283,6 +316,8 @@ async fn process(
         dropped,
         in_flight,
         during_wait,
+        applied_at: None,
+        trickle: None,
     };
     let remaining = match adm.verdict {
         Verdict::Concurrency => {
@@ -299,11 +334,26 @@ async fn process(
         }
         Verdict::Allowed { remaining } => remaining,
     };
-    let draw = lock(&sh.faults).draw(api);
+    let draw = lock(&sh.faults).draw(api, route.kind);
     sleep(cfg.latency + draw.delay).await;
     let limited = |r: Reply| conc_headers(rate_headers(r, cfg, remaining, 0), cfg, in_flight);
     let fault_reply = match draw.fault {
         Fault::None | Fault::DropAfterApply => None,
+        Fault::Processing => Some(limited(Reply::error(
+            400,
+            1981,
+            "The request is being processed. Please try again later.",
+        ))),
+        Fault::ScheduledMaintenance => Some(limited(Reply::error(
+            400,
+            1999,
+            "The system is performing scheduled maintenance. Please try again later.",
+        ))),
+        Fault::HostileXml => Some(limited(Reply::raw(
+            200,
+            crate::reply::XML,
+            crate::hostile::entity_expansion(),
+        ))),
         Fault::Maintenance => Some(Reply::maintenance()),
         Fault::ServerError => Some(Reply::server_error(500)),
         Fault::Internal => Some(Reply::internal_error(
@@ -335,6 +385,9 @@ async fn process(
     if let Some(r) = fault_reply {
         return mk(r, false);
     }
+    // A slow-applied mutation takes effect `slow_apply` after it arrived; this task runs
+    // on even when the client has gone.
+    sleep((arrived + draw.slow_apply).saturating_duration_since(Instant::now())).await;
     let reply = {
         let mut model = lock(&sh.model);
         let mut c = Ctx {
@@ -347,10 +400,18 @@ async fn process(
             base_url: &sh.base_url,
             path,
         };
-        handler(&mut c)
+        (route.handler)(&mut c)
     };
+    let applied_at = reply.applied.then(SystemTime::now);
     drop(guard);
-    mk(limited(reply), draw.fault == Fault::DropAfterApply)
+    let trickle = draw
+        .trickle
+        .filter(|_| reply.status == 200 && reply.code.is_none());
+    Outcome {
+        applied_at,
+        trickle,
+        ..mk(limited(reply), draw.fault == Fault::DropAfterApply)
+    }
 }
 
 /// Sleeps unless `d` is zero.

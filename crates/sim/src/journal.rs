@@ -21,6 +21,9 @@ pub struct JournalEntry {
     pub code: Option<u32>,
     /// The request changed the model (a launch, an add…).
     pub applied: bool,
+    /// When the change took effect (later than `at` for a slow-applied mutation, and possibly
+    /// after the client gave up); `None` when nothing was applied.
+    pub applied_at: Option<SystemTime>,
     /// The connection was dropped after applying (fault).
     pub dropped: bool,
     /// Calls of this API in flight when it arrived, including itself.

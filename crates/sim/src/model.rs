@@ -42,8 +42,10 @@ pub(crate) struct Scan {
     pub group_titles: Vec<String>,
     /// Scanner appliance name, `None` for external scanners.
     pub appliance: Option<String>,
-    /// Addresses actually scanned: requested ∩ subscription.
+    /// TARGET: requested ∩ subscription.
     pub target: IpSet,
+    /// Addresses of the target the subscription excludes: not scanned.
+    pub excluded: IpSet,
     /// A state forced by `cancel` or `Sim::set_scan_state`, sticky.
     pub forced: Option<String>,
 }
@@ -60,6 +62,11 @@ pub(crate) struct ScanStatus {
 }
 
 impl Scan {
+    /// The addresses actually scanned: TARGET minus the excluded ones.
+    pub fn scanned(&self) -> IpSet {
+        self.target.minus(&self.excluded)
+    }
+
     /// The status at `now` under the timings of `cfg`.
     pub fn status(&self, cfg: &SimConfig, now: Instant) -> ScanStatus {
         let run = cfg.scan_queued + cfg.scan_running;
@@ -102,8 +109,15 @@ pub(crate) struct Report {
     pub launched: SystemTime,
     /// Launch time (monotonic).
     pub launched_at: Instant,
-    /// Scan references the report covers.
+    /// Template ID.
+    pub template_id: u64,
+    /// Scan references the report covers (`Manual` templates).
     pub scan_refs: Vec<String>,
+    /// The hosts the report covers: its scans' scanned addresses (`Manual`), or the
+    /// requested `ips`/`asset_group_ids` ∩ the subscription (`Auto`).
+    pub hosts: IpSet,
+    /// Asset group titles of the report's target.
+    pub group_titles: Vec<String>,
     /// Canceled by the client.
     pub canceled: bool,
     /// The file, rendered once when first needed after it finished.
@@ -181,6 +195,11 @@ impl Model {
         self.groups.iter().find(|g| g.title == title)
     }
 
+    /// The group with ID `id`.
+    pub fn group_by_id(&self, id: u64) -> Option<&Group> {
+        self.groups.iter().find(|g| g.id == id)
+    }
+
     /// The scan with reference `r`.
     pub fn scan(&self, r: &str) -> Option<&Scan> {
         self.scans.iter().find(|s| s.reference == r)
@@ -202,6 +221,7 @@ mod tests {
             group_titles: vec![],
             appliance: None,
             target: IpSet::default(),
+            excluded: IpSet::default(),
             forced: None,
         }
     }

@@ -7,38 +7,28 @@ use std::fmt::Write as _;
 use crate::clock;
 use crate::findings::Vuln;
 use crate::ips::IpSet;
-use crate::model::{Model, Report};
+use crate::model::Report;
 use crate::raw::{csv_line, findings_table, hosts};
 use crate::xml::{cdata, escape, CONFIDENTIAL};
 
-/// The addresses and asset group titles the report's scans covered.
-fn scope(model: &Model, r: &Report) -> (IpSet, Vec<String>) {
-    let mut ips = IpSet::default();
-    let mut groups = Vec::new();
-    for s in r.scan_refs.iter().filter_map(|x| model.scan(x)) {
-        ips.extend(&s.target);
-        for g in &s.group_titles {
-            if !groups.contains(g) {
-                groups.push(g.clone());
-            }
-        }
-    }
-    (ips, groups)
+/// The addresses and asset group titles the report covers.
+fn scope(r: &Report) -> (IpSet, Vec<String>) {
+    (r.hosts.clone(), r.group_titles.clone())
 }
 
 /// Renders report `r` in its format.
-pub(crate) fn render(model: &Model, r: &Report, user: &str) -> Vec<u8> {
+pub(crate) fn render(r: &Report, user: &str) -> Vec<u8> {
     match r.format.as_str() {
-        "xml" => asset_data_report(model, r, user).into_bytes(),
-        "csv" => csv(model, r).into_bytes(),
-        "html" => html(model, r).into_bytes(),
-        _ => pdf(model, r),
+        "xml" => asset_data_report(r, user).into_bytes(),
+        "csv" => csv(r).into_bytes(),
+        "html" => html(r).into_bytes(),
+        _ => pdf(r),
     }
 }
 
 /// The ASSET_DATA_REPORT document.
-fn asset_data_report(model: &Model, r: &Report, user: &str) -> String {
-    let (ips, groups) = scope(model, r);
+fn asset_data_report(r: &Report, user: &str) -> String {
+    let (ips, groups) = scope(r);
     let hosts = hosts(&ips);
     let found = clock::datetime(r.launched);
     let mut x = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\" ?>\n\n");
@@ -103,17 +93,17 @@ fn asset_data_report(model: &Model, r: &Report, user: &str) -> String {
 }
 
 /// CSV: one line per finding.
-fn csv(model: &Model, r: &Report) -> String {
-    let (ips, _) = scope(model, r);
+fn csv(r: &Report) -> String {
+    let (ips, _) = scope(r);
     let mut out = String::new();
     csv_line(&mut out, &["Scan Report", &r.title]);
-    findings_table(&mut out, &hosts(&ips), false);
+    findings_table(&mut out, &hosts(&ips));
     out
 }
 
 /// A plain HTML page listing the findings.
-fn html(model: &Model, r: &Report) -> String {
-    let (ips, _) = scope(model, r);
+fn html(r: &Report) -> String {
+    let (ips, _) = scope(r);
     let mut out = format!(
         "<!DOCTYPE html>\n<html><head><title>{0}</title></head><body>\n<h1>{0}</h1>\n<table>\n",
         escape(&r.title)
@@ -135,8 +125,8 @@ fn html(model: &Model, r: &Report) -> String {
 }
 
 /// A minimal one-page PDF naming the report and counting findings by severity.
-fn pdf(model: &Model, r: &Report) -> Vec<u8> {
-    let (ips, _) = scope(model, r);
+fn pdf(r: &Report) -> Vec<u8> {
+    let (ips, _) = scope(r);
     let mut counts = [0usize; 5];
     let hosts = hosts(&ips);
     for v in hosts.iter().flat_map(|h| &h.vulns) {

@@ -18,9 +18,11 @@ use tokio_rustls::TlsAcceptor;
 use crate::config::SimConfig;
 use crate::faults::{FaultPlan, Faults};
 use crate::handle::{handle, lock, Shared};
+use crate::ips::IpSet;
 use crate::journal::JournalEntry;
 use crate::limits::Limits;
-use crate::model::Model;
+use crate::model::{Group, Model};
+use crate::snapshot::{GroupInfo, ReportInfo, ScanInfo};
 use crate::tls::SimTls;
 
 /// States [`Sim::set_scan_state`] accepts.
@@ -137,6 +139,61 @@ impl Sim {
         lock(&self.inner.shared.model)
             .subscription
             .ranges()
+            .collect()
+    }
+
+    /// Adds `ips` (a Qualys IP list: addresses and `a-b` ranges) to the subscription, as an
+    /// `asset/ip` add would, without HTTP and without a journal entry.
+    pub fn add_subscription_ips(&self, ips: &str) -> Result<(), String> {
+        let set = IpSet::parse(ips).map_err(|e| e.to_string())?;
+        lock(&self.inner.shared.model).subscription.extend(&set);
+        Ok(())
+    }
+
+    /// Creates asset group `title` holding `ips` (a Qualys IP list; addresses need not be in
+    /// the subscription), as a group add would, without HTTP; returns its ID. Refused like
+    /// the API refuses it: a duplicate title or a bad IP list.
+    pub fn add_group(&self, title: &str, ips: &str) -> Result<u64, String> {
+        let set = IpSet::parse(ips).map_err(|e| e.to_string())?;
+        let mut model = lock(&self.inner.shared.model);
+        if model.group_by_title(title).is_some() {
+            return Err(format!("an asset group titled {title:?} already exists"));
+        }
+        let id = model.group_id();
+        model.groups.push(Group {
+            id,
+            title: title.to_owned(),
+            ips: set,
+            comments: String::new(),
+            appliance_ids: Vec::new(),
+        });
+        Ok(id)
+    }
+
+    /// Every asset group, by creation.
+    pub fn groups(&self) -> Vec<GroupInfo> {
+        lock(&self.inner.shared.model)
+            .groups
+            .iter()
+            .map(GroupInfo::from)
+            .collect()
+    }
+
+    /// Every scan, by launch.
+    pub fn scans(&self) -> Vec<ScanInfo> {
+        lock(&self.inner.shared.model)
+            .scans
+            .iter()
+            .map(ScanInfo::from)
+            .collect()
+    }
+
+    /// Every report, by launch, with the hosts each covers.
+    pub fn reports(&self) -> Vec<ReportInfo> {
+        lock(&self.inner.shared.model)
+            .reports
+            .iter()
+            .map(ReportInfo::from)
             .collect()
     }
 

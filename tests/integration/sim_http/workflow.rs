@@ -124,13 +124,14 @@ async fn seed_workflow_scan_report_and_raw_results() {
         .text()
         .contains("<TITLE><![CDATA[New IPs option profile]]></TITLE>"));
 
-    // Report: 7001 before it is finished, then the XML file.
+    // Report of the Manual (scan-based) template 4: 7001 before it is finished, then the
+    // XML file.
     let r = post(
         a,
         "/api/2.0/fo/report/",
         &[
             ("action", "launch"),
-            ("template_id", "1"),
+            ("template_id", "4"),
             ("report_refs", &scan_ref),
             ("output_format", "xml"),
             ("report_title", "Acme [J1]"),
@@ -198,7 +199,8 @@ async fn seed_workflow_scan_report_and_raw_results() {
         &[
             ("action", "fetch"),
             ("scan_ref", &scan_ref),
-            ("output_format", "json"),
+            ("output_format", "json_extended"),
+            ("mode", "extended"),
         ],
     )
     .await;
@@ -212,7 +214,16 @@ async fn seed_workflow_scan_report_and_raw_results() {
     assert!(arr[arr.len() - 1]
         .get("target_distribution_across_scanner_appliances")
         .is_some());
-    let findings = &arr[2..arr.len() - 1];
+    let findings: Vec<&Value> = arr.iter().filter(|o| o.get("qid").is_some()).collect();
+    assert_eq!(
+        arr[2..2 + findings.len()].iter().collect::<Vec<_>>(),
+        findings
+    );
+    let down = &arr[arr.len() - 2]["hosts_not_scanned_host_not_alive_ip"];
+    assert!(
+        down.as_str().is_some_and(|d| d.starts_with("64.39.106.")),
+        "the coverage object before the last names the seed host that did not answer: {down}"
+    );
     let mut ips: Vec<&str> = findings
         .iter()
         .map(|f| f["ip"].as_str().expect("ip"))
@@ -281,13 +292,14 @@ async fn raw_results_are_deterministic_across_instances() {
             &[
                 ("action", "fetch"),
                 ("scan_ref", &scan_ref),
-                ("output_format", "json"),
+                ("output_format", "json_extended"),
+                ("mode", "extended"),
             ],
         )
         .await;
         let v: Value = serde_json::from_slice(&raw.body).expect("JSON");
         let arr = v.as_array().expect("array").clone();
-        findings.push(arr[2..arr.len() - 1].to_vec());
+        findings.push(arr[2..arr.len() - 2].to_vec());
         sim.shutdown().await;
     }
     assert!(!findings[0].is_empty());
@@ -314,7 +326,7 @@ async fn scan_outside_subscription_fails_and_forced_states_show() {
         &[
             ("action", "launch"),
             ("asset_groups", "Nowhere"),
-            ("option_title", "p"),
+            ("option_title", "New IPs option profile"),
         ],
     )
     .await;
