@@ -5,10 +5,12 @@ use std::time::Duration;
 
 use roxmltree::Document;
 
+use crate::body_kind::looks_html;
 use crate::error::{excerpt, ApiError, ErrorKind};
 use crate::limits::Limits;
 use crate::parse::simple::{parse_return, Outcome};
-use crate::parse::xml::parse_doc;
+use crate::parse::prolog::Refused;
+use crate::parse::xml::{parse_doc, trim_start, without_empty_subset};
 use crate::parse::ParseError;
 
 /// What the classifier needs to know about the call.
@@ -59,12 +61,18 @@ pub(crate) fn decode<T>(
     parse: impl FnOnce(&Document<'_>) -> Result<T, ParseError>,
 ) -> Result<T, ApiError> {
     let text = String::from_utf8_lossy(body);
-    let start = text.trim_start();
+    let start = trim_start(&text);
     if !start.starts_with('<') || looks_html(start) {
         return Err(non_xml(ctx, status, limits, &text));
     }
-    let doc = match parse_doc(start) {
+    // The prolog guard runs before the parser: a hostile body costs a few bytes of work.
+    let start = match without_empty_subset(start) {
+        Ok(clean) => clean,
+        Err(refused) => return Err(hostile(ctx, status, limits, refused)),
+    };
+    let doc = match parse_doc(&start) {
         Ok(doc) => doc,
+        Err(ParseError::Refused(refused)) => return Err(hostile(ctx, status, limits, refused)),
         Err(_) => return Err(non_xml(ctx, status, limits, &text)),
     };
     if let Some(ret) = parse_return(&doc) {
@@ -103,14 +111,16 @@ fn is_success(status: u16) -> bool {
     (200..300).contains(&status)
 }
 
-/// An HTML page (redirect, maintenance, gateway error) rather than an XML API answer.
-pub(crate) fn looks_html(start: &str) -> bool {
-    let head: String = start
-        .chars()
-        .take(64)
-        .collect::<String>()
-        .to_ascii_lowercase();
-    head.starts_with("<!doctype html") || head.starts_with("<html")
+/// A body refused by the prolog guard (an internal DTD subset, an entity declaration):
+/// always [`ErrorKind::Protocol`], whatever the status, retried later with backoff.
+pub(crate) fn hostile(ctx: Ctx<'_>, status: u16, limits: Limits, refused: Refused) -> ApiError {
+    ctx.error(
+        ErrorKind::Protocol,
+        Some(status),
+        None,
+        format!("{refused}; Qualys sends only external DOCTYPEs, so the body was not parsed"),
+        limits,
+    )
 }
 
 /// A body that is not XML: maintenance pages and gateway errors are transient.
@@ -146,17 +156,25 @@ fn by_code(ctx: Ctx<'_>, status: u16, limits: Limits, o: &Outcome) -> ApiError {
         Some(1960 | 1920) => ErrorKind::ConcurrencyLimited,
         Some(2000 | 2010) => ErrorKind::BadCredentials,
         Some(2001) => ErrorKind::AccountExpired,
+        Some(2002) => ErrorKind::AccountInactive,
         Some(2003) => ErrorKind::Registration,
         Some(2007) => ErrorKind::SourceIpRefused,
+        Some(2011) => ErrorKind::AccessBlocked,
+        Some(2012) => ErrorKind::NotLicensed,
         Some(1901 | 1903 | 1904 | 1905 | 1907 | 1908 | 1922 | 5000) => ErrorKind::InvalidParameter,
         Some(7001) => ErrorKind::NotReady,
-        Some(999) => ctx.unclear(),
+        // Scheduled maintenance (§3.2): the request was not served.
+        Some(1999) => ErrorKind::Transient,
+        // "Request is being processed, try again later" (§3.2): a mutation may still be
+        // applied, so it is ambiguous for an unsafe call (the stricter reading).
+        Some(999 | 1981) => ctx.unclear(),
         _ => return by_status(ctx, status, o.code, limits, o.text.clone()),
     };
     ctx.error(kind, Some(status), o.code, o.text.clone(), limits)
 }
 
-/// The wait of a rate-limit answer: the header, else the body's `SECONDS_TO_WAIT`.
+/// The wait of a rate-limit answer: the header (already clamped), else the body's
+/// `SECONDS_TO_WAIT`, clamped the same way ([`Limits::clamp_wait`]).
 fn rate_wait(limits: &Limits, o: &Outcome) -> Option<Duration> {
     limits
         .to_wait_sec
@@ -164,11 +182,14 @@ fn rate_wait(limits: &Limits, o: &Outcome) -> Option<Duration> {
         .or_else(|| {
             o.item("SECONDS_TO_WAIT")
                 .and_then(|v| v.trim().parse().ok())
+                .map(|s| limits.clamp_wait(s))
         })
         .map(Duration::from_secs)
 }
 
-/// Classification by HTTP status, when the body carried no CODE this client knows.
+/// Classification by HTTP status, when the body carried no CODE this client knows: an
+/// unknown CODE on a 409 or a 5xx is a limit or a passing failure, never a permanent one
+/// (§3.2); on another status it is [`ErrorKind::Rejected`].
 fn by_status(
     ctx: Ctx<'_>,
     status: u16,
@@ -274,6 +295,29 @@ mod tests {
     }
 
     #[test]
+    fn a_hostile_body_wait_is_clamped_to_the_window() {
+        let body = s::ERROR_1965.replace("68928", "999999999");
+        let window = Limits {
+            window_sec: Some(3600),
+            ..Limits::default()
+        };
+        let e = run(409, window, &body, true).expect_err("error");
+        assert_eq!(
+            e.kind,
+            ErrorKind::RateLimited {
+                wait: Some(Duration::from_secs(3600))
+            }
+        );
+        let e = run(409, Limits::default(), &body, true).expect_err("error");
+        assert_eq!(
+            e.kind,
+            ErrorKind::RateLimited {
+                wait: Some(Duration::from_secs(crate::limits::MAX_TO_WAIT))
+            }
+        );
+    }
+
+    #[test]
     fn bare_409_uses_headers() {
         let wait = Limits {
             to_wait_sec: Some(7),
@@ -325,15 +369,132 @@ mod tests {
         assert!(k.is_account_problem());
     }
 
+    fn with_code(code: u32) -> String {
+        format!(
+            "<?xml version=\"1.0\" encoding=\"UTF-8\" ?>\n\
+             <!DOCTYPE SIMPLE_RETURN SYSTEM \"https://h/api/2.0/simple_return.dtd\">\n\
+             <SIMPLE_RETURN><RESPONSE><DATETIME>2026-12-01T00:00:00Z</DATETIME>\
+             <CODE>{code}</CODE><TEXT>text of {code}</TEXT></RESPONSE></SIMPLE_RETURN>"
+        )
+    }
+
+    #[test]
+    fn account_codes_pause_at_any_status() {
+        for (code, want) in [
+            (2000, ErrorKind::BadCredentials),
+            (2001, ErrorKind::AccountExpired),
+            (2002, ErrorKind::AccountInactive),
+            (2003, ErrorKind::Registration),
+            (2007, ErrorKind::SourceIpRefused),
+            (2010, ErrorKind::BadCredentials),
+            (2011, ErrorKind::AccessBlocked),
+            (2012, ErrorKind::NotLicensed),
+        ] {
+            for status in [200, 401, 403, 409, 500] {
+                let e = run(status, Limits::default(), &with_code(code), false).expect_err("error");
+                assert_eq!(e.kind, want, "CODE {code} at {status}");
+                assert!(e.kind.is_account_problem(), "CODE {code}");
+                assert_eq!(e.code, Some(code));
+            }
+        }
+    }
+
+    #[test]
+    fn busy_and_maintenance_codes_are_transient() {
+        for status in [200, 409, 503] {
+            let e = run(status, Limits::default(), &with_code(1999), false).expect_err("error");
+            assert_eq!(e.kind, ErrorKind::Transient, "1999 at {status}");
+            let e = run(status, Limits::default(), &with_code(1981), true).expect_err("error");
+            assert_eq!(e.kind, ErrorKind::Transient, "1981 at {status}");
+            // A mutation answered "being processed" may still be applied.
+            let e = run(status, Limits::default(), &with_code(1981), false).expect_err("error");
+            assert_eq!(e.kind, ErrorKind::Ambiguous, "1981 at {status}, unsafe");
+        }
+    }
+
+    #[test]
+    fn an_unknown_code_on_409_or_5xx_is_never_permanent() {
+        for code in [1982, 4242, 65000] {
+            for status in [409, 500, 502, 503, 504] {
+                for safe in [true, false] {
+                    let e = run(status, Limits::default(), &with_code(code), safe).expect_err("e");
+                    assert!(
+                        !matches!(e.kind, ErrorKind::Rejected | ErrorKind::InvalidParameter),
+                        "CODE {code} at {status}: {e}"
+                    );
+                    assert!(
+                        e.kind.is_retryable() || e.kind == ErrorKind::Ambiguous,
+                        "CODE {code} at {status}: {e}"
+                    );
+                }
+            }
+            assert_eq!(kind(200, &with_code(code)), ErrorKind::Rejected);
+            assert_eq!(kind(403, &with_code(code)), ErrorKind::Rejected);
+        }
+    }
+
     #[test]
     fn unknown_code_is_rejected_and_garbage_is_protocol() {
-        let body = "<SIMPLE_RETURN><RESPONSE><CODE>2002</CODE><TEXT>Access denied</TEXT>\
+        let body = "<SIMPLE_RETURN><RESPONSE><CODE>2999</CODE><TEXT>Access denied</TEXT>\
                     </RESPONSE></SIMPLE_RETURN>";
         assert_eq!(kind(200, body), ErrorKind::Rejected);
         let e = run(200, Limits::default(), "not xml at all", true).expect_err("error");
         assert_eq!(e.kind, ErrorKind::Protocol);
         assert!(e.text.contains("not xml at all"));
         assert_eq!(kind(200, "<A><B></A>"), ErrorKind::Protocol);
+    }
+
+    /// A flat entity expansion: one 10 KB entity referenced until the body is 500 KB
+    /// (about 5 GB once expanded).
+    fn entity_bomb(root: &str) -> String {
+        let mut body = format!(
+            "<?xml version=\"1.0\"?>\n<!DOCTYPE {root} [\n<!ENTITY e \"{}\">\n]>\n<{root}>",
+            "x".repeat(10_000)
+        );
+        while body.len() < 500_000 {
+            body.push_str("&e;");
+        }
+        body.push_str(&format!("</{root}>"));
+        body
+    }
+
+    #[test]
+    fn an_entity_bomb_is_refused_as_protocol_at_any_status() {
+        for root in ["SCAN_LIST_OUTPUT", "SIMPLE_RETURN"] {
+            let body = entity_bomb(root);
+            for (status, safe) in [(200, true), (200, false), (400, true), (409, true), (500, false)] {
+                let e = run(status, Limits::default(), &body, safe).expect_err("refused");
+                assert_eq!(e.kind, ErrorKind::Protocol, "{status}: {e}");
+                assert!(e.text.contains("<!ENTITY"), "{e}");
+                assert_eq!(e.http_status, Some(status));
+            }
+        }
+    }
+
+    #[test]
+    fn hostile_prologs_are_refused_and_clean_ones_parse() {
+        for body in [
+            "\u{feff}<!DOCTYPE X [<!ENTITY a \"b\">]><X>&a;</X>",
+            "<!-- c --> <!-- d -->\n<!DOCTYPE X SYSTEM\n\"x.dtd\" [<!ENTITY a \"b\">]><X/>",
+            "<!DOCTYPE X SYSTEM \"<!ENTITY a 'b'>\"><X/>",
+            "<!ENTITY a \"b\"><X/>",
+        ] {
+            let e = run(200, Limits::default(), body, true).expect_err("refused");
+            assert_eq!(e.kind, ErrorKind::Protocol, "{body:?}");
+            assert!(e.text.contains("refused before parsing"), "{e}");
+        }
+        for body in [
+            "\u{feff}<?xml version=\"1.0\"?><X/>",
+            "\u{feff}\n <!DOCTYPE X SYSTEM \"x.dtd\" [\n]>\n<X/>",
+            s::V1_ERROR_5000,
+        ] {
+            let got = run(200, Limits::default(), body, true);
+            assert!(
+                matches!(&got, Ok(root) if root == "X")
+                    || matches!(&got, Err(e) if e.code == Some(5000)),
+                "{body:?}: {got:?}"
+            );
+        }
     }
 
     #[test]

@@ -16,6 +16,7 @@ use crate::config::{ApiVersion, ClientConfig};
 use crate::error::{excerpt, ApiError, ClientError, ErrorKind};
 use crate::limits::Limits;
 use crate::parse::ParseError;
+use crate::transport::transport;
 
 /// The largest XML body read into memory (list outputs, returns); fetches stream instead.
 pub(crate) const MAX_XML_BODY: usize = 64 * 1024 * 1024;
@@ -35,7 +36,8 @@ pub struct Client {
     pub(crate) http: reqwest::Client,
     pub(crate) base: Url,
     pub(crate) cfg: Arc<ClientConfig>,
-    /// Set once the configured scan list version answered 404 and the other one is used.
+    /// Set once the configured scan list version answered 404 or 400/1901 and the other
+    /// one is used.
     pub(crate) scan_list_flipped: Arc<AtomicBool>,
 }
 
@@ -138,7 +140,8 @@ impl Client {
         })
     }
 
-    /// The scan list version in use (the configured one, or the other after a 404).
+    /// The scan list version in use (the configured one, or the other after a 404 or a
+    /// 400/1901).
     pub fn scan_list_version(&self) -> ApiVersion {
         if self.scan_list_flipped.load(Ordering::Relaxed) {
             self.cfg.scan_list_version.other()
@@ -231,7 +234,9 @@ impl Client {
             .map_err(|e| transport(ctx, &e, None, Limits::default()))
     }
 
-    /// One XML call: send, read the body (bounded), classify and parse.
+    /// One XML call: send, read the body (bounded), classify and parse. The scan list
+    /// falls back to the other path version once when the one in use answers 404, or 400
+    /// with CODE 1901 (a version that does not know the call's parameters; §0, issue 11 §6).
     pub(crate) async fn xml_call<T>(
         &self,
         call: Call,
@@ -240,18 +245,47 @@ impl Client {
     ) -> Result<Reply<T>, ApiError> {
         let mut path = self.path(call);
         let mut response = self.send(call, path, params, true).await?;
-        if call == Call::ListScans && response.status().as_u16() == 404 {
-            let from = self.scan_list_version();
-            let to = from.other();
-            tracing::warn!(
-                api = %api_key(path, call.action()),
-                "scan list answered 404 on version {}; falling back to {}",
-                from.segment(),
-                to.segment()
-            );
-            self.scan_list_flipped.fetch_xor(true, Ordering::Relaxed);
-            path = call.path(self.cfg.asset_api, to);
-            response = self.send(call, path, params, true).await?;
+        if call == Call::ListScans {
+            let key = api_key(path, call.action());
+            let ctx = Ctx {
+                api: &key,
+                safe: call.safe_to_repeat(),
+            };
+            let refused = match response.status().as_u16() {
+                404 => Some("404".to_string()),
+                400 => {
+                    let limits = Limits::from_headers(response.headers());
+                    let body = read_body(ctx, &mut response, Vec::new()).await?;
+                    match decode(ctx, 400, limits, &body, |_| Ok(())) {
+                        Err(e) if e.code == Some(1901) => Some(format!("400 CODE 1901 ({})", e.text)),
+                        Err(e) => return Err(e),
+                        Ok(()) => {
+                            return Err(ctx.error(
+                                ErrorKind::Protocol,
+                                Some(400),
+                                None,
+                                "HTTP 400 with a success body",
+                                limits,
+                            ))
+                        }
+                    }
+                }
+                _ => None,
+            };
+            if let Some(why) = refused {
+                let from = self.scan_list_version();
+                let to = from.other();
+                tracing::warn!(
+                    api = %key,
+                    "scan list answered {} on version {}; falling back to {}",
+                    crate::error::one_line(&why),
+                    from.segment(),
+                    to.segment()
+                );
+                self.scan_list_flipped.fetch_xor(true, Ordering::Relaxed);
+                path = call.path(self.cfg.asset_api, to);
+                response = self.send(call, path, params, true).await?;
+            }
         }
         let key = api_key(path, call.action());
         read_and_decode(
@@ -274,7 +308,19 @@ pub(crate) async fn read_and_decode<T>(
 ) -> Result<Reply<T>, ApiError> {
     let status = response.status().as_u16();
     let limits = Limits::from_headers(response.headers());
-    let mut body = Vec::new();
+    let body = read_body(ctx, &mut response, Vec::new()).await?;
+    decode(ctx, status, limits, &body, parse).map(|value| Reply { value, limits })
+}
+
+/// Reads the rest of `response` after the bytes already in `body`, refusing more than
+/// [`MAX_XML_BODY`] bytes in all.
+pub(crate) async fn read_body(
+    ctx: Ctx<'_>,
+    response: &mut Response,
+    mut body: Vec<u8>,
+) -> Result<Vec<u8>, ApiError> {
+    let status = response.status().as_u16();
+    let limits = Limits::from_headers(response.headers());
     loop {
         match response.chunk().await {
             Ok(Some(chunk)) => {
@@ -292,36 +338,10 @@ pub(crate) async fn read_and_decode<T>(
                 }
                 body.extend_from_slice(&chunk);
             }
-            Ok(None) => break,
+            Ok(None) => return Ok(body),
             Err(e) => return Err(transport(ctx, &e, Some(status), limits)),
         }
     }
-    decode(ctx, status, limits, &body, parse).map(|value| Reply { value, limits })
-}
-
-/// Classifies a transport failure: a connect error never reached the server
-/// (`Transient`); anything else (timeout, reset) is `Transient` only for a safe call.
-pub(crate) fn transport(
-    ctx: Ctx<'_>,
-    e: &reqwest::Error,
-    status: Option<u16>,
-    limits: Limits,
-) -> ApiError {
-    let kind = if e.is_builder() {
-        ErrorKind::Protocol
-    } else if e.is_connect() {
-        ErrorKind::Transient
-    } else {
-        ctx.unclear()
-    };
-    let mut text = e.to_string();
-    let mut source = std::error::Error::source(e);
-    while let Some(s) = source {
-        text.push_str(": ");
-        text.push_str(&s.to_string());
-        source = s.source();
-    }
-    ctx.error(kind, status, None, text, limits)
 }
 
 #[cfg(test)]

@@ -85,8 +85,12 @@ pub struct ClientConfig {
     pub scan_list_version: ApiVersion,
     /// Time allowed to establish a connection.
     pub connect_timeout: Duration,
-    /// Time allowed for one whole request, response body included (XML calls and fetches alike).
+    /// Total time allowed for one whole XML call, response body included (a body that
+    /// trickles in ends at this deadline); also the read timeout of downloads.
     pub request_timeout: Duration,
+    /// Total time allowed for one download (scan results, report file), from the request
+    /// to the renamed file; past it the download fails as transient and leaves no `.part`.
+    pub download_deadline: Duration,
     /// An HTTP(S) proxy URL for every call.
     pub proxy: Option<String>,
     /// Extra trusted CA certificates (PEM), added to the system roots.
@@ -100,8 +104,8 @@ pub struct ClientConfig {
 
 impl ClientConfig {
     /// A config with defaults for everything but the server and the credentials:
-    /// v2 asset API, v3 scan list, 10 s connect timeout, 120 s request timeout, no proxy,
-    /// no download cap.
+    /// v2 asset API, v3 scan list, 10 s connect timeout, 120 s request timeout, a 2 h
+    /// download deadline, no proxy, no download cap.
     pub fn new(base_url: impl Into<String>, username: impl Into<String>, password: Secret) -> Self {
         ClientConfig {
             base_url: base_url.into(),
@@ -111,6 +115,7 @@ impl ClientConfig {
             scan_list_version: ApiVersion::default(),
             connect_timeout: Duration::from_secs(10),
             request_timeout: Duration::from_secs(120),
+            download_deadline: Duration::from_secs(2 * 3600),
             proxy: None,
             extra_ca_pem: None,
             user_agent: concat!("baseliner/", env!("CARGO_PKG_VERSION")).to_string(),

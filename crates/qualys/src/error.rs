@@ -17,12 +17,24 @@ pub enum ErrorKind {
     },
     /// Concurrency limit (CODE 1960 or 1920): too many calls of this API running; back off.
     ConcurrencyLimited,
-    /// Bad login or password (CODE 2000 or 2010, or HTTP 401).
+    /// Bad login or password (CODE 2000, or HTTP 401), or Basic authentication required
+    /// (CODE 2010).
     BadCredentials,
     /// The account has expired (CODE 2001).
     AccountExpired,
+    /// The user account is inactive (CODE 2002).
+    AccountInactive,
     /// The API user must complete registration first (CODE 2003).
     Registration,
+    /// API access is blocked for this user, e.g. SecureID authentication is required
+    /// (CODE 2011).
+    AccessBlocked,
+    /// The subscription's license does not cover this API (CODE 2012).
+    NotLicensed,
+    /// The server's TLS certificate was refused (unknown issuer, expired, not valid for the
+    /// host name…): a configuration problem (`[qualys].url`, `[qualys].ca_file`, a proxy,
+    /// the clock), not a passing failure. The text says what is wrong with the certificate.
+    Certificate,
     /// Qualys refused the caller's source address: it is not in the subscription's
     /// secure-IP list (CODE 2007).
     SourceIpRefused,
@@ -63,15 +75,20 @@ impl ErrorKind {
         )
     }
 
-    /// True when the account or credentials are at fault: every call will fail until an
-    /// operator acts, so the daemon should stop calling rather than fail jobs one by one.
+    /// True when the account, the credentials or the connection's configuration (the
+    /// server's TLS certificate) are at fault: every call will fail until an operator acts,
+    /// so the daemon should pause rather than fail jobs one by one or retry endlessly.
     pub fn is_account_problem(&self) -> bool {
         matches!(
             self,
             ErrorKind::BadCredentials
                 | ErrorKind::AccountExpired
+                | ErrorKind::AccountInactive
                 | ErrorKind::Registration
+                | ErrorKind::AccessBlocked
+                | ErrorKind::NotLicensed
                 | ErrorKind::SourceIpRefused
+                | ErrorKind::Certificate
         )
     }
 
@@ -82,7 +99,11 @@ impl ErrorKind {
             ErrorKind::ConcurrencyLimited => "concurrency limited",
             ErrorKind::BadCredentials => "bad credentials",
             ErrorKind::AccountExpired => "account expired",
+            ErrorKind::AccountInactive => "account inactive",
             ErrorKind::Registration => "registration required",
+            ErrorKind::AccessBlocked => "API access blocked",
+            ErrorKind::NotLicensed => "not licensed",
+            ErrorKind::Certificate => "TLS certificate refused",
             ErrorKind::SourceIpRefused => "source IP not allowed",
             ErrorKind::InvalidParameter => "invalid parameter",
             ErrorKind::NotReady => "not ready",
@@ -233,11 +254,31 @@ mod tests {
             ErrorKind::InvalidParameter,
             ErrorKind::Rejected,
             ErrorKind::Protocol,
+            ErrorKind::Certificate,
         ] {
             assert!(!k.is_retryable(), "{k:?}");
         }
-        assert!(ErrorKind::BadCredentials.is_account_problem());
-        assert!(!ErrorKind::Transient.is_account_problem());
+        for k in [
+            ErrorKind::BadCredentials,
+            ErrorKind::AccountExpired,
+            ErrorKind::AccountInactive,
+            ErrorKind::Registration,
+            ErrorKind::AccessBlocked,
+            ErrorKind::NotLicensed,
+            ErrorKind::SourceIpRefused,
+            ErrorKind::Certificate,
+        ] {
+            assert!(k.is_account_problem() && !k.is_retryable(), "{k:?}");
+        }
+        for k in [
+            ErrorKind::Transient,
+            ErrorKind::Protocol,
+            ErrorKind::Rejected,
+            ErrorKind::InvalidParameter,
+            ErrorKind::Ambiguous,
+        ] {
+            assert!(!k.is_account_problem(), "{k:?}");
+        }
     }
 
     #[test]

@@ -1,7 +1,15 @@
 //! Streaming downloads (scan results, report files) into a file: chunked writes to
-//! `<dest>.part`, fsync, then rename, so `dest` is never seen half-written. An API error
-//! body (SIMPLE_RETURN such as 7001 "not ready", GENERIC_RETURN, an HTML page) is
-//! recognized from the first bytes and classified instead of being saved.
+//! `<dest>.part`, fsync, then rename, so `dest` is never seen half-written, and a
+//! `.part` never outlives its download: a drop guard removes it when the download fails,
+//! hits its deadline or is dropped (the daemon aborts a canceled job's task).
+//!
+//! Every download has a total deadline ([`crate::ClientConfig::download_deadline`]), not
+//! only a read timeout, so a body trickling at 1 byte/s ends. The body's kind is decided
+//! from its first bytes ([`BodyKind`], §7.4): a zip or PDF is always the file; markup is an
+//! API answer (SIMPLE_RETURN such as 7001 "not ready", GENERIC_RETURN) when its root says
+//! so, and is then classified instead of saved — after the prolog guard, like every XML
+//! body (§8, issue 10 §4); an HTML page is the file of a report fetch and an error page
+//! anywhere else (raw results are never HTML, §6.4).
 
 use std::path::{Path, PathBuf};
 
@@ -9,14 +17,20 @@ use reqwest::Response;
 use tokio::io::AsyncWriteExt;
 
 use crate::api::{api_key, Call};
-use crate::classify::{looks_html, Ctx};
-use crate::client::{read_and_decode, transport, Client, Reply};
+use crate::body_kind::BodyKind;
+use crate::classify::{hostile, Ctx};
+use crate::client::{read_body, Client, Reply};
 use crate::error::{ApiError, ErrorKind};
 use crate::limits::Limits;
+use crate::parse::prolog::{self, Prolog, Refused};
 use crate::parse::ParseError;
+use crate::transport::transport;
 
-/// How many leading bytes are inspected before deciding file vs API error.
+/// How many leading bytes are read before deciding file vs API answer.
 const SNIFF: usize = 1024;
+/// The longest XML prolog a download may have before its root element (Qualys's are
+/// under 1 KiB); a longer one is refused rather than saved unchecked.
+const PROLOG_MAX: usize = 64 * 1024;
 
 /// What a download wrote.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -25,6 +39,9 @@ pub struct Download {
     pub bytes: u64,
     /// The response `Content-Type`, if any.
     pub content_type: Option<String>,
+    /// What the body is, from its first bytes (name the file by this, not by the format
+    /// asked for: a zipped HTML report is `report.html.zip`).
+    pub kind: BodyKind,
 }
 
 /// A download failed: the API said no, or the local file could not be written.
@@ -61,50 +78,98 @@ impl FetchError {
     }
 }
 
-/// The name of the root element of a document prefix, skipping the declaration,
-/// comments and a DOCTYPE (with or without internal subset). `None`: not XML-looking
-/// (JSON, CSV, PDF...) or the prefix ends before the root.
-pub(crate) fn root_name(prefix: &str) -> Option<&str> {
-    let mut rest = prefix.trim_start_matches('\u{feff}');
-    loop {
-        rest = rest.trim_start();
-        if let Some(r) = rest.strip_prefix("<?") {
-            rest = &r[r.find("?>")? + 2..];
-        } else if let Some(r) = rest.strip_prefix("<!--") {
-            rest = &r[r.find("-->")? + 3..];
-        } else if let Some(r) = rest.strip_prefix("<!") {
-            let close = r.find('>')?;
-            rest = match r.find('[') {
-                Some(open) if open < close => &r[r[open..].find("]")? + open + 1..],
-                _ => &r[close + 1..],
-            };
-            rest = rest.trim_start().strip_prefix('>').unwrap_or(rest);
-        } else if let Some(r) = rest.strip_prefix('<') {
-            let end = r
-                .find(|c: char| !(c.is_alphanumeric() || matches!(c, '_' | '-' | ':' | '.')))
-                .unwrap_or(r.len());
-            return (end > 0).then(|| &r[..end]);
-        } else {
-            return None;
+/// What the first bytes of a successful (2xx) download say.
+#[derive(Debug, PartialEq, Eq)]
+enum Verdict {
+    /// Save it.
+    File,
+    /// An API answer (error, "not ready") or an error page: read it whole and classify it.
+    Answer,
+    /// The prolog guard refused it.
+    Refused(Refused),
+    /// Markup whose root is not in the first bytes yet: read more.
+    NeedMore,
+}
+
+/// Decides from `prefix` (`complete`: the body has no more bytes) what a body is.
+fn verdict(call: Call, kind: BodyKind, prefix: &[u8], complete: bool) -> Verdict {
+    match kind {
+        BodyKind::Zip | BodyKind::Pdf => Verdict::File,
+        BodyKind::Other if prefix.is_empty() => Verdict::Answer,
+        BodyKind::Other => Verdict::File,
+        BodyKind::Html if call == Call::FetchReport => Verdict::File,
+        BodyKind::Html => Verdict::Answer,
+        BodyKind::Xml => match prolog::scan(&String::from_utf8_lossy(prefix)) {
+            Err(refused) => Verdict::Refused(refused),
+            Ok(Prolog::Root {
+                name: "SIMPLE_RETURN" | "GENERIC_RETURN",
+                ..
+            }) => Verdict::Answer,
+            Ok(Prolog::Root { .. } | Prolog::NotMarkup) => Verdict::File,
+            Ok(Prolog::Incomplete) if complete => Verdict::Answer,
+            Ok(Prolog::Incomplete) if prefix.len() >= PROLOG_MAX => Verdict::Refused(Refused {
+                reason: "an XML prolog longer than 64 KiB",
+                at: prefix.len(),
+            }),
+            Ok(Prolog::Incomplete) => Verdict::NeedMore,
+        },
+    }
+}
+
+/// Removes `<dest>.part` when dropped, unless it was renamed into place.
+struct PartFile {
+    path: PathBuf,
+    armed: bool,
+}
+
+impl PartFile {
+    fn for_dest(dest: &Path) -> PartFile {
+        let mut name = dest.as_os_str().to_owned();
+        name.push(".part");
+        PartFile {
+            path: PathBuf::from(name),
+            armed: true,
         }
     }
 }
 
-/// True when the first bytes are an API answer rather than the requested file.
-fn is_api_answer(prefix: &[u8], content_type: Option<&str>) -> bool {
-    if content_type.is_some_and(|ct| ct.to_ascii_lowercase().contains("text/html")) {
-        return true;
+impl Drop for PartFile {
+    fn drop(&mut self) {
+        if self.armed {
+            // Best effort: the file may never have been created.
+            let _ = std::fs::remove_file(&self.path);
+        }
     }
-    let text = String::from_utf8_lossy(prefix);
-    if looks_html(text.trim_start()) {
-        return true;
-    }
-    matches!(root_name(&text), Some("SIMPLE_RETURN" | "GENERIC_RETURN"))
 }
 
 impl Client {
-    /// Downloads one fetch call into `dest` (streamed, atomic rename at the end).
+    /// Downloads one fetch call into `dest` (streamed, atomic rename at the end), within
+    /// the configured download deadline.
     pub(crate) async fn download(
+        &self,
+        call: Call,
+        params: &[(&str, String)],
+        dest: &Path,
+    ) -> Result<Reply<Download>, FetchError> {
+        let deadline = self.cfg.download_deadline;
+        match tokio::time::timeout(deadline, self.download_within(call, params, dest)).await {
+            Ok(result) => result,
+            Err(_) => Err(ApiError {
+                kind: ErrorKind::Transient,
+                api: self.api_for(call),
+                http_status: None,
+                code: None,
+                text: format!(
+                    "download did not finish within its deadline of {} s; the partial file was removed",
+                    deadline.as_secs()
+                ),
+                limits: Limits::default(),
+            }
+            .into()),
+        }
+    }
+
+    async fn download_within(
         &self,
         call: Call,
         params: &[(&str, String)],
@@ -128,37 +193,40 @@ impl Client {
             return Err(error_body(ctx, response).await.into());
         }
         let mut prefix = Vec::new();
-        while prefix.len() < SNIFF {
-            match response.chunk().await {
-                Ok(Some(chunk)) => prefix.extend_from_slice(&chunk),
-                Ok(None) => break,
-                Err(e) => return Err(transport(ctx, &e, Some(status), limits).into()),
-            }
-        }
-        if is_api_answer(&prefix, content_type.as_deref()) {
-            let mut body = prefix;
-            loop {
+        let mut complete = false;
+        let mut want = SNIFF;
+        let kind = loop {
+            while prefix.len() < want && !complete {
                 match response.chunk().await {
-                    Ok(Some(chunk)) if body.len() < crate::client::MAX_XML_BODY => {
-                        body.extend_from_slice(&chunk)
-                    }
-                    Ok(Some(_)) | Ok(None) => break,
+                    Ok(Some(chunk)) => prefix.extend_from_slice(&chunk),
+                    Ok(None) => complete = true,
                     Err(e) => return Err(transport(ctx, &e, Some(status), limits).into()),
                 }
             }
-            let err = crate::classify::decode(ctx, status, limits, &body, |doc| {
-                Err::<(), _>(ParseError::UnexpectedRoot {
-                    found: doc.root_element().tag_name().name().to_string(),
-                    expected: "a file",
-                })
-            });
-            return Err(match err {
-                Err(e) => e.into(),
-                Ok(()) => ctx
-                    .error(ErrorKind::Protocol, Some(status), None, "no file", limits)
-                    .into(),
-            });
-        }
+            let kind = BodyKind::sniff(&prefix);
+            match verdict(call, kind, &prefix, complete) {
+                Verdict::File => break kind,
+                Verdict::Refused(refused) => {
+                    return Err(hostile(ctx, status, limits, refused).into())
+                }
+                Verdict::NeedMore => want = (prefix.len() * 2).min(PROLOG_MAX),
+                Verdict::Answer => {
+                    let body = read_body(ctx, &mut response, prefix).await?;
+                    let err = crate::classify::decode(ctx, status, limits, &body, |doc| {
+                        Err::<(), _>(ParseError::UnexpectedRoot {
+                            found: doc.root_element().tag_name().name().to_string(),
+                            expected: "a file",
+                        })
+                    });
+                    return Err(match err {
+                        Err(e) => e.into(),
+                        Ok(()) => ctx
+                            .error(ErrorKind::Protocol, Some(status), None, "no file", limits)
+                            .into(),
+                    });
+                }
+            }
+        };
         let bytes = write_file(
             ctx,
             status,
@@ -173,6 +241,7 @@ impl Client {
             value: Download {
                 bytes,
                 content_type,
+                kind,
             },
             limits,
         })
@@ -181,7 +250,7 @@ impl Client {
 
 /// Reads and classifies an error response.
 async fn error_body(ctx: Ctx<'_>, response: Response) -> ApiError {
-    match read_and_decode(ctx, response, |_| Ok(())).await {
+    match crate::client::read_and_decode(ctx, response, |_| Ok(())).await {
         Err(e) => e,
         Ok(reply) => ctx.error(
             ErrorKind::Protocol,
@@ -194,7 +263,8 @@ async fn error_body(ctx: Ctx<'_>, response: Response) -> ApiError {
 }
 
 /// Streams `prefix` and the rest of `response` into `<dest>.part`, syncs, renames; gives
-/// up once more than `cap` bytes arrive.
+/// up once more than `cap` bytes arrive. The `.part` is removed on every way out but the
+/// rename, a dropped future included.
 async fn write_file(
     ctx: Ctx<'_>,
     status: u16,
@@ -211,40 +281,34 @@ async fn write_file(
         }),
         _ => Ok(()),
     };
-    let mut part_name = dest.as_os_str().to_owned();
-    part_name.push(".part");
-    let part = PathBuf::from(part_name);
+    let mut part = PartFile::for_dest(dest);
     let io = |path: &Path| {
         let path = path.to_path_buf();
         move |source| FetchError::Io { path, source }
     };
-    let result: Result<u64, FetchError> = async {
-        let mut file = tokio::fs::File::create(&part).await.map_err(io(&part))?;
-        file.write_all(&prefix).await.map_err(io(&part))?;
-        let mut bytes = prefix.len() as u64;
-        too_large(bytes)?;
-        loop {
-            match response.chunk().await {
-                Ok(Some(chunk)) => {
-                    bytes += chunk.len() as u64;
-                    too_large(bytes)?;
-                    file.write_all(&chunk).await.map_err(io(&part))?;
-                }
-                Ok(None) => break,
-                Err(e) => return Err(transport(ctx, &e, Some(status), limits).into()),
+    let mut file = tokio::fs::File::create(&part.path)
+        .await
+        .map_err(io(&part.path))?;
+    file.write_all(&prefix).await.map_err(io(&part.path))?;
+    let mut bytes = prefix.len() as u64;
+    too_large(bytes)?;
+    loop {
+        match response.chunk().await {
+            Ok(Some(chunk)) => {
+                bytes += chunk.len() as u64;
+                too_large(bytes)?;
+                file.write_all(&chunk).await.map_err(io(&part.path))?;
             }
+            Ok(None) => break,
+            Err(e) => return Err(transport(ctx, &e, Some(status), limits).into()),
         }
-        file.flush().await.map_err(io(&part))?;
-        file.sync_all().await.map_err(io(&part))?;
-        drop(file);
-        tokio::fs::rename(&part, dest).await.map_err(io(dest))?;
-        Ok(bytes)
     }
-    .await;
-    if result.is_err() {
-        let _ = tokio::fs::remove_file(&part).await;
-    }
-    result
+    file.flush().await.map_err(io(&part.path))?;
+    file.sync_all().await.map_err(io(&part.path))?;
+    drop(file);
+    tokio::fs::rename(&part.path, dest).await.map_err(io(dest))?;
+    part.armed = false;
+    Ok(bytes)
 }
 
 #[cfg(test)]
@@ -252,34 +316,63 @@ mod tests {
     use super::*;
     use crate::parse::samples as s;
 
-    #[test]
-    fn root_names_of_samples() {
-        assert_eq!(root_name(s::REPORT_NOT_READY_7001), Some("SIMPLE_RETURN"));
-        assert_eq!(root_name(s::V1_ERROR_5000), Some("GENERIC_RETURN"));
-        assert_eq!(root_name(s::REPORT_XML), Some("ASSET_DATA_REPORT"));
-        assert_eq!(root_name(s::REPORT_LIST), Some("REPORT_LIST_OUTPUT"));
-        assert_eq!(root_name(s::ERROR_1960), Some("SIMPLE_RETURN"));
-        assert_eq!(root_name("[{\"scan_ref\": 1}]"), None);
-        assert_eq!(root_name("%PDF-1.4"), None);
-        assert_eq!(root_name("<?xml version=\"1.0\""), None);
+    fn of(call: Call, body: &[u8]) -> Verdict {
+        verdict(call, BodyKind::sniff(body), body, true)
     }
 
     #[test]
     fn answers_vs_files() {
-        assert!(is_api_answer(
-            s::REPORT_NOT_READY_7001.as_bytes(),
-            Some("text/xml")
+        let r = Call::FetchReport;
+        assert_eq!(of(r, s::REPORT_NOT_READY_7001.as_bytes()), Verdict::Answer);
+        assert_eq!(of(r, s::V1_ERROR_5000.as_bytes()), Verdict::Answer);
+        assert_eq!(of(r, s::ERROR_1960.as_bytes()), Verdict::Answer);
+        assert_eq!(of(r, s::REPORT_XML.as_bytes()), Verdict::File);
+        assert_eq!(of(r, b"%PDF-1.4\n"), Verdict::File);
+        assert_eq!(of(r, b"PK\x03\x04<html>"), Verdict::File);
+        assert_eq!(of(r, b"<!DOCTYPE html><html></html>"), Verdict::File);
+        assert_eq!(of(r, b""), Verdict::Answer);
+        let f = Call::FetchScan;
+        assert_eq!(of(f, b"[{\"ip\":\"1.2.3.4\"}]"), Verdict::File);
+        assert_eq!(of(f, s::REDIRECT_301.as_bytes()), Verdict::Answer);
+        assert_eq!(of(f, s::REPORT_NOT_READY_7001.as_bytes()), Verdict::Answer);
+    }
+
+    #[test]
+    fn hostile_markup_is_refused_and_a_long_prolog_needs_more_then_is_refused() {
+        let bomb = b"<!DOCTYPE SIMPLE_RETURN [<!ENTITY a \"aaaa\">]><SIMPLE_RETURN>&a;";
+        assert!(matches!(
+            of(Call::FetchReport, bomb),
+            Verdict::Refused(r) if r.reason.contains("<!ENTITY")
         ));
-        assert!(is_api_answer(s::REDIRECT_301.as_bytes(), None));
-        assert!(is_api_answer(b"[]", Some("text/html; charset=utf-8")));
-        assert!(!is_api_answer(
-            s::REPORT_XML.as_bytes(),
-            Some("application/xml")
+        let long = format!("<?xml version=\"1.0\"?><!--{}", "c".repeat(2000));
+        let kind = BodyKind::Xml;
+        assert_eq!(
+            verdict(Call::FetchReport, kind, long.as_bytes(), false),
+            Verdict::NeedMore
+        );
+        let longer = format!("<!--{}", "c".repeat(PROLOG_MAX));
+        assert!(matches!(
+            verdict(Call::FetchReport, kind, longer.as_bytes(), false),
+            Verdict::Refused(_)
         ));
-        assert!(!is_api_answer(
-            b"[{\"ip\":\"1.2.3.4\"}]",
-            Some("application/json")
-        ));
-        assert!(!is_api_answer(b"%PDF-1.4\n", Some("application/pdf")));
+    }
+
+    #[test]
+    fn the_part_guard_removes_the_file_unless_disarmed() {
+        let dir = std::env::temp_dir().join(format!("bq-part-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("temp dir");
+        let dest = dir.join("report.pdf");
+        {
+            let part = PartFile::for_dest(&dest);
+            std::fs::write(&part.path, b"x").expect("write part");
+        }
+        assert!(!dir.join("report.pdf.part").exists());
+        {
+            let mut part = PartFile::for_dest(&dest);
+            std::fs::write(&part.path, b"x").expect("write part");
+            part.armed = false;
+        }
+        assert!(dir.join("report.pdf.part").exists());
+        std::fs::remove_dir_all(&dir).expect("clean up");
     }
 }

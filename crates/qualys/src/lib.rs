@@ -12,6 +12,7 @@
 )]
 
 mod api;
+mod body_kind;
 mod calls;
 mod classify;
 mod client;
@@ -21,15 +22,17 @@ mod fetch;
 mod ips;
 mod limits;
 mod parse;
+mod transport;
 
 pub use api::{api_key, Call};
+pub use body_kind::BodyKind;
 pub use calls::TrackingMethod;
 pub use client::{Client, Reply};
 pub use config::{ApiVersion, AssetApi, ClientConfig, Secret};
 pub use error::{ApiError, ClientError, ErrorKind};
 pub use fetch::{Download, FetchError};
 pub use ips::format_ips;
-pub use limits::Limits;
+pub use limits::{Limits, MAX_TO_WAIT};
 pub use parse::assets::{Appliance, AssetGroup, AssetGroupPage};
 pub use parse::reports::{Report, ReportState, ReportTemplate};
 pub use parse::scans::{LaunchedScan, Scan, ScanState};

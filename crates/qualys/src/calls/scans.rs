@@ -74,7 +74,10 @@ impl Client {
             .await
     }
 
-    /// Downloads a scan's raw results as JSON (`output_format=json`) into `dest`, streamed.
+    /// Downloads a scan's raw results into `dest`, streamed, as full records:
+    /// `output_format=json_extended&mode=extended` (§6.4: the default `brief` mode has no
+    /// severity, title, port or CVE). The JSON array holds the scan's metadata objects
+    /// first, then the findings, then trailing objects (host coverage, scanner distribution).
     pub async fn fetch_scan(
         &self,
         scan_ref: &str,
@@ -82,7 +85,8 @@ impl Client {
     ) -> Result<Reply<Download>, FetchError> {
         let params = [
             ("scan_ref", scan_ref.to_string()),
-            ("output_format", "json".to_string()),
+            ("output_format", "json_extended".to_string()),
+            ("mode", "extended".to_string()),
         ];
         self.download(Call::FetchScan, &params, dest).await
     }

@@ -1,7 +1,10 @@
 //! Parsers for the XML documents Qualys returns. Each takes the whole body as text and
-//! never panics on any input (property-tested); DTDs are allowed but never fetched.
+//! never panics on any input (property-tested). Every body passes the prolog guard
+//! ([`prolog`]) first: an external DOCTYPE is allowed (never fetched), an internal subset is
+//! refused before the parser sees it.
 
 pub(crate) mod assets;
+pub(crate) mod prolog;
 pub(crate) mod reports;
 pub(crate) mod scans;
 pub(crate) mod simple;
@@ -13,6 +16,10 @@ pub enum ParseError {
     /// The body is not well-formed XML.
     #[error("body is not XML: {0}")]
     NotXml(String),
+    /// The body was refused before parsing: an internal DTD subset, an entity declaration or
+    /// another declaration Qualys never sends (see [`prolog`]).
+    #[error(transparent)]
+    Refused(#[from] prolog::Refused),
     /// The root element is not the expected one.
     #[error("root element is {found}, expected {expected}")]
     UnexpectedRoot {

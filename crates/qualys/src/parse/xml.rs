@@ -1,8 +1,12 @@
-//! Small roxmltree helpers shared by the parsers: safe parsing options, child lookup,
-//! trimmed text (CDATA and whitespace tolerant), numbers.
+//! Small roxmltree helpers shared by the parsers: the one entry to roxmltree (prolog guard
+//! first, safe parsing options), child lookup, trimmed text (CDATA and whitespace
+//! tolerant), numbers.
+
+use std::borrow::Cow;
 
 use roxmltree::{Document, Node, ParsingOptions};
 
+use super::prolog::{self, Prolog, Refused};
 use super::ParseError;
 
 /// An upper bound on nodes per document; the largest real outputs (report lists, group
@@ -10,16 +14,52 @@ use super::ParseError;
 const NODES_LIMIT: u32 = 2_000_000;
 
 /// Parses a body (leading whitespace and BOM skipped: one real sample starts with a newline
-/// before its declaration): DOCTYPE allowed (Qualys always sends one), never fetched or expanded
-/// beyond the internal subset, node count bounded.
+/// before its declaration). The prolog guard runs first and refuses any internal subset,
+/// even an empty one (the caller blanks an empty one out with [`without_empty_subset`]), so
+/// roxmltree's `allow_dtd` only ever meets an external DOCTYPE, which it never fetches.
+/// Node count bounded.
 pub(crate) fn parse_doc(text: &str) -> Result<Document<'_>, ParseError> {
     let opts = ParsingOptions {
         allow_dtd: true,
         nodes_limit: NODES_LIMIT,
         ..ParsingOptions::default()
     };
-    let text = text.trim_start_matches(|c: char| c.is_whitespace() || c == '\u{feff}');
+    let text = trim_start(text);
+    if let Prolog::Root {
+        empty_subset: Some(range),
+        ..
+    } = prolog::scan(text)?
+    {
+        return Err(Refused {
+            reason: "an internal DTD subset (even an empty one) reached the parser",
+            at: range.start,
+        }
+        .into());
+    }
     Document::parse_with_options(text, opts).map_err(|e| ParseError::NotXml(e.to_string()))
+}
+
+/// `text` without leading whitespace and byte-order marks.
+pub(crate) fn trim_start(text: &str) -> &str {
+    text.trim_start_matches(|c: char| c.is_whitespace() || c == '\u{feff}')
+}
+
+/// Checks the prolog of a whole body and blanks an empty internal subset (`[]` becomes
+/// spaces, byte offsets unchanged), so that [`parse_doc`] accepts it. Refuses what the guard
+/// refuses.
+pub(crate) fn without_empty_subset(text: &str) -> Result<Cow<'_, str>, Refused> {
+    let text = trim_start(text);
+    match prolog::scan(text)? {
+        Prolog::Root {
+            empty_subset: Some(range),
+            ..
+        } => {
+            let mut owned = text.to_string();
+            owned.replace_range(range.clone(), &" ".repeat(range.len()));
+            Ok(Cow::Owned(owned))
+        }
+        _ => Ok(Cow::Borrowed(text)),
+    }
 }
 
 /// Checks the root element's name.
@@ -110,12 +150,25 @@ mod tests {
     }
 
     #[test]
-    fn external_entity_is_not_fetched() {
+    fn external_entity_is_refused_before_parsing() {
         let body = "<!DOCTYPE A [<!ENTITY e SYSTEM \"http://192.0.2.1/x\">]><A>&e;</A>";
-        // Either refused or expanded to nothing: never a network fetch, never a panic.
-        if let Ok(doc) = parse_doc(body) {
-            assert_eq!(text(doc.root_element()), "");
-        }
+        assert!(matches!(parse_doc(body), Err(ParseError::Refused(_))));
+    }
+
+    #[test]
+    fn an_empty_subset_is_blanked_then_parsed() {
+        let body = "<?xml version=\"1.0\"?><!DOCTYPE X SYSTEM \"a.dtd\" [ ]><X><T>v</T></X>";
+        assert!(matches!(parse_doc(body), Err(ParseError::Refused(_))));
+        let clean = without_empty_subset(body).expect("an empty subset is accepted");
+        assert!(!clean.contains('['), "{clean}");
+        let doc = parse_doc(&clean).expect("parses once blanked");
+        assert_eq!(child_text(doc.root_element(), "T").as_deref(), Some("v"));
+    }
+
+    #[test]
+    fn a_doctype_after_the_root_is_a_parse_error() {
+        let body = "<X/><!DOCTYPE Y [<!ENTITY a \"b\">]>";
+        assert!(matches!(parse_doc(body), Err(ParseError::NotXml(_))));
     }
 
     #[test]
