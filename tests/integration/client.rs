@@ -6,8 +6,8 @@ use std::net::Ipv4Addr;
 use std::time::Duration;
 
 use baseliner_qualys::{
-    ApiError, ApiVersion, Call, Client, ClientConfig, ErrorKind, ReportState, ScanState, Secret,
-    TrackingMethod,
+    ApiError, ApiVersion, Call, Client, ClientConfig, ErrorKind, ReportState, ReportTarget,
+    ScanState, Secret, TrackingMethod,
 };
 use qualys_sim::{Faults, Sim, SimConfig};
 
@@ -190,7 +190,12 @@ async fn full_workflow_against_the_simulator() {
     assert!(templates.iter().any(|t| t.id == 1), "{templates:?}");
 
     let report = c
-        .launch_report(1, &[&launched.scan_ref], "pdf", "report [J1]")
+        .launch_report(
+            4,
+            ReportTarget::Scans(&[&launched.scan_ref]),
+            "pdf",
+            "report [J1]",
+        )
         .await
         .expect("launch report")
         .value;
@@ -232,7 +237,12 @@ async fn full_workflow_against_the_simulator() {
     let other = launch(&c, "Other Org [J2]").await;
     c.cancel_scan(&other).await.expect("cancel scan");
     let second = c
-        .launch_report(1, &[&launched.scan_ref], "pdf", "second [J1]")
+        .launch_report(
+            4,
+            ReportTarget::Scans(&[&launched.scan_ref]),
+            "pdf",
+            "second [J1]",
+        )
         .await
         .expect("launch second report")
         .value;
@@ -319,7 +329,7 @@ async fn invalid_parameters() {
     assert!(e.text.contains("987654"), "{}", e.text);
 
     let e = c
-        .launch_report(1, &["scan/1.1"], "", "t")
+        .launch_report(4, ReportTarget::Scans(&["scan/1.1"]), "", "t")
         .await
         .expect_err("missing output_format");
     assert_eq!(

@@ -66,9 +66,17 @@ async fn seed_job_reaches_done_with_its_outputs_and_sigterm_stops_cleanly() {
     assert_eq!(launches.len(), 1);
     let title = param(launches[0], "scan_title").expect("scan_title");
     assert!(title.ends_with(&format!("[{id}]")), "{title}");
+    // Launched by the group's id, never by a title Qualys would split at commas.
+    assert_eq!(param(launches[0], "asset_groups"), None);
+    let group = w
+        .sim
+        .groups()
+        .into_iter()
+        .find(|g| g.title == "organization_name")
+        .expect("the job's group");
     assert_eq!(
-        param(launches[0], "asset_groups"),
-        Some("organization_name")
+        param(launches[0], "asset_group_ids"),
+        Some(group.id.to_string().as_str())
     );
     assert_eq!(applied(&j, LAUNCH_REPORT).len(), 1);
     assert_eq!(applied(&j, ADD_GROUP).len(), 1);

@@ -759,9 +759,16 @@ fn report_polled(
     }
 }
 
-/// Progress into `state`, due at `due`: counters and the last error reset.
+/// Progress into `state`, due at `due`: counters and the last error reset (a `Done` with a
+/// note shows the note there, so that status.json says why a step was skipped).
 fn enter(cp: &Checkpoint, state: JobState, due: Timestamp, now: Timestamp) -> Checkpoint {
     let mut next = settled(cp, state, due, now);
+    if let JobState::Done {
+        note: Some(note), ..
+    } = &next.state
+    {
+        next.last_error = Some(note.clone());
+    }
     next.cancel_requested = cp.cancel_requested;
     apply_pending_cancel(next, now)
 }
@@ -936,5 +943,6 @@ pub fn state_name(state: &JobState) -> &'static str {
 pub mod adopt;
 #[cfg(test)]
 mod proptests;
+pub mod template;
 #[cfg(test)]
 mod tests;

@@ -11,11 +11,12 @@ use crate::outputs;
 use crate::spool::Spool;
 use baseliner_core::config::Config;
 use baseliner_core::machine::adopt;
+use baseliner_core::machine::template::{report_basis, ReportBasis, TemplateSeen};
 use baseliner_core::state::{Action, Outcome, ReportState, ScanInfo, ScanState, ScanStatus};
 use baseliner_core::store::JobRecord;
 use baseliner_core::time::Timestamp;
 use baseliner_qualys::{
-    ApiError, Call, Client, ErrorKind, FetchError, Limits, Reply, TrackingMethod,
+    ApiError, Call, Client, ErrorKind, FetchError, Limits, Reply, ReportTarget, TrackingMethod,
 };
 use std::future::Future;
 use std::net::Ipv4Addr;
@@ -42,6 +43,8 @@ pub struct Executor {
     gov: Governors,
     spool: Spool,
     config: RwLock<Arc<Config>>,
+    /// The report template list, read once per daemon run (before the first report).
+    templates: tokio::sync::OnceCell<Vec<baseliner_qualys::ReportTemplate>>,
 }
 
 impl Executor {
@@ -52,6 +55,7 @@ impl Executor {
             gov,
             spool: Spool::new(config.paths.spool.clone()),
             config: RwLock::new(config),
+            templates: tokio::sync::OnceCell::new(),
         }
     }
 
@@ -305,16 +309,20 @@ impl Executor {
                         reason: "a report was planned without a template".into(),
                     });
                 };
+                let basis = match self.report_basis(template).await? {
+                    Ok(b) => b,
+                    Err(reason) => return Ok(Outcome::Permanent { reason }),
+                };
+                let refs = [scan_ref.as_str()];
+                let target = match basis {
+                    ReportBasis::Scan => ReportTarget::Scans(&refs),
+                    ReportBasis::Hosts => ReportTarget::Ips(&ranges),
+                };
                 let title = job.report_title_with_id(id);
                 let report_id = self
                     .call_by(
                         Call::LaunchReport,
-                        c.launch_report(
-                            template,
-                            &[scan_ref.as_str()],
-                            job.report_format.as_str(),
-                            &title,
-                        ),
+                        c.launch_report(template, target, job.report_format.as_str(), &title),
                         send_by,
                     )
                     .await?;
@@ -355,6 +363,30 @@ impl Executor {
                 reason: "nothing to do".into(),
             },
         })
+    }
+
+    /// How template `id` is targeted, from the template list (read once per run; a failed
+    /// read is tried again next time). The inner error names the template.
+    async fn report_basis(&self, id: u64) -> Result<Result<ReportBasis, String>, ApiError> {
+        let list = self
+            .templates
+            .get_or_try_init(|| {
+                self.call(
+                    Call::ListReportTemplates,
+                    self.client.list_report_templates(),
+                )
+            })
+            .await?;
+        let seen: Vec<TemplateSeen<'_>> = list
+            .iter()
+            .map(|t| TemplateSeen {
+                id: t.id,
+                title: &t.title,
+                kind: t.kind.as_deref(),
+                template_type: t.template_type.as_deref(),
+            })
+            .collect();
+        Ok(report_basis(id, &seen))
     }
 
     async fn appliance_ids(&self, name: Option<&str>) -> Result<Vec<u64>, ApiError> {

@@ -8,8 +8,8 @@ use roxmltree::Document;
 use crate::body_kind::looks_html;
 use crate::error::{excerpt, ApiError, ErrorKind};
 use crate::limits::Limits;
-use crate::parse::simple::{parse_return, Outcome};
 use crate::parse::prolog::Refused;
+use crate::parse::simple::{parse_return, Outcome};
 use crate::parse::xml::{parse_doc, trim_start, without_empty_subset};
 use crate::parse::ParseError;
 
@@ -462,7 +462,13 @@ mod tests {
     fn an_entity_bomb_is_refused_as_protocol_at_any_status() {
         for root in ["SCAN_LIST_OUTPUT", "SIMPLE_RETURN"] {
             let body = entity_bomb(root);
-            for (status, safe) in [(200, true), (200, false), (400, true), (409, true), (500, false)] {
+            for (status, safe) in [
+                (200, true),
+                (200, false),
+                (400, true),
+                (409, true),
+                (500, false),
+            ] {
                 let e = run(status, Limits::default(), &body, safe).expect_err("refused");
                 assert_eq!(e.kind, ErrorKind::Protocol, "{status}: {e}");
                 assert!(e.text.contains("<!ENTITY"), "{e}");

@@ -257,7 +257,9 @@ impl Client {
                     let limits = Limits::from_headers(response.headers());
                     let body = read_body(ctx, &mut response, Vec::new()).await?;
                     match decode(ctx, 400, limits, &body, |_| Ok(())) {
-                        Err(e) if e.code == Some(1901) => Some(format!("400 CODE 1901 ({})", e.text)),
+                        Err(e) if e.code == Some(1901) => {
+                            Some(format!("400 CODE 1901 ({})", e.text))
+                        }
                         Err(e) => return Err(e),
                         Ok(()) => {
                             return Err(ctx.error(

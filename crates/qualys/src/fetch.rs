@@ -306,7 +306,9 @@ async fn write_file(
     file.flush().await.map_err(io(&part.path))?;
     file.sync_all().await.map_err(io(&part.path))?;
     drop(file);
-    tokio::fs::rename(&part.path, dest).await.map_err(io(dest))?;
+    tokio::fs::rename(&part.path, dest)
+        .await
+        .map_err(io(dest))?;
     part.armed = false;
     Ok(bytes)
 }

@@ -122,17 +122,29 @@ mod tests {
         assert!(l.to_wait_clamped());
 
         let l = Limits::from_headers(&headers(&[("X-RateLimit-ToWait-Sec", "999999999")]));
-        assert_eq!(l.to_wait_sec, Some(MAX_TO_WAIT), "no window: the one-day cap");
+        assert_eq!(
+            l.to_wait_sec,
+            Some(MAX_TO_WAIT),
+            "no window: the one-day cap"
+        );
         let l = Limits::from_headers(&headers(&[
             ("X-RateLimit-Window-Sec", "0"),
             ("X-RateLimit-ToWait-Sec", "18446744073709551615"),
         ]));
-        assert_eq!(l.to_wait_sec, Some(MAX_TO_WAIT), "a zero window is no window");
+        assert_eq!(
+            l.to_wait_sec,
+            Some(MAX_TO_WAIT),
+            "a zero window is no window"
+        );
         let l = Limits::from_headers(&headers(&[
             ("X-RateLimit-Window-Sec", "999999999"),
             ("X-RateLimit-ToWait-Sec", "999999999"),
         ]));
-        assert_eq!(l.to_wait_sec, Some(MAX_TO_WAIT), "a hostile window is capped too");
+        assert_eq!(
+            l.to_wait_sec,
+            Some(MAX_TO_WAIT),
+            "a hostile window is capped too"
+        );
         let l = Limits::from_headers(&headers(&[
             ("X-RateLimit-Window-Sec", "3600"),
             ("X-RateLimit-ToWait-Sec", "181"),

@@ -115,7 +115,9 @@ mod tests {
         );
         assert!(matches!(
             tls_error(&io),
-            Some(TlsError::InvalidCertificate(CertificateError::UnknownIssuer))
+            Some(TlsError::InvalidCertificate(
+                CertificateError::UnknownIssuer
+            ))
         ));
         let plain = std::io::Error::other("reset");
         assert!(tls_error(&plain).is_none());

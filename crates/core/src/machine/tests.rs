@@ -632,6 +632,13 @@ fn a_scan_that_reached_no_host_skips_the_report_and_ends_done_with_the_reason() 
         } => assert!(note.contains("No_Host"), "{note}"),
         other => panic!("expected Done with a note, got {other:?}"),
     }
+    assert!(
+        done.last_error
+            .as_deref()
+            .is_some_and(|e| e.contains("No_Host")),
+        "status.json shows why: {:?}",
+        done.last_error
+    );
 }
 
 #[test]

@@ -3,10 +3,10 @@
 
 use proptest::prelude::*;
 
+use super::prolog::root_name;
 use super::samples::ALL;
 use super::{assets, reports, scans, simple};
 use crate::classify::{decode, Ctx};
-use super::prolog::root_name;
 use crate::limits::Limits;
 
 /// Runs every parser on `body` under a few statuses; results are ignored, panics are not.

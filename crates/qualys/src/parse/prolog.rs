@@ -306,7 +306,13 @@ mod tests {
         assert_eq!(name, "X");
         let range = empty_subset.expect("an empty subset");
         assert_eq!(&text[range], "[ \n ]");
-        assert!(matches!(root("<!DOCTYPE X []><X/>"), Prolog::Root { empty_subset: Some(_), .. }));
+        assert!(matches!(
+            root("<!DOCTYPE X []><X/>"),
+            Prolog::Root {
+                empty_subset: Some(_),
+                ..
+            }
+        ));
     }
 
     #[test]
@@ -348,7 +354,13 @@ mod tests {
         for cut in (0..text.len() - 1).filter(|&c| text.is_char_boundary(c)) {
             assert_eq!(scan(&text[..cut]), Ok(Prolog::Incomplete), "cut at {cut}");
         }
-        assert!(matches!(scan(text), Ok(Prolog::Root { name: "SIMPLE_RETURN", .. })));
+        assert!(matches!(
+            scan(text),
+            Ok(Prolog::Root {
+                name: "SIMPLE_RETURN",
+                ..
+            })
+        ));
     }
 
     #[test]
