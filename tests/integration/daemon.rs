@@ -536,3 +536,93 @@ async fn a_download_past_max_download_fails_the_job_and_leaves_no_file() {
         );
     }
 }
+
+/// True when every range lies inside the test config's scope, 64.39.96.0/20.
+fn within_scope(ranges: &[(std::net::Ipv4Addr, std::net::Ipv4Addr)]) -> bool {
+    let lo = u32::from(std::net::Ipv4Addr::new(64, 39, 96, 0));
+    let hi = u32::from(std::net::Ipv4Addr::new(64, 39, 111, 255));
+    ranges
+        .iter()
+        .all(|(a, b)| u32::from(*a) >= lo && u32::from(*b) <= hi)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn organizations_with_commas_quotes_and_ampersands_scan_only_their_own_group() {
+    let mut w = World::new(fast_sim()).await;
+    // Groups a comma-split title would name: `Victim` lies outside the scope.
+    w.sim
+        .add_group("Victim", "198.51.100.1-198.51.100.6")
+        .expect("seed Victim");
+    w.sim.add_group("Acme", "64.39.100.200").expect("seed Acme");
+    let orgs = ["Acme, Inc.", "Victim,Acme", "O'Brien & \"Söhne\" Ærø, Ltd."];
+    for (i, org) in orgs.iter().enumerate() {
+        let ip = format!("64.39.100.{}", 1 + i);
+        w.drop_job(&format!("org{i}.toml"), &job_toml(org, &[&ip]));
+    }
+    let code = w
+        .run_until_finished(orgs.len(), Duration::from_secs(60), "the three jobs")
+        .await;
+    assert_eq!(code, Some(0));
+    let scans = w.sim.scans();
+    for st in w.statuses() {
+        let id = st["id"].as_str().expect("id");
+        let org = st["organization"].as_str().expect("organization");
+        assert_eq!(st["state"], "done", "{org}: {st:#}\n{}", w.logs());
+        let mine: Vec<_> = scans
+            .iter()
+            .filter(|s| s.title.ends_with(&format!(" [{id}]")))
+            .collect();
+        assert_eq!(mine.len(), 1, "{org}: exactly one scan, got {mine:?}");
+        let scan = mine[0];
+        assert_eq!(
+            scan.group_titles,
+            [org.to_string()],
+            "{org}: its own group only"
+        );
+        let ip: std::net::Ipv4Addr = st["ips"].as_str().expect("ips").parse().expect("one ip");
+        assert_eq!(scan.target, [(ip, ip)], "{org}: the job's address only");
+        assert_eq!(st["scan_ref"], scan.reference.as_str());
+    }
+    assert_eq!(scans.len(), orgs.len(), "no other scan: {scans:?}");
+    assert!(
+        scans.iter().all(|s| within_scope(&s.target)),
+        "a scan left the scope: {scans:?}"
+    );
+    let j = w.journal();
+    assert!(
+        applied(&j, LAUNCH_SCAN)
+            .iter()
+            .all(|e| param(e, "asset_groups").is_none()),
+        "a title was sent where Qualys parses a list"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_preexisting_group_holding_addresses_outside_the_scope_is_never_scanned() {
+    let mut w = World::new(fast_sim()).await;
+    // Someone else put 203.0.113.5 into the group of the organization's title.
+    w.sim
+        .add_group("Preowned Org", "64.39.100.9, 203.0.113.5")
+        .expect("seed the group");
+    w.drop_job("pre.toml", &job_toml("Preowned Org", &["64.39.100.9"]));
+    let code = w
+        .run_until_finished(1, Duration::from_secs(30), "the job to fail")
+        .await;
+    assert_eq!(code, Some(0));
+    let st = &w.statuses()[0];
+    assert_eq!(st["state"], "failed", "{st:#}");
+    let error = st["error"].as_str().expect("error");
+    assert!(
+        error.contains("203.0.113.5") && error.contains("outside"),
+        "the error names the outside address: {error}"
+    );
+    assert!(
+        applied(&w.journal(), LAUNCH_SCAN).is_empty(),
+        "no scan launched"
+    );
+    assert!(w.sim.scans().is_empty());
+    assert!(
+        w.logs().contains("203.0.113.5"),
+        "the failure is in the journal"
+    );
+}
