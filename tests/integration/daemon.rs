@@ -626,3 +626,81 @@ async fn a_preexisting_group_holding_addresses_outside_the_scope_is_never_scanne
         "the failure is in the journal"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failure_is_logged_at_warning_with_qualys_code_and_text() {
+    let mut w = World::new(fast_sim()).await;
+    let job = format!(
+        "{}option_title = \"No Such Profile\"\n",
+        job_toml("Profile Org", &["64.39.100.20"])
+    );
+    w.drop_job("profile.toml", &job);
+    let code = w
+        .run_until_finished(1, Duration::from_secs(30), "the job to fail")
+        .await;
+    assert_eq!(code, Some(0));
+    let st = &w.statuses()[0];
+    assert_eq!(st["state"], "failed", "{st:#}");
+    let error = st["error"].as_str().expect("error");
+    assert!(
+        error.starts_with("CODE 1905 ") && error.contains("option_title"),
+        "Qualys's CODE and text: {error}"
+    );
+    let logs = w.logs();
+    assert!(
+        logs.lines()
+            .any(|l| l.contains(" WARN ") && l.contains("-> failed: CODE 1905")),
+        "a warning names the failure:\n{logs}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_canceled_job_keeps_its_last_scan_state() {
+    let mut sim = fast_sim();
+    sim.scan_running = Duration::from_secs(60);
+    let mut w = World::new(sim).await;
+    let mut daemon = w.start_daemon();
+    w.drop_job("slow.toml", &job_toml("Slow Org", &["64.39.100.30"]));
+    w.wait_for(Duration::from_secs(20), "the scan to be polled", |s| {
+        s.len() == 1 && s[0]["scan_state"] == "Running"
+    })
+    .await;
+    let id = w.statuses()[0]["id"].as_str().expect("id").to_string();
+    std::fs::write(w.spool.join("cancel").join(&id), b"").expect("cancel request");
+    w.wait_for(Duration::from_secs(20), "the cancel", all_finished(1))
+        .await;
+    let st = &w.statuses()[0];
+    assert_eq!(st["state"], "canceled", "{st:#}");
+    assert_eq!(
+        st["scan_state"], "Running",
+        "the last state is kept: {st:#}"
+    );
+    sigterm(&daemon);
+    assert_eq!(wait_exit(&mut daemon, Duration::from_secs(10)), Some(0));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn junk_in_cancel_is_warned_about_once_not_every_second() {
+    let mut w = World::new(fast_sim()).await;
+    let cancel = w.spool.join("cancel");
+    for i in 0..2000 {
+        std::fs::create_dir_all(cancel.join(format!("junk{i:04}"))).expect("junk dir");
+    }
+    std::fs::write(cancel.join("not-an-id"), b"").expect("junk file");
+    let mut daemon = w.start_daemon();
+    wait_ready(&w, &daemon).await;
+    // Several spool passes (one a second).
+    tokio::time::sleep(Duration::from_millis(3500)).await;
+    sigterm(&daemon);
+    assert_eq!(wait_exit(&mut daemon, Duration::from_secs(10)), Some(0));
+    // The whole log (`World::logs` keeps only its end).
+    let logs = read(&w.dir.path().join("daemon-1.log"));
+    let count = |needle: &str| logs.lines().filter(|l| l.contains(needle)).count();
+    assert_eq!(
+        count("ignoring cancel request"),
+        2000,
+        "each directory once"
+    );
+    assert_eq!(count("cancel request for a job that is not running"), 1);
+    assert!(!cancel.join("not-an-id").exists(), "a junk file is removed");
+}

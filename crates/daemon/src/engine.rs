@@ -80,6 +80,9 @@ pub struct Engine {
     tasks: tokio::task::JoinSet<()>,
     transitions: u64,
     finished: BTreeMap<&'static str, u64>,
+    /// Entries of `cancel/` already handled that could not be removed (a directory, …):
+    /// skipped from then on, so each is warned about once.
+    cancel_junk: HashSet<std::ffi::OsString>,
 }
 
 /// What the loop reports when it stops.
@@ -132,6 +135,7 @@ impl Engine {
             tasks: tokio::task::JoinSet::new(),
             transitions: 0,
             finished,
+            cancel_junk: HashSet::new(),
         })
     }
 
@@ -302,13 +306,25 @@ impl Engine {
             return;
         };
         for e in rd.flatten() {
-            let name = e.file_name().to_string_lossy().into_owned();
+            let file_name = e.file_name();
+            if self.cancel_junk.contains(&file_name) {
+                continue;
+            }
+            let name = file_name.to_string_lossy().into_owned();
             if name.starts_with('.') {
                 continue;
             }
-            let Some(id) = JobId::parse(&name) else {
-                tracing::warn!("ignoring cancel request {name:?}: not a job id");
-                let _ = std::fs::remove_file(e.path());
+            let is_file = e.file_type().is_ok_and(|t| t.is_file());
+            let Some(id) = JobId::parse(&name).filter(|_| is_file) else {
+                let why = if is_file {
+                    "not a job id"
+                } else {
+                    "not a regular file"
+                };
+                tracing::warn!("ignoring cancel request {name:?}: {why}");
+                if !is_file || std::fs::remove_file(e.path()).is_err() {
+                    self.cancel_junk.insert(file_name);
+                }
                 continue;
             };
             if self.busy.contains(&id) {
@@ -323,7 +339,9 @@ impl Engine {
                     "cancel request for a job that is not running"
                 );
             }
-            let _ = std::fs::remove_file(e.path());
+            if std::fs::remove_file(e.path()).is_err() {
+                self.cancel_junk.insert(file_name);
+            }
         }
     }
 
@@ -368,18 +386,22 @@ impl Engine {
         rec.checkpoint = next;
         self.transitions += 1;
         let after = rec.checkpoint.state.step_name();
-        if before != after {
+        if let JobState::Failed { reason, .. } = &rec.checkpoint.state {
+            tracing::warn!(
+                job_id = id.as_str(),
+                step = after.as_str(),
+                scan_ref = rec.checkpoint.state.scan_ref().unwrap_or(""),
+                "{} -> failed: {reason}",
+                before.as_str(),
+            );
+        } else if before != after {
             tracing::info!(
                 job_id = id.as_str(),
                 step = after.as_str(),
                 scan_ref = rec.checkpoint.state.scan_ref().unwrap_or(""),
-                "{} -> {}{}",
+                "{} -> {}",
                 before.as_str(),
                 after.as_str(),
-                match &rec.checkpoint.state {
-                    JobState::Failed { reason, .. } => format!(": {reason}"),
-                    _ => String::new(),
-                }
             );
         } else if let Some(err) = &rec.checkpoint.last_error {
             tracing::warn!(

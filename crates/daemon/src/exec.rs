@@ -700,8 +700,12 @@ pub fn outcome_of_error(e: &ApiError, now: Timestamp) -> Outcome {
             until: now.plus(ACCOUNT_PAUSE),
             reason: format!("{ACCOUNT_PROBLEM}{reason}"),
         },
+        // Qualys's CODE and text, as the job's failure reason (`CODE 1905 parameter …`).
         ErrorKind::InvalidParameter | ErrorKind::Rejected => Outcome::Permanent {
-            reason: e.text.clone(),
+            reason: match e.code {
+                Some(code) => format!("CODE {code} {}", e.text),
+                None => e.text.clone(),
+            },
         },
         ErrorKind::NotReady => Outcome::ReportNotReady,
         ErrorKind::Ambiguous => Outcome::Ambiguous { reason },

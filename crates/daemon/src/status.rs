@@ -73,16 +73,8 @@ impl JobStatus {
     ) -> JobStatus {
         let cp = &rec.checkpoint;
         let state = &cp.state;
-        let scan_state = match state {
-            JobState::ScanRunning { last: Some(s), .. } => Some(scan_state_text(s)),
-            JobState::ScanRunning { last: None, .. } => Some("Submitted".to_string()),
-            JobState::LaunchingReport { .. }
-            | JobState::ReportLaunchSent { .. }
-            | JobState::ReportRunning { .. }
-            | JobState::Downloading { .. }
-            | JobState::Done { .. } => Some("Finished".to_string()),
-            _ => None,
-        };
+        // Kept on a failure and a cancel too (the core keeps the last state it knew).
+        let scan_state = state.last_scan_status().map(|s| scan_state_text(&s));
         let error = match state {
             JobState::Failed { reason, .. } => Some(reason.clone()),
             _ => None,
