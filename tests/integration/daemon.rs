@@ -704,3 +704,84 @@ async fn junk_in_cancel_is_warned_about_once_not_every_second() {
     assert_eq!(count("cancel request for a job that is not running"), 1);
     assert!(!cancel.join("not-an-id").exists(), "a junk file is removed");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn report_targets_follow_the_template_type_read_once_per_run() {
+    let mut w = World::new(fast_sim()).await;
+    // 1: Auto (host-based), 4: Manual (scan-based), 5: an Auto Patch template, 99: none.
+    // 64.39.100.45 answers nothing in the simulator (a No_Host scan).
+    let jobs = [
+        ("auto", "64.39.100.40-64.39.100.41", 1),
+        ("manual", "64.39.100.42", 4),
+        ("patch", "64.39.100.43", 5),
+        ("unknown", "64.39.100.44", 99),
+        ("nohost", "64.39.100.45", 1),
+    ];
+    for (name, ips, template) in jobs {
+        let job = format!(
+            "{}report_template_id = {template}\n",
+            job_toml(&format!("Template {name}"), &[ips])
+        );
+        w.drop_job(&format!("{name}.toml"), &job);
+    }
+    let code = w
+        .run_until_finished(jobs.len(), Duration::from_secs(60), "the jobs")
+        .await;
+    assert_eq!(code, Some(0));
+    let by_org = |name: &str| {
+        w.statuses()
+            .into_iter()
+            .find(|s| s["organization"] == format!("Template {name}"))
+            .expect("the job's status")
+    };
+    let reports = w.sim.reports();
+    let report_of = |st: &serde_json::Value| {
+        let id = st["report_id"].as_u64().expect("report id");
+        reports
+            .iter()
+            .find(|r| r.id == id)
+            .expect("the report in the simulator")
+            .clone()
+    };
+    let auto = by_org("auto");
+    assert_eq!(auto["state"], "done", "{auto:#}");
+    let r = report_of(&auto);
+    assert_eq!(r.template_id, 1);
+    assert!(r.scan_refs.is_empty(), "no report_refs on an Auto template");
+    assert_eq!(
+        r.hosts_list, "64.39.100.40-64.39.100.41",
+        "exactly the job's addresses"
+    );
+    let manual = by_org("manual");
+    assert_eq!(manual["state"], "done", "{manual:#}");
+    let r = report_of(&manual);
+    assert_eq!(
+        r.scan_refs,
+        [manual["scan_ref"].as_str().expect("scan").to_string()]
+    );
+    for (name, needle) in [
+        ("patch", "report template 5"),
+        ("unknown", "report template 99"),
+    ] {
+        let st = by_org(name);
+        assert_eq!(st["state"], "failed", "{st:#}");
+        let error = st["error"].as_str().expect("error");
+        assert!(error.contains(needle), "{name}: {error}");
+    }
+    let nohost = by_org("nohost");
+    assert_eq!(nohost["state"], "done", "{nohost:#}");
+    assert!(nohost["report_id"].is_null(), "no report of nothing");
+    assert!(
+        nohost["last_error"]
+            .as_str()
+            .is_some_and(|e| e.contains("No_Host")),
+        "the reason is shown: {nohost:#}"
+    );
+    assert_eq!(reports.len(), 2, "{reports:?}");
+    let lists = w
+        .journal()
+        .iter()
+        .filter(|e| e.api.contains("report_template_list"))
+        .count();
+    assert_eq!(lists, 1, "the template list is read once per run");
+}
