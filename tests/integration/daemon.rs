@@ -785,3 +785,88 @@ async fn report_targets_follow_the_template_type_read_once_per_run() {
         .count();
     assert_eq!(lists, 1, "the template list is read once per run");
 }
+
+/// The job directory's temporary download files (`*.part`).
+fn part_files(w: &World, id: &str) -> Vec<String> {
+    std::fs::read_dir(w.job_dir(id))
+        .map(|rd| {
+            rd.flatten()
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .filter(|n| n.ends_with(".part"))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cancel_interrupts_a_trickling_download_and_leaves_no_part_file() {
+    let mut w = World::new(fast_sim()).await;
+    w.sim.set_faults(qualys_sim::Faults {
+        seed: 3,
+        p_trickle: 1.0,
+        // Raw results of a few KiB: the first KiB (sniffed) in about 5 s, then the rest
+        // into the `.part`, slowly.
+        trickle_bytes_per_sec: 200,
+        only_apis: vec!["/api/2.0/fo/scan/?action=fetch".to_string()],
+        ..qualys_sim::Faults::default()
+    });
+    let mut daemon = w.start_daemon();
+    w.drop_job("trickle.toml", &job_toml("Trickle Org", &["64.39.100.40"]));
+    w.wait_for(Duration::from_secs(30), "the download to start", |s| {
+        s.len() == 1 && s[0]["state"] == "downloading"
+    })
+    .await;
+    let id = w.statuses()[0]["id"].as_str().expect("id").to_string();
+    // Bytes are trickling into the temporary file.
+    let t = std::time::Instant::now();
+    while part_files(&w, &id).is_empty() && t.elapsed() < Duration::from_secs(20) {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(
+        !part_files(&w, &id).is_empty(),
+        "the download is in progress"
+    );
+    std::fs::write(w.spool.join("cancel").join(&id), b"").expect("cancel request");
+    w.wait_for(Duration::from_secs(10), "the cancel", all_finished(1))
+        .await;
+    let st = &w.statuses()[0];
+    assert_eq!(st["state"], "canceled", "{st:#}");
+    assert!(part_files(&w, &id).is_empty(), "no .part left");
+    assert!(!w.job_dir(&id).join("results.json").exists());
+    sigterm(&daemon);
+    assert_eq!(wait_exit(&mut daemon, Duration::from_secs(10)), Some(0));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cancel_interrupts_a_day_long_rate_wait() {
+    let mut sim = fast_sim();
+    // Two calls per API a day: the third scan poll waits for a day.
+    sim.rate_limit = 2;
+    sim.rate_window = Duration::from_secs(24 * 3600);
+    sim.scan_running = Duration::from_secs(600);
+    let mut w = World::new(sim).await;
+    let mut daemon = w.start_daemon();
+    w.drop_job("wait.toml", &job_toml("Waiting Org", &["64.39.100.41"]));
+    let t = std::time::Instant::now();
+    let polls = |w: &World| {
+        w.journal()
+            .iter()
+            .filter(|e| e.api.contains("fo/scan/") && e.api.ends_with("action=list"))
+            .count()
+    };
+    while polls(&w) < 2 && t.elapsed() < Duration::from_secs(30) {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(polls(&w) >= 2, "the scan was polled twice\n{}", w.logs());
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let id = w.statuses()[0]["id"].as_str().expect("id").to_string();
+    std::fs::write(w.spool.join("cancel").join(&id), b"").expect("cancel request");
+    w.wait_for(Duration::from_secs(15), "the cancel", all_finished(1))
+        .await;
+    let st = &w.statuses()[0];
+    assert_eq!(st["state"], "canceled", "{st:#}");
+    let cancels = applied(&w.journal(), "/api/2.0/fo/scan/?action=cancel").len();
+    assert_eq!(cancels, 1, "the scan is canceled in Qualys");
+    sigterm(&daemon);
+    assert_eq!(wait_exit(&mut daemon, Duration::from_secs(10)), Some(0));
+}

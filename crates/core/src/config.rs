@@ -179,7 +179,13 @@ pub struct LimitsConfig {
     /// Largest file one download (raw results, a report) may write (default 20 GiB); a
     /// larger body is removed and fails the job, so it cannot fill the disk the store is on.
     pub max_download: u64,
+    /// Longest one download (raw results, a report) may take in all (default 4h): a body
+    /// trickling in slower is abandoned and retried, so no job waits on it forever.
+    pub download_timeout: Duration,
 }
+
+/// The default of `[limits].download_timeout`: 4 hours (20 GiB at about 1.5 MB/s).
+pub const DEFAULT_DOWNLOAD_TIMEOUT: Duration = Duration::from_secs(4 * 3600);
 
 /// The default of `[limits].max_download`: 20 GiB.
 pub const DEFAULT_MAX_DOWNLOAD: u64 = 20 << 30;
@@ -190,6 +196,7 @@ impl Default for LimitsConfig {
             max_active_jobs: 20,
             max_addresses: DEFAULT_MAX_ADDRESSES,
             max_download: DEFAULT_MAX_DOWNLOAD,
+            download_timeout: DEFAULT_DOWNLOAD_TIMEOUT,
         }
     }
 }
@@ -509,7 +516,12 @@ fn limits(root: &Table) -> Result<LimitsConfig, ConfigError> {
     let s = Section::new(
         root,
         "limits",
-        &["max_active_jobs", "max_addresses", "max_download"],
+        &[
+            "max_active_jobs",
+            "max_addresses",
+            "max_download",
+            "download_timeout",
+        ],
     )?;
     let d = LimitsConfig::default();
     let max_active_jobs = match s.integer("max_active_jobs", 1..=10_000)? {
@@ -523,6 +535,9 @@ fn limits(root: &Table) -> Result<LimitsConfig, ConfigError> {
             .integer("max_addresses", 1..=1 << 32)?
             .unwrap_or(d.max_addresses),
         max_download: s.size("max_download")?.unwrap_or(d.max_download),
+        download_timeout: s
+            .duration("download_timeout")?
+            .unwrap_or(d.download_timeout),
     })
 }
 

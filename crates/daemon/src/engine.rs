@@ -20,10 +20,10 @@ use baseliner_core::machine::{self, Ctx, Plan, Policy};
 use baseliner_core::state::{Action, Checkpoint, JobState, Outcome};
 use baseliner_core::store::{JobId, JobRecord, Store};
 use baseliner_core::time::Timestamp;
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, oneshot};
 
 /// How often `incoming/` and `cancel/` are scanned.
 const SCAN_EVERY: Duration = Duration::from_secs(1);
@@ -83,6 +83,11 @@ pub struct Engine {
     /// Entries of `cancel/` already handled that could not be removed (a directory, …):
     /// skipped from then on, so each is warned about once.
     cancel_junk: HashSet<std::ffi::OsString>,
+    /// Per job with an action in flight: interrupts it (its waits and its call) for a cancel
+    /// (`None` once sent).
+    interrupts: HashMap<JobId, Option<oneshot::Sender<()>>>,
+    /// Jobs canceled while in a poll round: the round's answer for them is ignored.
+    left_rounds: HashSet<JobId>,
 }
 
 /// What the loop reports when it stops.
@@ -136,6 +141,8 @@ impl Engine {
             transitions: 0,
             finished,
             cancel_junk: HashSet::new(),
+            interrupts: HashMap::new(),
+            left_rounds: HashSet::new(),
         })
     }
 
@@ -327,10 +334,23 @@ impl Engine {
                 }
                 continue;
             };
-            if self.busy.contains(&id) {
-                continue; // applied once the call in flight returns
-            }
-            if self.jobs.contains_key(&id) {
+            if self.busy.contains(&id) && self.jobs.contains_key(&id) {
+                tracing::info!(job_id = id.as_str(), "cancel requested: interrupting");
+                match self.interrupts.get_mut(&id) {
+                    // Its task stops waiting and calling, and reports the cancel.
+                    Some(stop) => {
+                        if let Some(stop) = stop.take() {
+                            let _ = stop.send(());
+                        }
+                    }
+                    // In a poll round: applied now, the round's answer is ignored later.
+                    None => {
+                        self.busy.remove(&id);
+                        self.left_rounds.insert(id.clone());
+                        self.advance(&id, &Outcome::CancelRequested, now);
+                    }
+                }
+            } else if self.jobs.contains_key(&id) {
                 tracing::info!(job_id = id.as_str(), "cancel requested");
                 self.advance(&id, &Outcome::CancelRequested, now);
             } else {
@@ -524,8 +544,15 @@ impl Engine {
         let exec = self.exec.clone();
         let tx = self.tx.clone();
         let id = id.clone();
+        let (stop, stopped) = oneshot::channel();
+        self.interrupts.insert(id.clone(), Some(stop));
         self.tasks.spawn(async move {
-            let outcome = exec.perform(&rec, &action).await;
+            // A cancel drops the action where it is: a governor wait, a call in flight, a
+            // download (whose temporary file the client removes).
+            let outcome = tokio::select! {
+                o = exec.perform(&rec, &action) => o,
+                Ok(()) = stopped => Outcome::CancelRequested,
+            };
             if action.needs_intent() {
                 crate::crashpoint::hit("after-effect");
             }
@@ -560,12 +587,17 @@ impl Engine {
         match msg {
             Done::Job { id, outcome } => {
                 self.busy.remove(&id);
+                self.interrupts.remove(&id);
                 self.note_pause(&outcome, now);
                 self.advance(&id, &outcome, now);
             }
             Done::Round { kind, outcomes } => {
                 self.rounds_busy.remove(&kind);
                 for (id, outcome) in outcomes {
+                    // A job canceled during the round took other steps meanwhile.
+                    if self.left_rounds.remove(&id) {
+                        continue;
+                    }
                     self.busy.remove(&id);
                     self.note_pause(&outcome, now);
                     self.advance(&id, &outcome, now);

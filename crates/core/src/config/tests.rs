@@ -413,6 +413,19 @@ fn the_absence_proof_takes_the_request_timeout_and_the_margin() {
 }
 
 #[test]
+fn the_download_timeout_is_configurable_with_a_sane_default() {
+    let text = "[qualys]\nurl = \"https://qualysapi.qualys.com\"\nusername = \"u\"\n\
+                [scope]\nauthorized = [\"64.39.106.0/24\"]\n\
+                [limits]\ndownload_timeout = \"30m\"\n";
+    let c = Config::parse(text).expect("valid");
+    assert_eq!(c.limits.download_timeout, Duration::from_secs(1800));
+    let d = Config::parse(&text.replace("download_timeout = \"30m\"\n", "")).expect("valid");
+    assert_eq!(d.limits.download_timeout, super::DEFAULT_DOWNLOAD_TIMEOUT);
+    let bad = Config::parse(&text.replace("\"30m\"", "\"later\"")).expect_err("bad");
+    assert!(bad.to_string().contains("download_timeout"), "{bad}");
+}
+
+#[test]
 fn sizes_parse_with_binary_units() {
     use super::read::parse_size;
     assert_eq!(parse_size("100B"), Some(100));
