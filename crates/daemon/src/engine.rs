@@ -279,15 +279,17 @@ impl Engine {
                 // The client (server, credentials, transport, download cap) is built once.
                 if cfg.qualys != self.config.qualys
                     || cfg.limits.max_download != self.config.limits.max_download
+                    || cfg.limits.download_timeout != self.config.limits.download_timeout
                 {
                     tracing::warn!(
-                        "[qualys] and [limits].max_download changes take effect at the next start; keeping the old ones"
+                        "[qualys] and [limits].max_download changes take effect at the next start; keeping the old ones (so do [limits].download_timeout changes)"
                     );
                 }
                 let mut cfg = cfg;
                 cfg.paths = self.config.paths.clone();
                 cfg.qualys = self.config.qualys.clone();
                 cfg.limits.max_download = self.config.limits.max_download;
+                cfg.limits.download_timeout = self.config.limits.download_timeout;
                 self.policy = cfg.policy();
                 self.config = Arc::new(cfg);
                 self.exec.set_config(self.config.clone());
