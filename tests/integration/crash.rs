@@ -43,13 +43,10 @@ fn next(rng: &mut u64) -> u64 {
 async fn crash_world() -> World {
     let w = World::new(fast_sim()).await;
     w.set_polling("200ms", "200ms", "200ms");
-    // A lookup that finds nothing proves absence 3 s + 2 s after the send: longer than a
-    // slow-applied launch takes inside the simulator (SLOW_APPLY), as in Qualys.
+    // A lookup that finds nothing proves absence 3 s + 2 s (the test config's
+    // absence_margin) after the send: longer than a slow-applied launch takes inside the
+    // simulator (SLOW_APPLY), as in Qualys.
     w.replace_config("request_timeout = \"5s\"", "request_timeout = \"3s\"");
-    w.replace_config(
-        "retry_max = \"2s\"",
-        "retry_max = \"2s\"\nabsence_margin = \"2s\"",
-    );
     let log = w.dir.path().join("alerts.log");
     let (hook, _) = webhook_receiver(Some(w.dir.path().join("webhooks.log"))).await;
     let mut text = read(&w.config);

@@ -98,6 +98,7 @@ report_every = "500ms"
 give_up_after = "1h"
 retry_first = "200ms"
 retry_max = "2s"
+absence_margin = "2s"
 
 [limits]
 {limits}
