@@ -870,3 +870,85 @@ async fn a_cancel_interrupts_a_day_long_rate_wait() {
     sigterm(&daemon);
     assert_eq!(wait_exit(&mut daemon, Duration::from_secs(10)), Some(0));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_scan_whose_title_only_contains_the_jobs_title_is_never_adopted() {
+    let mut w = World::new(fast_sim()).await;
+    // The victim's launch answers 500 (not applied): the job looks its scan up.
+    w.sim.set_faults(qualys_sim::Faults {
+        seed: 5,
+        p_5xx: 1.0,
+        only_apis: vec![LAUNCH_SCAN.to_string()],
+        ..qualys_sim::Faults::default()
+    });
+    let mut daemon = w.start_daemon();
+    let victim = format!(
+        "{}scan_title = \"Baseline\"\n",
+        job_toml("Victim Org", &["64.39.100.46"])
+    );
+    w.drop_job("victim.toml", &victim);
+    let t = std::time::Instant::now();
+    let sent_title = loop {
+        let j = w.journal();
+        if let Some(e) = j.iter().find(|e| e.api == LAUNCH_SCAN) {
+            break param(e, "scan_title").expect("scan_title").to_string();
+        }
+        assert!(
+            t.elapsed() < Duration::from_secs(20),
+            "no launch\n{}",
+            w.logs()
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    w.sim.set_faults(qualys_sim::Faults::default());
+    // Someone else launches scans whose titles carry the victim's exact title (and job
+    // tag) as a prefix and as a suffix, on another group.
+    let attacker_group = w
+        .sim
+        .add_group("Attacker Org", "64.39.100.47")
+        .expect("attacker group");
+    let mut cfg = baseliner_qualys::ClientConfig::new(
+        w.sim.url(),
+        "demo",
+        baseliner_qualys::Secret::new("demo"),
+    );
+    cfg.request_timeout = Duration::from_secs(10);
+    let c = baseliner_qualys::Client::new(cfg).expect("client");
+    let attacker_ip: std::net::Ipv4Addr = "64.39.100.47".parse().expect("ip");
+    c.add_ips(
+        &[(attacker_ip, attacker_ip)],
+        baseliner_qualys::TrackingMethod::Ip,
+    )
+    .await
+    .expect("attacker's address");
+    let mut foreign = Vec::new();
+    for title in [format!("{sent_title} (copy)"), format!("Not {sent_title}")] {
+        let launched = c
+            .launch_scan(&title, &[attacker_group], "New IPs option profile", None)
+            .await
+            .expect("foreign launch");
+        foreign.push(launched.value.scan_ref);
+    }
+    w.wait_for(Duration::from_secs(40), "the victim's job", all_finished(1))
+        .await;
+    let st = &w.statuses()[0];
+    assert_eq!(st["state"], "done", "{st:#}\n{}", w.logs());
+    let scan_ref = st["scan_ref"].as_str().expect("scan_ref");
+    assert!(
+        !foreign.iter().any(|f| f == scan_ref),
+        "the job adopted a foreign scan {scan_ref}"
+    );
+    let own = w
+        .sim
+        .scans()
+        .into_iter()
+        .find(|s| s.reference == scan_ref)
+        .expect("the job's scan");
+    assert_eq!(
+        own.title, sent_title,
+        "the job's scan has exactly its title"
+    );
+    assert_eq!(own.group_titles, ["Victim Org".to_string()]);
+    sigterm(&daemon);
+    assert_eq!(wait_exit(&mut daemon, Duration::from_secs(10)), Some(0));
+}
