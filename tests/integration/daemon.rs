@@ -952,3 +952,74 @@ async fn a_scan_whose_title_only_contains_the_jobs_title_is_never_adopted() {
     sigterm(&daemon);
     assert_eq!(wait_exit(&mut daemon, Duration::from_secs(10)), Some(0));
 }
+
+/// Starts the daemon of `w` with one job and waits until `daemon.json` says it is paused;
+/// returns the pause reason.
+async fn pause_reason(w: &mut World) -> String {
+    let mut daemon = w.start_daemon();
+    w.drop_job("paused.toml", &job_toml("Paused Org", &["64.39.100.48"]));
+    let path = w.spool.join("daemon.json");
+    let t = std::time::Instant::now();
+    let reason = loop {
+        let text = std::fs::read_to_string(&path).unwrap_or_default();
+        if let Ok(v) = serde_json::from_str::<serde_json::Value>(&text) {
+            if let Some(r) = v["paused"]["reason"].as_str() {
+                break r.to_string();
+            }
+        }
+        assert!(
+            t.elapsed() < Duration::from_secs(20),
+            "no pause\n{}",
+            w.logs()
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    // Paused, not failed: the job waits.
+    let st = &w.statuses()[0];
+    assert!(
+        !["failed", "done"].contains(&st["state"].as_str().unwrap_or("")),
+        "{st:#}"
+    );
+    sigterm(&daemon);
+    assert_eq!(wait_exit(&mut daemon, Duration::from_secs(10)), Some(0));
+    reason
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn account_codes_2002_2011_2012_pause_the_daemon() {
+    for code in [2002, 2011, 2012] {
+        let mut w = World::new(fast_sim()).await;
+        let body = format!(
+            "<?xml version=\"1.0\" encoding=\"UTF-8\" ?>\n<SIMPLE_RETURN><RESPONSE>\
+             <DATETIME>2026-12-01T00:00:00Z</DATETIME><CODE>{code}</CODE>\
+             <TEXT>account problem {code}</TEXT></RESPONSE></SIMPLE_RETURN>\n"
+        );
+        let url = crate::bad_input::raw_server(crate::bad_input::Answer::Body(body.into_bytes()));
+        w.replace_config(
+            &format!("url = \"{}\"", w.sim.url()),
+            &format!("url = \"{url}\""),
+        );
+        let reason = pause_reason(&mut w).await;
+        assert!(reason.contains(&code.to_string()), "{code}: {reason}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unknown_tls_issuer_pauses_the_daemon_with_the_message() {
+    let mut w = World::new(fast_sim()).await;
+    let tls = qualys_sim::SimTls::generate().expect("certificate");
+    let https = qualys_sim::Sim::start_tls(fast_sim(), ([127, 0, 0, 1], 0).into(), &tls)
+        .await
+        .expect("TLS simulator");
+    // The daemon is not told to trust the simulator's CA.
+    w.replace_config(
+        &format!("url = \"{}\"", w.sim.url()),
+        &format!("url = \"{}\"", https.url()),
+    );
+    let reason = pause_reason(&mut w).await;
+    assert!(
+        reason.to_ascii_lowercase().contains("certificate"),
+        "the pause names the certificate problem: {reason}"
+    );
+    assert!(https.journal().is_empty(), "nothing got through TLS");
+}
