@@ -1,6 +1,10 @@
 #!/usr/bin/env python3
 """The seed workflow through the unmodified third-party client `qualysapi` (PyPI 8.1.0),
-against `baseliner sim --tls`.
+against `baseliner sim --tls`, and the simulator's strictness as that client sees it
+(qualys-api.md §0, §5.1, §6.1, §6.4, §7.1): a scan launched by asset_group_ids; a
+host-based (Auto) template's report; raw results brief with `json`, full with
+`json_extended` + `mode=extended`; unknown parameters, comma-split asset_groups naming an
+unknown title, 256-character comments and report_refs on an Auto template refused.
 
 Usage: REQUESTS_CA_BUNDLE=CA.pem qualysapi_seed.py https://127.0.0.1:PORT [USER PASSWORD]
 
@@ -12,6 +16,7 @@ Every step checks what came back; any failure exits non-zero with the reason.
 
 import ipaddress
 import json
+import logging
 import os
 import stat
 import sys
@@ -20,12 +25,13 @@ import time
 import xml.etree.ElementTree as ET
 
 import qualysapi
+import requests
 
 SEED_RANGE = "64.39.106.0-64.39.106.3"
 SEED_IPS = {f"64.39.106.{i}" for i in range(4)}
 ORG = "organization_name"
 OPTION_PROFILE = "New IPs option profile"
-TEMPLATE_ID = "1"
+TEMPLATE_ID = "1"  # the stock "Technical Report": TYPE Auto, TEMPLATE_TYPE Scan
 SCAN_DEADLINE_S = 120
 REPORT_DEADLINE_S = 60
 LOOPBACK = {"127.0.0.1", "localhost"}
@@ -38,6 +44,30 @@ class Failed(Exception):
 def check(cond, what):
     if not cond:
         raise Failed(what)
+
+
+def refused(conn, api_call, data, want_code, what):
+    """Sends a request the simulator must refuse with HTTP 400 and `want_code`; returns
+    the refusal's TEXT. qualysapi raises requests.HTTPError on a 4xx."""
+    log = logging.getLogger("qualysapi")
+    level = log.level
+    log.setLevel(logging.CRITICAL)  # qualysapi logs every 4xx as an error: expected here
+    try:
+        body = conn.request(api_call, data)
+    except requests.HTTPError as e:
+        status, body = e.response.status_code, e.response.text
+    else:
+        raise Failed(f"{what}: accepted, want HTTP 400 CODE {want_code}: {body[:300]!r}")
+    finally:
+        log.setLevel(level)
+    text, code, _ = simple_return(body, what)
+    check(
+        status == 400 and code == want_code,
+        f"{what}: HTTP {status} CODE {code} {text!r}, want HTTP 400 CODE {want_code}",
+    )
+    shown = text if len(text) <= 160 else text[:157] + "..."
+    print(f"{what}: HTTP 400 CODE {code} {shown}")
+    return text
 
 
 def parse(xml_text, what):
@@ -102,14 +132,15 @@ def add_group(conn):
     return items["ID"]
 
 
-def launch_scan(conn):
+def launch_scan(conn, group_id):
+    """Launches by asset_group_ids: a title where Qualys parses a comma list is a hazard."""
     text, code, items = simple_return(
         conn.request(
             "api/2.0/fo/scan/",
             {
                 "action": "launch",
                 "scan_title": f"Baseline of {ORG}",
-                "asset_groups": ORG,
+                "asset_group_ids": group_id,
                 "option_title": OPTION_PROFILE,
             },
         ),
@@ -146,19 +177,36 @@ def wait_scan(conn, ref):
         time.sleep(1)
 
 
-def launch_report(conn, ref):
+def check_templates(conn):
+    """Every template carries TYPE (Auto/Manual) and TEMPLATE_TYPE; the seed's is Auto/Scan."""
+    root = parse(conn.request("report_template_list.php"), "template list")
+    seen = {}
+    for t in root.findall("REPORT_TEMPLATE"):
+        tid, kind, ttype = (
+            (t.findtext(k) or "").strip() for k in ("ID", "TYPE", "TEMPLATE_TYPE")
+        )
+        check(kind in ("Auto", "Manual"), f"template {tid}: TYPE {kind!r}")
+        check(ttype, f"template {tid}: no TEMPLATE_TYPE")
+        seen[tid] = (kind, ttype)
+    check(seen.get(TEMPLATE_ID) == ("Auto", "Scan"), f"template {TEMPLATE_ID}: {seen.get(TEMPLATE_ID)}")
+    check(("Manual", "Scan") in seen.values(), f"no Manual Scan template in {seen}")
+    print(f"templates: {', '.join(f'{i} {k}/{t}' for i, (k, t) in sorted(seen.items()))}")
+
+
+def launch_report(conn, ref, group_id):
+    """A host-based (Auto) template takes its target from asset_group_ids; report_refs is
+    refused on it."""
+    base = {
+        "action": "launch",
+        "template_id": TEMPLATE_ID,
+        "report_type": "Scan",
+        "output_format": "xml",
+        "report_title": f"Baseline of {ORG}",
+    }
+    refused(conn, "api/2.0/fo/report/", {**base, "report_refs": ref}, "1905",
+            "report launch of an Auto template with report_refs")
     text, code, items = simple_return(
-        conn.request(
-            "api/2.0/fo/report/",
-            {
-                "action": "launch",
-                "template_id": TEMPLATE_ID,
-                "report_type": "Scan",
-                "output_format": "xml",
-                "report_refs": ref,
-                "report_title": f"Baseline of {ORG}",
-            },
-        ),
+        conn.request("api/2.0/fo/report/", {**base, "asset_group_ids": group_id}),
         "report launch",
     )
     rid = items.get("ID", "")
@@ -199,17 +247,42 @@ def fetch_report(conn, rid):
     return found
 
 
-def fetch_raw(conn, ref):
-    """The raw results' findings as {(ip, qid)}, with their severities checked."""
-    text = conn.request(
-        "api/2.0/fo/scan/", {"action": "fetch", "scan_ref": ref, "output_format": "json"}
-    )
+def fetch_json(conn, ref, extra, what):
+    """The raw results as a list of JSON objects."""
+    text = conn.request("api/2.0/fo/scan/", {"action": "fetch", "scan_ref": ref, **extra})
     try:
         records = json.loads(text)
     except ValueError as e:
-        raise Failed(f"scan fetch: not JSON ({e}): {text[:300]!r}") from e
-    check(isinstance(records, list), f"scan fetch: {type(records).__name__}, want a list")
-    summary = [r for r in records if isinstance(r, dict) and "reference" in r]
+        raise Failed(f"{what}: not JSON ({e}): {text[:300]!r}") from e
+    check(isinstance(records, list), f"{what}: {type(records).__name__}, want a list")
+    check(all(isinstance(r, dict) for r in records), f"{what}: not every element is an object")
+    return records
+
+
+def fetch_brief(conn, ref):
+    """`output_format=json` without `mode` is brief (§6.4): findings only, no severity."""
+    records = fetch_json(conn, ref, {"output_format": "json"}, "scan fetch (json)")
+    check(records, "scan fetch (json): no records")
+    for r in records:
+        check("qid" in r and "ip" in r, f"scan fetch (json): not a finding: {r}")
+        check("severity" not in r and "title" not in r, f"scan fetch (json): not brief: {r}")
+    print(f"scan fetch (json): {len(records)} brief records, keys {sorted(records[0])}")
+    return {(r["ip"], r["qid"]) for r in records}
+
+
+def fetch_raw(conn, ref):
+    """`json_extended` + `mode=extended`: metadata first, full findings, the scanner
+    distribution last. The findings as {(ip, qid)}, with their severities checked."""
+    records = fetch_json(
+        conn, ref, {"output_format": "json_extended", "mode": "extended"},
+        "scan fetch (json_extended)",
+    )
+    check(len(records) >= 4, f"scan fetch (json_extended): {len(records)} elements")
+    check("reference" in records[1] and "qid" not in records[1],
+          f"scan fetch (json_extended): second element is not the scan metadata: {records[1]}")
+    check(list(records[-1]) == ["target_distribution_across_scanner_appliances"],
+          f"scan fetch (json_extended): last element {records[-1]}")
+    summary = [r for r in records if "reference" in r]
     check(len(summary) == 1, f"scan fetch: {len(summary)} scan summary records")
     check(summary[0]["reference"] == ref, f"scan fetch: reference {summary[0]['reference']!r}")
     check(summary[0].get("ips") == SEED_RANGE, f"scan fetch: ips {summary[0].get('ips')!r}")
@@ -223,7 +296,29 @@ def fetch_raw(conn, ref):
         severities.append(int(sev))
         found.add((r["ip"], r["qid"]))
     check(found, "scan fetch: no findings")
+    first = next(i for i, r in enumerate(records) if "qid" in r)
+    check(first == 2, f"scan fetch (json_extended): first finding at {first}, want 2")
+    tail = [k for r in records[first:] if "qid" not in r for k in r]
+    print(f"scan fetch (json_extended): metadata, {len(found)} findings, then {tail}")
     return found, severities
+
+
+def check_strictness(conn, group_id):
+    """What Qualys refuses, the simulator refuses (§0, §5.1, §6.1)."""
+    refused(conn, "api/2.0/fo/scan/", {"action": "list", "bogus_param": "1"}, "1901",
+            "unknown parameter")
+    text = refused(
+        conn, "api/2.0/fo/scan/",
+        {"action": "launch", "asset_groups": f"{ORG}, Inc.", "option_title": OPTION_PROFILE},
+        "1905", "comma-split asset_groups naming an unknown title",
+    )
+    check("Inc." in text, f"the refusal should name the unknown part 'Inc.': {text!r}")
+    refused(conn, "api/2.0/fo/asset/group/",
+            {"action": "add", "title": f"{ORG} long comments", "comments": "c" * 256},
+            "1905", "asset group with 256-character comments")
+    refused(conn, "api/2.0/fo/asset/group/",
+            {"action": "edit", "id": group_id, "set_comments": "c" * 256},
+            "1905", "asset group edit with 256-character comments")
 
 
 def run(url, user, password):
@@ -231,14 +326,18 @@ def run(url, user, password):
         conn = connect(url, user, password, workdir)
         add_ips(conn)
         group_id = add_group(conn)
-        ref = launch_scan(conn)
+        check_strictness(conn, group_id)
+        check_templates(conn)
+        ref = launch_scan(conn, group_id)
         scan = wait_scan(conn, ref)
         target = (scan.findtext("TARGET") or "").strip()
         check(target == SEED_RANGE, f"scan TARGET {target!r}, want {SEED_RANGE}")
-        rid = launch_report(conn, ref)
+        rid = launch_report(conn, ref, group_id)
         wait_report(conn, rid)
         in_report = fetch_report(conn, rid)
+        in_brief = fetch_brief(conn, ref)
         in_raw, severities = fetch_raw(conn, ref)
+        check(in_brief == in_raw, "brief and extended raw results list different findings")
         check(
             in_report == in_raw,
             f"report and raw results disagree: only in report {sorted(in_report - in_raw)}, "

@@ -91,11 +91,40 @@ fn appliance_ids(c: &Ctx<'_>, name: &str) -> Result<Vec<u64>, Reply> {
     Ok(out)
 }
 
-/// `/api/2.0/fo/asset/group/?action=add`.
+/// Longest asset group title and comments accepted (qualys-api.md §5.1).
+const MAX_GROUP_TEXT: usize = 255;
+
+/// The §5.1 rules for a group title given as parameter `name`: at most 255 characters and
+/// not the reserved `All` (compared without case: the stricter reading).
+fn check_title(name: &str, title: &str) -> Result<(), Reply> {
+    if title.chars().count() > MAX_GROUP_TEXT {
+        return Err(Reply::invalid(name, title, "longer than 255 characters"));
+    }
+    if title.trim().eq_ignore_ascii_case("All") {
+        return Err(Reply::invalid(name, title, "the title All is reserved"));
+    }
+    Ok(())
+}
+
+/// The §5.1 rule for group comments given as parameter `name`: at most 255 characters.
+fn check_comments(name: &str, comments: &str) -> Result<(), Reply> {
+    if comments.chars().count() > MAX_GROUP_TEXT {
+        return Err(Reply::invalid(name, comments, "longer than 255 characters"));
+    }
+    Ok(())
+}
+
+/// `/api/2.0/fo/asset/group/?action=add`: `title` (required, ≤ 255, not `All`), `ips`,
+/// `comments` (≤ 255), `appliance_ids`; a duplicate title → 1905.
 pub(crate) fn group_add(c: &mut Ctx<'_>) -> Reply {
     let Some(title) = c.p.non_empty("title") else {
         return Reply::missing("title");
     };
+    if let Err(r) = check_title("title", title)
+        .and_then(|()| check_comments("comments", c.p.get("comments").unwrap_or("")))
+    {
+        return r;
+    }
     if c.model.group_by_title(title).is_some() {
         return Reply::invalid(
             "title",
@@ -134,6 +163,11 @@ pub(crate) fn group_add_v1(c: &mut Ctx<'_>) -> Reply {
     let Some(title) = c.p.non_empty("title") else {
         return fail("Missing required parameter 'title'.".to_owned());
     };
+    if check_title("title", title).is_err() {
+        return fail(format!(
+            "Invalid value for 'title' : {title}. Longer than 255 characters or reserved."
+        ));
+    }
     if c.model.group_by_title(title).is_some() {
         return fail(format!(
             "Invalid value for 'title' : {title}. An asset group with this title already exists."
@@ -207,6 +241,9 @@ pub(crate) fn group_edit(c: &mut Ctx<'_>) -> Reply {
         Err(r) => return r,
     }
     if let Some(t) = c.p.non_empty("set_title") {
+        if let Err(r) = check_title("set_title", t) {
+            return r;
+        }
         if c.model.groups.iter().any(|o| o.id != id && o.title == t) {
             return Reply::invalid(
                 "set_title",
@@ -217,6 +254,9 @@ pub(crate) fn group_edit(c: &mut Ctx<'_>) -> Reply {
         g.title = t.to_owned();
     }
     if let Some(cm) = c.p.get("set_comments") {
+        if let Err(r) = check_comments("set_comments", cm) {
+            return r;
+        }
         g.comments = cm.to_owned();
     }
     c.model.groups[idx] = g;

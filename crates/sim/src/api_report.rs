@@ -29,7 +29,8 @@ const MAX_REPORT_TITLE: usize = 128;
 /// - `Auto` (host-based findings): `ips` and/or `asset_group_ids` required (1922);
 ///   `report_refs` refused (1905: Qualys's behaviour is undocumented, the simulator takes
 ///   the strict reading). The report covers exactly the requested addresses ∩ the
-///   subscription (none in it → 1905).
+///   subscription (none in it → 1905); its findings are those of the hosts a processed
+///   scan has scanned (host-based data exists only for scanned hosts).
 /// - A template whose TEMPLATE_TYPE is not `Scan` → 1905 (the simulator renders scan
 ///   reports only).
 pub(crate) fn launch(c: &mut Ctx<'_>) -> Reply {
@@ -79,6 +80,17 @@ pub(crate) fn launch(c: &mut Ctx<'_>) -> Reply {
         Ok(t) => t,
         Err(r) => return r,
     };
+    let with_data = if template.is_manual() {
+        hosts.clone()
+    } else {
+        let mut scanned = IpSet::default();
+        for s in &c.model.scans {
+            if s.status(c.cfg, c.now).processed {
+                scanned.extend(&s.scanned());
+            }
+        }
+        hosts.intersect(&scanned)
+    };
     let id = c.model.report_id();
     c.model.reports.push(Report {
         id,
@@ -90,6 +102,7 @@ pub(crate) fn launch(c: &mut Ctx<'_>) -> Reply {
         launched_at: c.now,
         scan_refs: refs,
         hosts,
+        with_data,
         group_titles,
         canceled: false,
         content: None,

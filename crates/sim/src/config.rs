@@ -126,3 +126,42 @@ impl SimConfig {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every option profile title the project's config, example jobs, demo and test
+    /// harness use.
+    fn titles_in(text: &str) -> Vec<String> {
+        text.lines()
+            .filter_map(|l| {
+                let rest = l.split_once("option_title")?.1;
+                let rest = rest.strip_prefix('"').unwrap_or(rest);
+                let (_, quoted) = rest.split_once('"')?;
+                Some(quoted.split_once('"')?.0.to_owned())
+            })
+            .collect()
+    }
+
+    #[test]
+    fn default_option_profiles_cover_every_title_the_project_uses() {
+        let sources = [
+            include_str!("../../../config/baseliner.toml"),
+            include_str!("../../../config/jobs/acme.toml"),
+            include_str!("../../../config/jobs/acme.json"),
+            include_str!("../../daemon/src/cmd/demo.rs"),
+            include_str!("../../../tests/integration/support.rs"),
+        ];
+        let known: Vec<String> = SimConfig::default()
+            .option_profiles
+            .into_iter()
+            .map(|(_, t)| t)
+            .collect();
+        let used: Vec<String> = sources.iter().flat_map(|s| titles_in(s)).collect();
+        assert!(used.len() >= 5, "{used:?}");
+        for t in used {
+            assert!(known.contains(&t), "{t:?} is not a default option profile");
+        }
+    }
+}

@@ -19,7 +19,8 @@ pub struct Faults {
     pub p_999: f64,
     /// Probability of an HTTP 503 HTML maintenance page.
     pub p_maintenance: f64,
-    /// Probability of an extra delay of `slow` before the response.
+    /// Probability of an extra delay of `slow` before the request reaches the API: a client
+    /// that hangs up during it leaves nothing applied (contrast `p_slow_apply`).
     pub p_slow: f64,
     /// The extra delay of a slow response.
     pub slow: Duration,
@@ -38,12 +39,16 @@ pub struct Faults {
     pub p_slow_apply: f64,
     /// How long after its arrival a slow-applied mutation takes effect.
     pub slow_apply: Duration,
+    /// APIs (`"<path>?action=<action>"`) whose every mutation is slow-applied, whatever
+    /// `p_slow_apply` and `only_apis` say (so a test can force it on, e.g., scan launches
+    /// while other faults hit every API).
+    pub slow_apply_apis: Vec<String>,
     /// Probability of HTTP 400 CODE 1981 "request is being processed" (§3.2), nothing applied.
     pub p_1981: f64,
     /// Probability of HTTP 400 CODE 1999 "scheduled maintenance" (§3.2), nothing applied.
     pub p_1999: f64,
     /// Probability of an XML body with an internal DTD subset and a flat entity expansion
-    /// (about 350 KB that would expand to about 5 GB; issue 10 §4), nothing applied.
+    /// (about 480 KB that would expand to about 5 GB; issue 10 §4), nothing applied.
     pub p_hostile_xml: f64,
     /// Probability that a download (scan fetch, report fetch) body trickles out at
     /// `trickle_bytes_per_sec`.
@@ -122,10 +127,15 @@ impl FaultPlan {
     /// Draws the fault for one call of `api`, which is of `kind`.
     pub fn draw(&mut self, api: &str, kind: ApiKind) -> Draw {
         let f = &self.faults;
+        let forced_slow = kind == ApiKind::Mutation && f.slow_apply_apis.iter().any(|a| a == api);
         let none = Draw {
             fault: Fault::None,
             delay: Duration::ZERO,
-            slow_apply: Duration::ZERO,
+            slow_apply: if forced_slow {
+                f.slow_apply
+            } else {
+                Duration::ZERO
+            },
             trickle: None,
         };
         if !f.only_apis.is_empty() && !f.only_apis.iter().any(|a| a == api) {
@@ -275,5 +285,31 @@ mod tests {
         assert_eq!((m.slow_apply, m.trickle), (Duration::from_secs(3), None));
         let d = b.draw("d", ApiKind::Download);
         assert_eq!((d.slow_apply, d.trickle), (Duration::ZERO, Some(4)));
+    }
+
+    #[test]
+    fn slow_apply_apis_force_it_whatever_only_apis_says() {
+        let mut p = FaultPlan::new(Faults {
+            seed: 2,
+            p_5xx: 1.0,
+            slow_apply: Duration::from_secs(2),
+            slow_apply_apis: vec!["/l/?action=launch".into()],
+            only_apis: vec!["/o/?action=add".into()],
+            ..Faults::default()
+        });
+        let l = p.draw("/l/?action=launch", ApiKind::Mutation);
+        assert_eq!(
+            (l.fault, l.slow_apply),
+            (Fault::None, Duration::from_secs(2))
+        );
+        let o = p.draw("/o/?action=add", ApiKind::Mutation);
+        assert_eq!(
+            (o.fault, o.slow_apply),
+            (Fault::ServerError, Duration::ZERO)
+        );
+        assert_eq!(
+            p.draw("/l/?action=launch", ApiKind::Read).slow_apply,
+            Duration::ZERO
+        );
     }
 }

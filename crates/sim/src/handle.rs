@@ -1,28 +1,31 @@
-//! The per-request pipeline: route, authenticate, check the CSRF header and the action,
-//! apply limits and faults, run the handler, journal the outcome.
+//! The per-request pipeline: route, authenticate, check the CSRF header, the action and
+//! the parameters, apply limits and faults, run the handler (in a task of its own, so a
+//! slow-applied mutation outlives its client), journal the outcome.
 
 use std::collections::HashSet;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant, SystemTime};
 
-use bytes::Bytes;
-use http_body_util::{BodyExt, Either, Full};
+use http_body_util::BodyExt;
 use hyper::body::Incoming;
-use hyper::header::{HeaderMap, HeaderName, HeaderValue, CONTENT_TYPE};
+use hyper::header::{HeaderMap, CONTENT_TYPE};
 use hyper::{Request, Response};
+use tokio::sync::oneshot;
 
 use crate::auth;
 use crate::config::SimConfig;
 use crate::ctx::Ctx;
 use crate::faults::{Fault, FaultPlan};
 use crate::journal::JournalEntry;
-use crate::limits::{wait_words, Admission, InFlight, Limits, Verdict};
+use crate::limits::{Admission, InFlight, Limits, Verdict};
 use crate::model::Model;
 use crate::params::{decode_form, Params};
 use crate::reply::Reply;
+use crate::respond::{
+    conc_headers, concurrency_reply, rate_headers, rate_reply, to_response, Body,
+};
 use crate::routes::{self, PATHS, SESSION, TEMPLATES};
-use crate::trickle::Trickle;
 
 /// Seconds a fault-injected 1965 tells the client to wait.
 const FAULT_WAIT_SECS: u64 = 2;
@@ -65,6 +68,10 @@ struct Outcome {
     during_wait: bool,
     applied_at: Option<SystemTime>,
     trickle: Option<u32>,
+    /// The client left while the request waited to reach the API (a slow answer or
+    /// latency): nothing was applied and, as before requests ran in a task of their own,
+    /// nothing is journaled.
+    abandoned: bool,
 }
 
 impl Outcome {
@@ -76,12 +83,22 @@ impl Outcome {
             during_wait: false,
             applied_at: None,
             trickle: None,
+            abandoned: false,
         }
     }
 }
 
-/// The response body: whole, or trickling out (a fault).
-pub(crate) type Body = Either<Full<Bytes>, Trickle>;
+/// One request as read from the connection.
+struct Call {
+    headers: HeaderMap,
+    path: String,
+    query: String,
+    params: Params,
+    action: String,
+    api: String,
+    /// Arrival (monotonic), the origin of a slow apply's delay.
+    arrived: Instant,
+}
 
 /// Serves one request. Everything after reading the request runs in a task of its own, so
 /// a client that hangs up does not stop a slow-applied mutation from taking effect or its
@@ -113,18 +130,28 @@ pub(crate) async fn handle(
     let action = params.get("action").unwrap_or("").to_owned();
     let api = format!("{path}?action={action}");
     let method = parts.method.to_string();
-    let headers = parts.headers;
+    let call = Call {
+        headers: parts.headers,
+        path,
+        query,
+        params,
+        action,
+        api,
+        arrived,
+    };
+    // Dropped with this future when the client hangs up: the task sees it as closed.
+    let (mut client, listening) = oneshot::channel::<()>();
     let work = tokio::spawn(async move {
-        let out = process(
-            &sh, &headers, &path, &query, &params, &action, &api, arrived,
-        )
-        .await;
+        let out = process(&sh, &call, &mut client).await;
+        if out.abandoned {
+            return out;
+        }
         let entry = JournalEntry {
             at,
             method,
-            path,
-            api,
-            params: params.0,
+            path: call.path,
+            api: call.api,
+            params: call.params.0,
             status: if out.dropped { 0 } else { out.reply.status },
             code: out.reply.code,
             applied: out.reply.applied,
@@ -140,112 +167,17 @@ pub(crate) async fn handle(
         Ok(out) => out,
         Err(_) => return Ok(to_response(Reply::server_error(500), None)),
     };
+    drop(listening);
     if out.dropped {
         return Err(DropConnection);
     }
     Ok(to_response(out.reply, out.trickle))
 }
 
-/// Builds the hyper response; with `trickle`, the body is sent at that many bytes a second.
-fn to_response(r: Reply, trickle: Option<u32>) -> Response<Body> {
-    let body = match trickle {
-        Some(rate) => Either::Right(Trickle::new(r.body, rate)),
-        None => Either::Left(Full::new(r.body)),
-    };
-    let mut resp = Response::new(body);
-    *resp.status_mut() =
-        hyper::StatusCode::from_u16(r.status).unwrap_or(hyper::StatusCode::INTERNAL_SERVER_ERROR);
-    let h = resp.headers_mut();
-    h.insert(CONTENT_TYPE, HeaderValue::from_static(r.content_type));
-    for (k, v) in r.headers {
-        if let Ok(v) = HeaderValue::from_str(&v) {
-            h.append(HeaderName::from_static(k_lower(k)), v);
-        }
-    }
-    resp
-}
-
-/// Header names are static and written in their canonical form; hyper wants lower case.
-fn k_lower(k: &'static str) -> &'static str {
-    match k {
-        "Location" => "location",
-        "Set-Cookie" => "set-cookie",
-        "Retry-After" => "retry-after",
-        "Content-Disposition" => "content-disposition",
-        "X-RateLimit-Limit" => "x-ratelimit-limit",
-        "X-RateLimit-Window-Sec" => "x-ratelimit-window-sec",
-        "X-RateLimit-Remaining" => "x-ratelimit-remaining",
-        "X-RateLimit-ToWait-Sec" => "x-ratelimit-towait-sec",
-        "X-Concurrency-Limit-Limit" => "x-concurrency-limit-limit",
-        "X-Concurrency-Limit-Running" => "x-concurrency-limit-running",
-        _ => "x-sim-unknown",
-    }
-}
-
-/// The rate headers of an allowed call.
-fn rate_headers(r: Reply, cfg: &SimConfig, remaining: u32, to_wait: u64) -> Reply {
-    r.header("X-RateLimit-Limit", cfg.rate_limit.to_string())
-        .header(
-            "X-RateLimit-Window-Sec",
-            cfg.rate_window.as_secs().to_string(),
-        )
-        .header("X-RateLimit-Remaining", remaining.to_string())
-        .header("X-RateLimit-ToWait-Sec", to_wait.to_string())
-}
-
-/// The concurrency headers.
-fn conc_headers(r: Reply, cfg: &SimConfig, running: u32) -> Reply {
-    r.header(
-        "X-Concurrency-Limit-Limit",
-        cfg.concurrency_limit.to_string(),
-    )
-    .header("X-Concurrency-Limit-Running", running.to_string())
-}
-
-/// 409 / 1960 body.
-fn concurrency_reply(running_before: u32, limit: u32) -> Reply {
-    let to_finish = (running_before + 1).saturating_sub(limit).max(1);
-    let text = format!("This API cannot be run again until {to_finish} currently running API instance(s) has finished.");
-    Reply::xml(
-        409,
-        crate::xml::simple_return(
-            Some(1960),
-            &text,
-            &[("CALLS_TO_FINISH", to_finish.to_string())],
-        ),
-        Some(1960),
-    )
-}
-
-/// 409 / 1965 body.
-fn rate_reply(to_wait: u64) -> Reply {
-    let text = format!(
-        "This API cannot be run again for another {}.",
-        wait_words(to_wait)
-    );
-    Reply::xml(
-        409,
-        crate::xml::simple_return(
-            Some(1965),
-            &text,
-            &[("SECONDS_TO_WAIT", to_wait.to_string())],
-        ),
-        Some(1965),
-    )
-}
-
-/// Decides on one request that arrived at `arrived`.
-#[allow(clippy::too_many_arguments)]
-async fn process(
-    sh: &Shared,
-    headers: &HeaderMap,
-    path: &str,
-    query: &str,
-    p: &Params,
-    action: &str,
-    api: &str,
-    arrived: Instant,
-) -> Outcome {
+/// Decides on one request; `client` closes when the client hangs up.
+async fn process(sh: &Shared, call: &Call, client: &mut oneshot::Sender<()>) -> Outcome {
+    let (headers, path, query, p) = (&call.headers, &call.path[..], &call.query[..], &call.params);
+    let (action, api, arrived) = (&call.action[..], &call.api[..], call.arrived);
     let cfg = &sh.cfg;
     if !PATHS.contains(&path) {
         let slashed = format!("{path}/");
@@ -290,6 +222,10 @@ async fn process(
         return Outcome::plain(Reply::missing("action"));
     }
     if path == SESSION {
+        let names = p.0.iter().map(|(k, _)| k.as_str());
+        if let Err(r) = routes::unknown_params(routes::session_params(action), true, names) {
+            return Outcome::plain(r);
+        }
         let token = format!(
             "{:016x}{:08x}",
             crate::clock::epoch_secs(SystemTime::now()),
@@ -304,7 +240,8 @@ async fn process(
         Ok(r) => r,
         Err(r) => return Outcome::plain(r),
     };
-    if let Err(r) = routes::unknown_params(route, p.0.iter().map(|(k, _)| k.as_str())) {
+    let names = p.0.iter().map(|(k, _)| k.as_str());
+    if let Err(r) = routes::unknown_params(route.params, !route.action.is_empty(), names) {
         return Outcome::plain(r);
     }
     let now = Instant::now();
@@ -318,6 +255,7 @@ async fn process(
         during_wait,
         applied_at: None,
         trickle: None,
+        abandoned: false,
     };
     let remaining = match adm.verdict {
         Verdict::Concurrency => {
@@ -335,7 +273,16 @@ async fn process(
         Verdict::Allowed { remaining } => remaining,
     };
     let draw = lock(&sh.faults).draw(api, route.kind);
-    sleep(cfg.latency + draw.delay).await;
+    // A client that hangs up while its request waits here never reaches the API.
+    let wait = cfg.latency + draw.delay;
+    if !wait.is_zero() {
+        tokio::select! {
+            () = tokio::time::sleep(wait) => {}
+            () = client.closed() => {
+                return Outcome { abandoned: true, ..mk(Reply::server_error(500), false) };
+            }
+        }
+    }
     let limited = |r: Reply| conc_headers(rate_headers(r, cfg, remaining, 0), cfg, in_flight);
     let fault_reply = match draw.fault {
         Fault::None | Fault::DropAfterApply => None,
@@ -356,11 +303,11 @@ async fn process(
         ))),
         Fault::Maintenance => Some(Reply::maintenance()),
         Fault::ServerError => Some(Reply::server_error(500)),
-        Fault::Internal => Some(Reply::internal_error(
+        Fault::Internal => Some(limited(Reply::internal_error(
             path,
             &user,
             sh.counter.fetch_add(1, Ordering::Relaxed) ^ 0x5eed_0000_0000,
-        )),
+        ))),
         Fault::Concurrency => {
             let r = concurrency_reply(cfg.concurrency_limit, cfg.concurrency_limit);
             Some(conc_headers(r, cfg, cfg.concurrency_limit + 1))

@@ -1,5 +1,5 @@
 //! The hostile-body fault: an XML answer with an internal DTD subset declaring one entity
-//! of 50,000 characters and a root that references it 100,000 times — about 350 KB on the
+//! of 33,334 characters and a root that references it 150,000 times — about 480 KB on the
 //! wire, about 5 GB once expanded (issue 10 §4). Real Qualys only sends external `SYSTEM`
 //! DOCTYPEs (qualys-api.md §8.2), so a client must refuse any internal subset unparsed.
 
@@ -8,9 +8,9 @@ use std::sync::OnceLock;
 use bytes::Bytes;
 
 /// Characters in the entity's value.
-const ENTITY_LEN: usize = 50_000;
+const ENTITY_LEN: usize = 33_334;
 /// References to the entity in the body.
-const REFERENCES: usize = 100_000;
+const REFERENCES: usize = 150_000;
 
 /// The body, built once per process.
 pub(crate) fn entity_expansion() -> Bytes {

@@ -116,6 +116,9 @@ pub(crate) struct Report {
     /// The hosts the report covers: its scans' scanned addresses (`Manual`), or the
     /// requested `ips`/`asset_group_ids` ∩ the subscription (`Auto`).
     pub hosts: IpSet,
+    /// The addresses of `hosts` some processed scan has scanned: only they have findings
+    /// (for a `Manual` template, all of `hosts`).
+    pub with_data: IpSet,
     /// Asset group titles of the report's target.
     pub group_titles: Vec<String>,
     /// Canceled by the client.

@@ -17,7 +17,7 @@
 //!   scanned addresses that did not answer; `hosts_not_scanned_excluded_host_ip`: the
 //!   addresses of TARGET the subscription excludes, [`crate::SimConfig::excluded_ips`]),
 //!   and last `target_distribution_across_scanner_appliances`. The exact coverage keys are
-//!   [U] in §6.4; these are the simulator's choice.
+//!   \[U\] in §6.4; these are the simulator's choice.
 //! - Which scanned hosts answer is decided by the per-address hash of [`crate::findings`];
 //!   `Ig` (e.g. QID 45038 "Host Scan Time") and `Potential Vuln` records are among the
 //!   findings (§6.4 `type`).

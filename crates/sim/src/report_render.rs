@@ -11,11 +11,6 @@ use crate::model::Report;
 use crate::raw::{csv_line, findings_table, hosts};
 use crate::xml::{cdata, escape, CONFIDENTIAL};
 
-/// The addresses and asset group titles the report covers.
-fn scope(r: &Report) -> (IpSet, Vec<String>) {
-    (r.hosts.clone(), r.group_titles.clone())
-}
-
 /// Renders report `r` in its format.
 pub(crate) fn render(r: &Report, user: &str) -> Vec<u8> {
     match r.format.as_str() {
@@ -28,8 +23,8 @@ pub(crate) fn render(r: &Report, user: &str) -> Vec<u8> {
 
 /// The ASSET_DATA_REPORT document.
 fn asset_data_report(r: &Report, user: &str) -> String {
-    let (ips, groups) = scope(r);
-    let hosts = hosts(&ips);
+    let (ips, groups) = (&r.hosts, &r.group_titles);
+    let hosts = hosts(&r.with_data);
     let found = clock::datetime(r.launched);
     let mut x = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\" ?>\n\n");
     x.push_str("<!DOCTYPE ASSET_DATA_REPORT SYSTEM \"https://qualysguard.qualys.com/asset_data_report.dtd\">\n");
@@ -37,7 +32,7 @@ fn asset_data_report(r: &Report, user: &str) -> String {
         "<ASSET_DATA_REPORT>\n  <HEADER>\n    <COMPANY><![CDATA[Simulated Company]]></COMPANY>\n",
     );
     let _ = writeln!(x, "    <USERNAME>{}</USERNAME>\n    <GENERATION_DATETIME>{}</GENERATION_DATETIME>\n    <TEMPLATE>{}</TEMPLATE>\n    <TARGET>\n      <USER_ASSET_GROUPS>", escape(user), found, cdata(&r.template_title));
-    for g in &groups {
+    for g in groups {
         let _ = writeln!(
             x,
             "        <ASSET_GROUP_TITLE>{}</ASSET_GROUP_TITLE>",
@@ -94,21 +89,19 @@ fn asset_data_report(r: &Report, user: &str) -> String {
 
 /// CSV: one line per finding.
 fn csv(r: &Report) -> String {
-    let (ips, _) = scope(r);
     let mut out = String::new();
     csv_line(&mut out, &["Scan Report", &r.title]);
-    findings_table(&mut out, &hosts(&ips));
+    findings_table(&mut out, &hosts(&r.with_data));
     out
 }
 
 /// A plain HTML page listing the findings.
 fn html(r: &Report) -> String {
-    let (ips, _) = scope(r);
     let mut out = format!(
         "<!DOCTYPE html>\n<html><head><title>{0}</title></head><body>\n<h1>{0}</h1>\n<table>\n",
         escape(&r.title)
     );
-    for h in hosts(&ips) {
+    for h in hosts(&r.with_data) {
         for v in &h.vulns {
             let _ = writeln!(
                 out,
@@ -126,9 +119,8 @@ fn html(r: &Report) -> String {
 
 /// A minimal one-page PDF naming the report and counting findings by severity.
 fn pdf(r: &Report) -> Vec<u8> {
-    let (ips, _) = scope(r);
     let mut counts = [0usize; 5];
-    let hosts = hosts(&ips);
+    let hosts = hosts(&r.with_data);
     for v in hosts.iter().flat_map(|h| &h.vulns) {
         if let Some(c) = counts.get_mut(usize::from(v.severity.saturating_sub(1))) {
             *c += 1;

@@ -9,7 +9,8 @@
 //! naming every unknown name, before limits are counted and with nothing applied. Refusing a
 //! documented-but-unmodelled parameter is the stricter reading: a client never believes an
 //! ignored parameter had an effect. The lists are the `params` of [`ROUTES`]; each entry
-//! cites its section.
+//! cites its section. The session API (§1.2) takes `username` and `password` on login and
+//! nothing besides `action` on logout ([`session_params`]).
 
 use crate::ctx::Ctx;
 use crate::faults::ApiKind;
@@ -250,14 +251,24 @@ pub(crate) fn route(path: &str, action: &str) -> Result<&'static Route, Reply> {
         })
 }
 
-/// HTTP 400 / 1901 naming every parameter of `names` that `route` does not accept.
+/// Parameters of the session API (qualys-api.md §1.2) besides `action`, by action.
+pub(crate) fn session_params(action: &str) -> &'static [&'static str] {
+    match action {
+        "login" => &["username", "password"],
+        _ => &[],
+    }
+}
+
+/// HTTP 400 / 1901 naming every parameter of `names` that is neither in `allowed` nor
+/// `action` (when `takes_action`).
 pub(crate) fn unknown_params<'a>(
-    route: &Route,
+    allowed: &[&str],
+    takes_action: bool,
     names: impl IntoIterator<Item = &'a str>,
 ) -> Result<(), Reply> {
     let mut unknown: Vec<&str> = Vec::new();
     for n in names {
-        let known = (n == "action" && !route.action.is_empty()) || route.params.contains(&n);
+        let known = (n == "action" && takes_action) || allowed.contains(&n);
         if !known && !unknown.contains(&n) {
             unknown.push(n);
         }
@@ -292,10 +303,11 @@ mod tests {
             assert!(ROUTES.iter().any(|r| r.path == *p), "{p}");
         }
         let launch = route("/api/2.0/fo/scan/", "launch").expect("route");
-        assert!(unknown_params(launch, ["action", "scan_title", "asset_group_ids"]).is_ok());
-        let err = unknown_params(launch, ["action", "fqdn", "Scan_title", "fqdn"])
-            .err()
-            .expect("refused");
+        let check = |r: &Route, names: &[&str]| {
+            unknown_params(r.params, !r.action.is_empty(), names.iter().copied())
+        };
+        assert!(check(launch, &["action", "scan_title", "asset_group_ids"]).is_ok());
+        let err = check(launch, &["action", "fqdn", "Scan_title", "fqdn"]).expect_err("refused");
         assert_eq!((err.status, err.code), (400, Some(1901)));
         let text = String::from_utf8_lossy(&err.body).into_owned();
         assert!(
@@ -303,6 +315,8 @@ mod tests {
             "{text}"
         );
         let templates = route(TEMPLATES, "anything").expect("route");
-        assert!(unknown_params(templates, ["action"]).is_err());
+        assert!(check(templates, &["action"]).is_err());
+        assert!(unknown_params(session_params("login"), true, ["action", "username"]).is_ok());
+        assert!(unknown_params(session_params("logout"), true, ["username"]).is_err());
     }
 }

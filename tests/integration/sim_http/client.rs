@@ -170,3 +170,27 @@ pub async fn get(addr: SocketAddr, path: &str, pairs: &[(&str, &str)]) -> Resp {
     )
     .await
 }
+
+/// The text of an authenticated `Connection: close` POST of `pairs` to `path`, for tests
+/// that send it themselves (to give up early or read slowly).
+pub fn post_text(path: &str, pairs: &[(&str, &str)]) -> String {
+    let body = form(pairs);
+    format!(
+        "POST {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n{}: {}\r\n{}: {}\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n\r\n{body}",
+        AUTH.0,
+        AUTH.1,
+        XRW.0,
+        XRW.1,
+        body.len()
+    )
+}
+
+/// The `REFERENCE` item (`scan/…`) of a scan launch answer.
+pub fn scan_reference(r: &Resp) -> String {
+    r.text()
+        .split("<VALUE>")
+        .filter_map(|v| v.split("</VALUE>").next())
+        .find(|v| v.starts_with("scan/"))
+        .unwrap_or_else(|| panic!("no REFERENCE in {}", r.text()))
+        .to_owned()
+}

@@ -6,5 +6,6 @@ mod client;
 mod errors;
 mod faults;
 mod limits;
+mod strict;
 mod tls;
 mod workflow;

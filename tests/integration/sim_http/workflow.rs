@@ -5,7 +5,7 @@ use std::time::{Duration, Instant};
 use qualys_sim::Sim;
 use serde_json::Value;
 
-use super::client::{get, post, request, start_fast, tag_in, AUTH, XRW};
+use super::client::{get, post, request, scan_reference, start_fast, tag_in, AUTH, XRW};
 
 /// Adds the seed IPs, a group with one extra address outside the subscription, and
 /// launches a scan; returns the scan reference.
@@ -63,14 +63,7 @@ async fn seed_and_launch(sim: &Sim) -> String {
     .await;
     assert_eq!(r.status, 200, "{}", r.text());
     assert_eq!(r.tag("TEXT").as_deref(), Some("New vm scan launched"));
-    let text = r.text();
-    let reference = text
-        .split("<VALUE>")
-        .filter_map(|v| v.split("</VALUE>").next())
-        .find(|v| v.starts_with("scan/"))
-        .expect("REFERENCE item")
-        .to_owned();
-    reference
+    scan_reference(&r)
 }
 
 #[tokio::test]
