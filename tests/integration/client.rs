@@ -6,12 +6,16 @@ use std::net::Ipv4Addr;
 use std::time::Duration;
 
 use baseliner_qualys::{
-    ApiError, ApiVersion, Call, Client, ClientConfig, ErrorKind, ReportState, ReportTarget,
-    ScanState, Secret, TrackingMethod,
+    ApiError, ApiVersion, BodyKind, Call, Client, ClientConfig, ErrorKind, ReportState,
+    ReportTarget, ScanState, Secret, TrackingMethod,
 };
-use qualys_sim::{Faults, Sim, SimConfig};
+use qualys_sim::{Faults, Sim, SimConfig, SimTls};
+
+use crate::support::param;
 
 const OPTION: &str = "Initial Options";
+/// The simulator's scan-based (`TYPE=Manual`) template, which takes `report_refs` (§7.1).
+const MANUAL_TEMPLATE: u64 = 4;
 
 async fn sim() -> Sim {
     let addr = "127.0.0.1:0".parse().expect("loopback address");
@@ -185,13 +189,33 @@ async fn full_workflow_against_the_simulator() {
     assert_eq!(got.value.bytes, text.len() as u64);
     let json: serde_json::Value = serde_json::from_str(&text).expect("results are JSON");
     assert!(json.is_array(), "{json}");
+    assert_eq!(got.value.kind, BodyKind::Other);
+    // Full records (§6.4): extended mode, with the scan's metadata around the findings.
+    let fetch = sim
+        .journal()
+        .into_iter()
+        .rfind(|e| e.api == "/api/2.0/fo/scan/?action=fetch")
+        .expect("fetch journaled");
+    assert_eq!(param(&fetch, "output_format"), Some("json_extended"));
+    assert_eq!(param(&fetch, "mode"), Some("extended"));
+    let records = json.as_array().expect("an array");
+    assert!(
+        records
+            .iter()
+            .any(|r| r.get("severity").is_some() && r.get("qid").is_some()),
+        "no finding with a severity: {json}"
+    );
+    assert!(
+        records.iter().any(|r| r.get("launch_date").is_some()),
+        "no metadata object: {json}"
+    );
 
     let templates = c.list_report_templates().await.expect("templates").value;
     assert!(templates.iter().any(|t| t.id == 1), "{templates:?}");
 
     let report = c
         .launch_report(
-            4,
+            MANUAL_TEMPLATE,
             ReportTarget::Scans(&[&launched.scan_ref]),
             "pdf",
             "report [J1]",
@@ -232,13 +256,14 @@ async fn full_workflow_against_the_simulator() {
         file.value.bytes
     );
     assert!(!dir.path().join("report.pdf.part").exists());
+    assert_eq!(file.value.kind, BodyKind::Pdf);
 
     // Cancels.
     let other = launch(&c, "Other Org [J2]").await;
     c.cancel_scan(&other).await.expect("cancel scan");
     let second = c
         .launch_report(
-            4,
+            MANUAL_TEMPLATE,
             ReportTarget::Scans(&[&launched.scan_ref]),
             "pdf",
             "second [J1]",
@@ -527,4 +552,340 @@ async fn calls_go_through_the_configured_proxy() {
         .await
         .expect_err("nothing listens there");
     assert_eq!(err.kind, ErrorKind::Transient, "{err}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_untrusted_certificate_is_a_certificate_error_that_pauses() {
+    let tls = SimTls::generate().expect("TLS identity");
+    let addr = "127.0.0.1:0".parse().expect("loopback address");
+    let sim = Sim::start_tls(SimConfig::fast(), addr, &tls)
+        .await
+        .expect("TLS simulator starts");
+    // No extra CA: the simulator's throwaway CA is an unknown issuer.
+    let e = client(&sim)
+        .list_scans_by_ref(&["scan/1.1"])
+        .await
+        .expect_err("an untrusted certificate is refused");
+    assert_eq!(e.kind, ErrorKind::Certificate, "{e}");
+    assert!(e.kind.is_account_problem() && !e.kind.is_retryable(), "{e}");
+    assert!(e.text.contains("does not trust"), "{e}");
+    assert!(e.text.contains("[qualys].ca_file"), "{e}");
+    assert_eq!(e.http_status, None);
+
+    // A name mismatch: the certificate names 127.0.0.1 and localhost, not this alias.
+    let mut cfg = ClientConfig::new(
+        format!("https://127.0.0.2:{}", sim.addr().port()),
+        "demo",
+        Secret::new("demo"),
+    );
+    cfg.extra_ca_pem = Some(tls.ca_pem().as_bytes().to_vec());
+    cfg.connect_timeout = Duration::from_secs(2);
+    let mismatch = Client::new(cfg)
+        .expect("client")
+        .list_report_templates()
+        .await
+        .expect_err("a certificate for another name is refused");
+    // 127.0.0.2 may be unreachable where loopback is only 127.0.0.1: then it is a connect
+    // error, not a certificate one.
+    if mismatch.kind == ErrorKind::Certificate {
+        assert!(mismatch.text.contains("host name"), "{mismatch}");
+    } else {
+        assert_eq!(mismatch.kind, ErrorKind::Transient, "{mismatch}");
+    }
+    assert!(sim.journal().is_empty(), "{:?}", sim.journal());
+    sim.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn processing_and_maintenance_codes_are_retried_not_failed() {
+    let sim = sim().await;
+    let c = client(&sim);
+    always(&sim, &c, Call::ListScans, |f| f.p_1981 = 1.0);
+    let e = list_error(&c).await;
+    assert_eq!(
+        (e.kind.clone(), e.code),
+        (ErrorKind::Transient, Some(1981)),
+        "{e}"
+    );
+    always(&sim, &c, Call::ListScans, |f| f.p_1999 = 1.0);
+    let e = list_error(&c).await;
+    assert_eq!(
+        (e.kind.clone(), e.code),
+        (ErrorKind::Transient, Some(1999)),
+        "{e}"
+    );
+    assert!(e.kind.is_retryable());
+
+    // A mutation answered 1981 may still be applied later: ambiguous, looked up first.
+    always(&sim, &c, Call::AddAssetGroup, |f| f.p_1981 = 1.0);
+    let ips = [range("64.39.106.1", "64.39.106.1")];
+    c.add_ips(&ips, TrackingMethod::Ip).await.expect("add ips");
+    let e = c
+        .add_asset_group("Busy Org", &ips, None, &[])
+        .await
+        .expect_err("faulted");
+    assert_eq!(
+        (e.kind.clone(), e.code),
+        (ErrorKind::Ambiguous, Some(1981)),
+        "{e}"
+    );
+    sim.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_entity_expansion_body_is_refused_unparsed() {
+    let sim = sim().await;
+    let c = client(&sim);
+    always(&sim, &c, Call::ListScans, |f| f.p_hostile_xml = 1.0);
+    let e = list_error(&c).await;
+    assert_eq!(e.kind, ErrorKind::Protocol, "{e}");
+    assert!(e.text.contains("<!ENTITY"), "{e}");
+
+    // Downloads: the error body of a fetch is XML too.
+    let dir = tempfile::tempdir().expect("temp dir");
+    let dest = dir.path().join("report.pdf");
+    always(&sim, &c, Call::FetchReport, |f| f.p_hostile_xml = 1.0);
+    let e = c.fetch_report(1, &dest).await.expect_err("refused");
+    let e = e.api().expect("an API error");
+    assert_eq!(e.kind, ErrorKind::Protocol, "{e}");
+    assert!(e.text.contains("<!ENTITY"), "{e}");
+    assert!(!dest.exists() && !dir.path().join("report.pdf.part").exists());
+    sim.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_trickling_download_ends_at_its_deadline_and_leaves_no_part() {
+    let sim = sim().await;
+    let mut cfg = ClientConfig::new(sim.url(), "demo", Secret::new("demo"));
+    cfg.request_timeout = Duration::from_secs(10);
+    cfg.download_deadline = Duration::from_secs(2);
+    let c = Client::new(cfg).expect("client");
+    let scan_ref = launch(&c, "Trickle Org").await;
+    wait_processed(&c, &scan_ref).await;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let dest = dir.path().join("results.json");
+    let part = dir.path().join("results.json.part");
+    let full = c
+        .fetch_scan(&scan_ref, &dest)
+        .await
+        .expect("untrickled fetch")
+        .value
+        .bytes;
+    std::fs::remove_file(&dest).expect("remove the untrickled file");
+    assert!(
+        full > 4096,
+        "results of {full} bytes are too small to trickle"
+    );
+    // About 20 s for the whole body: the deadline (2 s) cuts it, the abort below finds
+    // its .part after the first 1 KiB.
+    let rate = u32::try_from(full / 20).expect("a small rate");
+    sim.set_faults(Faults {
+        seed: 7,
+        only_apis: vec![c.api_for(Call::FetchScan)],
+        p_trickle: 1.0,
+        trickle_bytes_per_sec: rate,
+        ..Faults::default()
+    });
+    let e = c.fetch_scan(&scan_ref, &dest).await.expect_err("deadline");
+    let e = e.api().expect("an API error");
+    assert_eq!(e.kind, ErrorKind::Transient, "{e}");
+    assert!(e.text.contains("deadline"), "{e}");
+    assert!(!dest.exists(), "no file from a download cut short");
+    assert!(!part.exists(), "no .part after the deadline");
+
+    // A download whose task is aborted (a canceled job) leaves no .part either.
+    let mut cfg = ClientConfig::new(sim.url(), "demo", Secret::new("demo"));
+    cfg.request_timeout = Duration::from_secs(10);
+    let slow = Client::new(cfg).expect("client");
+    let task = {
+        let dest = dest.clone();
+        let scan_ref = scan_ref.clone();
+        tokio::spawn(async move { slow.fetch_scan(&scan_ref, &dest).await })
+    };
+    let mut seen = false;
+    for _ in 0..300 {
+        if part.exists() {
+            seen = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(seen, "the trickling download never started its .part");
+    task.abort();
+    let _ = task.await;
+    assert!(!part.exists(), "an aborted download left its .part");
+    assert!(!dest.exists());
+    sim.shutdown().await;
+}
+
+/// What [`scripted_server`] answers to one request.
+struct Script {
+    status: &'static str,
+    body: String,
+    /// Send the body this many bytes a second (`None`: at once).
+    bytes_per_sec: Option<usize>,
+}
+
+/// A loopback HTTP/1.1 server for answers the simulator has no fault for: `answer` gets
+/// each request's head and says what to send. Lives until the test's runtime ends.
+async fn scripted_server(answer: fn(&str) -> Script) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind loopback");
+    let url = format!("http://{}", listener.local_addr().expect("address"));
+    tokio::spawn(async move {
+        while let Ok((mut stream, _)) = listener.accept().await {
+            tokio::spawn(async move {
+                let mut head = Vec::new();
+                let mut byte = [0u8; 1];
+                while !head.ends_with(b"\r\n\r\n") {
+                    match stream.read(&mut byte).await {
+                        Ok(1) => head.push(byte[0]),
+                        _ => return,
+                    }
+                }
+                let script = answer(&String::from_utf8_lossy(&head));
+                let reply = format!(
+                    "HTTP/1.1 {}\r\nContent-Type: text/xml\r\nContent-Length: {}\r\n\
+                     Connection: close\r\n\r\n",
+                    script.status,
+                    script.body.len()
+                );
+                if stream.write_all(reply.as_bytes()).await.is_err() {
+                    return;
+                }
+                match script.bytes_per_sec {
+                    None => {
+                        let _ = stream.write_all(script.body.as_bytes()).await;
+                    }
+                    Some(rate) => {
+                        for chunk in script.body.as_bytes().chunks(rate.max(1)) {
+                            if stream.write_all(chunk).await.is_err() {
+                                return;
+                            }
+                            tokio::time::sleep(Duration::from_secs(1)).await;
+                        }
+                    }
+                }
+            });
+        }
+    });
+    url
+}
+
+const EMPTY_SCAN_LIST: &str = "<?xml version=\"1.0\" encoding=\"UTF-8\" ?>\n\
+    <SCAN_LIST_OUTPUT><RESPONSE><DATETIME>2026-12-01T00:00:00Z</DATETIME></RESPONSE>\
+    </SCAN_LIST_OUTPUT>";
+
+/// `/api/3.0/…` answers HTTP 400 CODE 1901, anything else an empty scan list.
+fn v3_refuses_parameters(head: &str) -> Script {
+    if head.starts_with("GET /api/3.0/") {
+        Script {
+            status: "400 Bad Request",
+            body: "<?xml version=\"1.0\" encoding=\"UTF-8\" ?>\n<SIMPLE_RETURN><RESPONSE>\
+                   <CODE>1901</CODE><TEXT>Unrecognized parameter(s): show_ags</TEXT>\
+                   </RESPONSE></SIMPLE_RETURN>"
+                .to_string(),
+            bytes_per_sec: None,
+        }
+    } else {
+        Script {
+            status: "200 OK",
+            body: EMPTY_SCAN_LIST.to_string(),
+            bytes_per_sec: None,
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_xml_answer_that_trickles_ends_at_the_request_timeout() {
+    // About 200 s at 2 bytes a second, each read well inside any read timeout.
+    let url = scripted_server(|_| Script {
+        status: "200 OK",
+        body: EMPTY_SCAN_LIST.to_string(),
+        bytes_per_sec: Some(2),
+    })
+    .await;
+    let mut cfg = ClientConfig::new(url, "demo", Secret::new("demo"));
+    cfg.request_timeout = Duration::from_secs(2);
+    let c = Client::new(cfg).expect("client");
+    let e = list_error(&c).await;
+    assert_eq!(e.kind, ErrorKind::Transient, "{e}");
+    assert!(e.text.to_ascii_lowercase().contains("timed out"), "{e}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_scan_list_version_that_answers_1901_falls_back_to_the_other() {
+    let url = scripted_server(v3_refuses_parameters).await;
+    let mut cfg = ClientConfig::new(url, "demo", Secret::new("demo"));
+    cfg.request_timeout = Duration::from_secs(10);
+    let c = Client::new(cfg).expect("client");
+    assert_eq!(
+        c.scan_list_version(),
+        ApiVersion::V3,
+        "v3 stays the default"
+    );
+    let scans = c
+        .list_scans_by_ref(&["scan/1.1"])
+        .await
+        .expect("v2 answers");
+    assert!(scans.value.is_empty());
+    assert_eq!(c.scan_list_version(), ApiVersion::V2);
+    c.list_scans_by_ref(&["scan/1.1"])
+        .await
+        .expect("stays on v2");
+    assert_eq!(c.api_for(Call::ListScans), "/api/2.0/fo/scan/?action=list");
+
+    // Another 400 (not 1901) is the call's own error, with no fallback.
+    let sim = sim().await;
+    let c = client(&sim);
+    always(&sim, &c, Call::ListScans, |f| f.p_1999 = 1.0);
+    let e = list_error(&c).await;
+    assert_eq!(e.code, Some(1999));
+    assert_eq!(c.scan_list_version(), ApiVersion::V3);
+    sim.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_daemon_pauses_on_an_untrusted_certificate_and_says_why() {
+    use crate::support::{job_toml, sigterm, wait_exit, World};
+    let w = World::new(SimConfig::fast()).await;
+    let tls = SimTls::generate().expect("TLS identity");
+    let addr = "127.0.0.1:0".parse().expect("loopback address");
+    let https = Sim::start_tls(SimConfig::fast(), addr, &tls)
+        .await
+        .expect("TLS simulator starts");
+    // The daemon talks to the TLS simulator without its CA ([qualys].ca_file unset).
+    w.replace_config(
+        &format!("url = \"{}\"", w.sim.url()),
+        &format!("url = \"{}\"", https.url()),
+    );
+    let mut w = w;
+    let mut daemon = w.start_daemon();
+    w.drop_job("tls.toml", &job_toml("Tls Org", &["64.39.106.81"]));
+    let daemon_json = w.spool.join("daemon.json");
+    let mut text = String::new();
+    for _ in 0..200 {
+        text = std::fs::read_to_string(&daemon_json).unwrap_or_default();
+        if text.contains("\"paused\": {") {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(
+        text.contains("\"paused\": {"),
+        "no pause: {text}\n{}",
+        w.logs()
+    );
+    assert!(text.contains("TLS certificate"), "{text}");
+    assert!(text.contains("does not trust"), "{text}");
+    let statuses = w.statuses();
+    assert!(
+        statuses.iter().all(|s| s["state"] != "failed"),
+        "a certificate problem fails no job: {statuses:?}"
+    );
+    sigterm(&daemon);
+    assert_eq!(wait_exit(&mut daemon, Duration::from_secs(10)), Some(0));
+    https.shutdown().await;
 }

@@ -1003,23 +1003,3 @@ async fn account_codes_2002_2011_2012_pause_the_daemon() {
         assert!(reason.contains(&code.to_string()), "{code}: {reason}");
     }
 }
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn an_unknown_tls_issuer_pauses_the_daemon_with_the_message() {
-    let mut w = World::new(fast_sim()).await;
-    let tls = qualys_sim::SimTls::generate().expect("certificate");
-    let https = qualys_sim::Sim::start_tls(fast_sim(), ([127, 0, 0, 1], 0).into(), &tls)
-        .await
-        .expect("TLS simulator");
-    // The daemon is not told to trust the simulator's CA.
-    w.replace_config(
-        &format!("url = \"{}\"", w.sim.url()),
-        &format!("url = \"{}\"", https.url()),
-    );
-    let reason = pause_reason(&mut w).await;
-    assert!(
-        reason.to_ascii_lowercase().contains("certificate"),
-        "the pause names the certificate problem: {reason}"
-    );
-    assert!(https.journal().is_empty(), "nothing got through TLS");
-}

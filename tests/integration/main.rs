@@ -6,5 +6,6 @@ mod client;
 mod crash;
 mod daemon;
 mod faults;
+mod hostile_xml;
 mod sim_http;
 mod support;

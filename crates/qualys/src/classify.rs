@@ -8,7 +8,7 @@ use roxmltree::Document;
 use crate::body_kind::looks_html;
 use crate::error::{excerpt, ApiError, ErrorKind};
 use crate::limits::Limits;
-use crate::parse::prolog::Refused;
+use crate::parse::prolog::XmlRefused;
 use crate::parse::simple::{parse_return, Outcome};
 use crate::parse::xml::{parse_doc, trim_start, without_empty_subset};
 use crate::parse::ParseError;
@@ -113,7 +113,7 @@ fn is_success(status: u16) -> bool {
 
 /// A body refused by the prolog guard (an internal DTD subset, an entity declaration):
 /// always [`ErrorKind::Protocol`], whatever the status, retried later with backoff.
-pub(crate) fn hostile(ctx: Ctx<'_>, status: u16, limits: Limits, refused: Refused) -> ApiError {
+pub(crate) fn hostile(ctx: Ctx<'_>, status: u16, limits: Limits, refused: XmlRefused) -> ApiError {
     ctx.error(
         ErrorKind::Protocol,
         Some(status),

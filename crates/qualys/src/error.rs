@@ -51,7 +51,11 @@ pub enum ErrorKind {
     Ambiguous,
     /// Any other Qualys error code (e.g. a permission error): retrying will not help.
     Rejected,
-    /// The response could not be understood (not XML, unexpected root, missing field, redirect).
+    /// The response could not be understood (not XML, unexpected root, missing field,
+    /// redirect), or was refused unparsed (an internal DTD subset, an entity declaration:
+    /// [`crate::XmlRefused`]). Not [`ErrorKind::is_retryable`] for the client (it never
+    /// retries), but nothing was learnt either: the daemon retries it with backoff, as a
+    /// transient answer (its `…Sent` states look the object up first).
     Protocol,
 }
 

@@ -22,7 +22,7 @@ use crate::classify::{hostile, Ctx};
 use crate::client::{read_body, Client, Reply};
 use crate::error::{ApiError, ErrorKind};
 use crate::limits::Limits;
-use crate::parse::prolog::{self, Prolog, Refused};
+use crate::parse::prolog::{self, Prolog, XmlRefused};
 use crate::parse::ParseError;
 use crate::transport::transport;
 
@@ -86,7 +86,7 @@ enum Verdict {
     /// An API answer (error, "not ready") or an error page: read it whole and classify it.
     Answer,
     /// The prolog guard refused it.
-    Refused(Refused),
+    Refused(XmlRefused),
     /// Markup whose root is not in the first bytes yet: read more.
     NeedMore,
 }
@@ -107,7 +107,7 @@ fn verdict(call: Call, kind: BodyKind, prefix: &[u8], complete: bool) -> Verdict
             }) => Verdict::Answer,
             Ok(Prolog::Root { .. } | Prolog::NotMarkup) => Verdict::File,
             Ok(Prolog::Incomplete) if complete => Verdict::Answer,
-            Ok(Prolog::Incomplete) if prefix.len() >= PROLOG_MAX => Verdict::Refused(Refused {
+            Ok(Prolog::Incomplete) if prefix.len() >= PROLOG_MAX => Verdict::Refused(XmlRefused {
                 reason: "an XML prolog longer than 64 KiB",
                 at: prefix.len(),
             }),
@@ -346,6 +346,13 @@ mod tests {
             of(Call::FetchReport, bomb),
             Verdict::Refused(r) if r.reason.contains("<!ENTITY")
         ));
+        // A report file is checked too: it is saved only when its prolog is clean, so the
+        // daemon's own parse of an XML report never meets a declaration.
+        let report = b"<?xml version=\"1.0\"?>\n<!DOCTYPE ASSET_DATA_REPORT SYSTEM \"x.dtd\" [\n\
+            <!ENTITY a \"aaaa\">]>\n<ASSET_DATA_REPORT>&a;</ASSET_DATA_REPORT>";
+        assert!(matches!(of(Call::FetchReport, report), Verdict::Refused(_)));
+        let empty = b"<!DOCTYPE ASSET_DATA_REPORT SYSTEM \"x.dtd\" []><ASSET_DATA_REPORT/>";
+        assert_eq!(of(Call::FetchReport, empty), Verdict::File);
         let long = format!("<?xml version=\"1.0\"?><!--{}", "c".repeat(2000));
         let kind = BodyKind::Xml;
         assert_eq!(

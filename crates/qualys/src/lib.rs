@@ -35,6 +35,7 @@ pub use fetch::{Download, FetchError};
 pub use ips::format_ips;
 pub use limits::{Limits, MAX_TO_WAIT};
 pub use parse::assets::{Appliance, AssetGroup, AssetGroupPage};
+pub use parse::prolog::{check_xml_prolog, XmlRefused};
 pub use parse::reports::{Report, ReportState, ReportTemplate};
 pub use parse::scans::{LaunchedScan, Scan, ScanState};
 pub use parse::simple::Outcome;

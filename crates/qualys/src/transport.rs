@@ -40,23 +40,21 @@ pub(crate) fn transport(
     ctx.error(kind, status, None, text, limits)
 }
 
-/// The rustls error somewhere in `e`'s source chain (also inside an `io::Error`, whose
-/// `source()` skips the error it wraps).
+/// The rustls error somewhere in `e`'s source chain, also inside (nested) `io::Error`s,
+/// whose `source()` skips the error they wrap.
 fn tls_error<'a>(e: &'a (dyn StdError + 'static)) -> Option<&'a TlsError> {
     let mut current = Some(e);
     while let Some(err) = current {
         if let Some(tls) = err.downcast_ref::<TlsError>() {
             return Some(tls);
         }
-        if let Some(inner) = err
+        current = match err
             .downcast_ref::<std::io::Error>()
             .and_then(|io| io.get_ref())
         {
-            if let Some(tls) = inner.downcast_ref::<TlsError>() {
-                return Some(tls);
-            }
-        }
-        current = err.source();
+            Some(inner) => Some(inner as &(dyn StdError + 'static)),
+            None => err.source(),
+        };
     }
     None
 }
@@ -118,6 +116,14 @@ mod tests {
             Some(TlsError::InvalidCertificate(
                 CertificateError::UnknownIssuer
             ))
+        ));
+        let nested = std::io::Error::other(std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            TlsError::InvalidCertificate(CertificateError::Expired),
+        ));
+        assert!(matches!(
+            tls_error(&nested),
+            Some(TlsError::InvalidCertificate(CertificateError::Expired))
         ));
         let plain = std::io::Error::other("reset");
         assert!(tls_error(&plain).is_none());

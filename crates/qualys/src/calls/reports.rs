@@ -60,7 +60,9 @@ impl Client {
     }
 
     /// Downloads a finished report into `dest`, streamed. A report that is not finished
-    /// yields [`crate::ErrorKind::NotReady`] (CODE 7001) and leaves `dest` untouched.
+    /// yields [`crate::ErrorKind::NotReady`] (CODE 7001) and leaves `dest` untouched. The
+    /// result's [`Download::kind`] says what the body is, whatever format was asked for
+    /// (a zipped HTML report is [`crate::BodyKind::Zip`], §7.4).
     pub async fn fetch_report(&self, id: u64, dest: &Path) -> Result<Reply<Download>, FetchError> {
         let params = [("id", id.to_string())];
         self.download(Call::FetchReport, &params, dest).await

@@ -32,6 +32,8 @@ fn everything(body: &[u8]) {
         });
     }
     let _ = root_name(&String::from_utf8_lossy(body));
+    let _ = crate::BodyKind::sniff(body);
+    let _ = super::prolog::check_xml_prolog(&String::from_utf8_lossy(body));
 }
 
 #[derive(Clone, Debug)]

@@ -19,7 +19,7 @@ pub enum ParseError {
     /// The body was refused before parsing: an internal DTD subset, an entity declaration or
     /// another declaration Qualys never sends (see [`prolog`]).
     #[error(transparent)]
-    Refused(#[from] prolog::Refused),
+    Refused(#[from] prolog::XmlRefused),
     /// The root element is not the expected one.
     #[error("root element is {found}, expected {expected}")]
     UnexpectedRoot {

@@ -14,7 +14,7 @@
 //!   [`Prolog::Root::empty_subset`] says where it is so the caller blanks it out and the
 //!   parser still never sees a subset.
 //!
-//! Refused ([`Refused`]): a non-empty internal subset (entity, element, attribute or
+//! Refused ([`XmlRefused`]): a non-empty internal subset (entity, element, attribute or
 //! parameter-entity declarations alike), any other `<!…>` declaration before the root,
 //! a second DOCTYPE, a malformed DOCTYPE. The scan looks at each prolog byte once and stops
 //! at the first non-whitespace byte inside a subset, so a 500 KB entity bomb costs a few
@@ -26,7 +26,7 @@ use std::ops::Range;
 /// Why a body was refused before parsing.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
 #[error("XML refused before parsing: {reason} at byte {at}")]
-pub struct Refused {
+pub struct XmlRefused {
     /// What was found.
     pub reason: &'static str,
     /// Where (byte offset in the checked text).
@@ -65,7 +65,7 @@ fn cut_inside(rest: &[u8], word: &[u8]) -> bool {
 }
 
 /// Scans the prolog of `text` (a whole body or its first bytes; a leading BOM is skipped).
-pub(crate) fn scan(text: &str) -> Result<Prolog<'_>, Refused> {
+pub(crate) fn scan(text: &str) -> Result<Prolog<'_>, XmlRefused> {
     let b = text.as_bytes();
     let mut i = if text.starts_with('\u{feff}') { 3 } else { 0 };
     let mut empty_subset = None;
@@ -93,7 +93,7 @@ pub(crate) fn scan(text: &str) -> Result<Prolog<'_>, Refused> {
             }
         } else if rest.starts_with(b"<!DOCTYPE") {
             if doctype_seen {
-                return Err(Refused {
+                return Err(XmlRefused {
                     reason: "a second DOCTYPE",
                     at: i,
                 });
@@ -115,7 +115,7 @@ pub(crate) fn scan(text: &str) -> Result<Prolog<'_>, Refused> {
             } else {
                 "a markup declaration other than a comment or DOCTYPE before the root element"
             };
-            return Err(Refused { reason, at: i });
+            return Err(XmlRefused { reason, at: i });
         } else {
             let name_len = rest[1..]
                 .iter()
@@ -134,8 +134,8 @@ pub(crate) fn scan(text: &str) -> Result<Prolog<'_>, Refused> {
 /// Reads one `<!DOCTYPE …>` starting at `start`: `Some((end, empty subset))`, `None` when the
 /// text ends inside it.
 #[allow(clippy::type_complexity, reason = "a private step of one scanner")]
-fn doctype(b: &[u8], start: usize) -> Result<Option<(usize, Option<Range<usize>>)>, Refused> {
-    let malformed = |at| Refused {
+fn doctype(b: &[u8], start: usize) -> Result<Option<(usize, Option<Range<usize>>)>, XmlRefused> {
+    let malformed = |at| XmlRefused {
         reason: "a malformed DOCTYPE",
         at,
     };
@@ -198,7 +198,7 @@ fn doctype(b: &[u8], start: usize) -> Result<Option<(usize, Option<Range<usize>>
             .iter()
             .position(|c| matches!(c, b'<' | b'>' | b'[' | b']' | b'%' | b'&'))
         {
-            return Err(Refused {
+            return Err(XmlRefused {
                 reason: "markup inside a DOCTYPE identifier literal",
                 at: j + 1 + bad,
             });
@@ -222,7 +222,7 @@ fn doctype(b: &[u8], start: usize) -> Result<Option<(usize, Option<Range<usize>>
                     } else {
                         "a non-empty internal DTD subset"
                     };
-                    return Err(Refused { reason, at: j });
+                    return Err(XmlRefused { reason, at: j });
                 }
             }
             j += 1;
@@ -235,6 +235,14 @@ fn doctype(b: &[u8], start: usize) -> Result<Option<(usize, Option<Range<usize>>
         Some(b'>') => Ok(Some((j + 1, subset))),
         Some(_) => Err(malformed(j)),
     }
+}
+
+/// Checks a whole XML body's prolog as every parse in this crate does: `Err` for an
+/// internal DTD subset with anything in it, an entity or other declaration, a malformed or
+/// second DOCTYPE. An external DOCTYPE and an empty `[]` pass. For callers that parse XML
+/// themselves (a downloaded XML report) with roxmltree's `allow_dtd`.
+pub fn check_xml_prolog(text: &str) -> Result<(), XmlRefused> {
+    scan(text.trim_start_matches(|c: char| c.is_whitespace() || c == '\u{feff}')).map(|_| ())
 }
 
 /// The root element's name of a document prefix, `None` when the prefix is not markup,
@@ -256,7 +264,7 @@ mod tests {
         scan(text).unwrap_or_else(|e| panic!("refused {text:?}: {e}"))
     }
 
-    fn refused(text: &str) -> Refused {
+    fn refused(text: &str) -> XmlRefused {
         match scan(text) {
             Err(e) => e,
             Ok(p) => panic!("accepted {text:?} as {p:?}"),
@@ -361,6 +369,12 @@ mod tests {
                 ..
             })
         ));
+    }
+
+    #[test]
+    fn the_public_check_agrees() {
+        assert!(check_xml_prolog("\n<!DOCTYPE X SYSTEM \"x\" []><X/>").is_ok());
+        assert!(check_xml_prolog("\n<!DOCTYPE X [<!ENTITY a \"b\">]><X/>").is_err());
     }
 
     #[test]

@@ -6,7 +6,7 @@ use std::borrow::Cow;
 
 use roxmltree::{Document, Node, ParsingOptions};
 
-use super::prolog::{self, Prolog, Refused};
+use super::prolog::{self, Prolog, XmlRefused};
 use super::ParseError;
 
 /// An upper bound on nodes per document; the largest real outputs (report lists, group
@@ -30,7 +30,7 @@ pub(crate) fn parse_doc(text: &str) -> Result<Document<'_>, ParseError> {
         ..
     } = prolog::scan(text)?
     {
-        return Err(Refused {
+        return Err(XmlRefused {
             reason: "an internal DTD subset (even an empty one) reached the parser",
             at: range.start,
         }
@@ -47,7 +47,7 @@ pub(crate) fn trim_start(text: &str) -> &str {
 /// Checks the prolog of a whole body and blanks an empty internal subset (`[]` becomes
 /// spaces, byte offsets unchanged), so that [`parse_doc`] accepts it. Refuses what the guard
 /// refuses.
-pub(crate) fn without_empty_subset(text: &str) -> Result<Cow<'_, str>, Refused> {
+pub(crate) fn without_empty_subset(text: &str) -> Result<Cow<'_, str>, XmlRefused> {
     let text = trim_start(text);
     match prolog::scan(text)? {
         Prolog::Root {
@@ -167,8 +167,16 @@ mod tests {
 
     #[test]
     fn a_doctype_after_the_root_is_a_parse_error() {
-        let body = "<X/><!DOCTYPE Y [<!ENTITY a \"b\">]>";
-        assert!(matches!(parse_doc(body), Err(ParseError::NotXml(_))));
+        for body in [
+            "<X/><!DOCTYPE Y [<!ENTITY a \"b\">]>",
+            "<X><!DOCTYPE Y [<!ENTITY a \"b\">]></X>",
+            "<X><!ENTITY a \"b\"></X>",
+        ] {
+            assert!(
+                matches!(parse_doc(body), Err(ParseError::NotXml(_))),
+                "{body}"
+            );
+        }
     }
 
     #[test]
