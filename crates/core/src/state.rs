@@ -4,24 +4,29 @@
 //! daemon) executes [`Action`]s and feeds back [`Outcome`]s. Nothing here performs IO.
 //!
 //! ```text
-//!  Accepted ──► AddingIps ──► FindingGroup ──┬─ found, has all IPs ───────────────┐
+//!  Accepted ──► AddingIps ──► FindingGroup ──┬─ found, within scope, has all IPs ─────────┐
 //!                               ▲  ▲         ├─ found, missing IPs ─► ExtendingGroup ─(intent)─► GroupExtendSent ─┐
+//!                               │  │         ├─ found, addresses outside the scope ─► Failed                      │
 //!                               │  │         └─ absent ─► CreatingGroup ─(intent)─► GroupCreateSent ─┐            │
-//!                               │  └──────── result unknown: look up again ────────────────────────┘            │
-//!                               └─────────── result unknown: look up again ─────────────────────────────────────┘
+//!                               │  └──────── absence proven (see below): create again ───────────────┘            │
+//!                               └─────────── group gone: look up again ──────────────────────────────────────────┘
 //!                                                                                     │ success / adopted
 //!                                                                                     ▼
-//!  LaunchingScan ─(intent)─► ScanLaunchSent ─ launched, or found by lookup ─► ScanRunning ─ Finished+PROCESSED=1 ─┐
-//!        ▲                        │ lookup found nothing                        │ Error/Canceled/too old → Failed  │
-//!        └────────────────────────┘                                                                              │
-//!  ┌─────────────────────────── report wanted ◄──────────────────────────────────────────────────────────────────┘
-//!  ▼                                                                        (no report wanted) ──► Downloading
+//!  LaunchingScan{group} ─(intent)─► ScanLaunchSent ─ launched, or adopted ─► ScanRunning ─ Finished+PROCESSED=1 ─┐
+//!        ▲                        │ absence proven                 │ TARGET outside scope → Canceling → Failed   │
+//!        └────────────────────────┘                                │ Error/Canceled/too old → Failed             │
+//!  ┌─────────────────────────── report wanted (and not No_Host) ◄─────────────────────────────────────────────────┘
+//!  ▼                                                         (no report wanted, or No_Host) ──► Downloading
 //!  LaunchingReport ─(intent)─► ReportLaunchSent ─ launched / found ─► ReportRunning ─ Finished ─► Downloading ─► Done
-//!        ▲                        │ lookup found nothing                 │ Errors/Canceled/too old → Failed
+//!        ▲                        │ absence proven                     │ Errors/Canceled/too old → Failed
 //!        └────────────────────────┘
 //!  any non-terminal state ─ cancel requested ─► Canceling ─► Canceled
 //!  any state ─ permanent failure ─► Failed
 //! ```
+//!
+//! A lookup in a `…Sent` state that finds nothing proves absence only after
+//! `sent_at + request_timeout + absence_margin` ([`crate::machine::Policy::absent_after`]):
+//! before that the job stays in the `…Sent` state, due at that time.
 //!
 //! "(intent)" marks a checkpoint that is written and flushed *before* a request that is
 //! not safe to repeat. A `…Sent` state therefore means "the request may have reached
