@@ -33,77 +33,6 @@ use crate::state::{
     ScanStatus, StepName,
 };
 use crate::time::{format_duration, Timestamp};
-use std::time::Duration;
-
-/// Timings and retry bounds, from the config's `[polling]` section and built-in defaults.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Policy {
-    /// First scan poll this long after the launch (`scan_first_check`, default 7m).
-    pub scan_first_check: Duration,
-    /// Then a poll every (`scan_every`, default 5m).
-    pub scan_every: Duration,
-    /// Report polls every (`report_every`, default 1m).
-    pub report_every: Duration,
-    /// A scan older than this fails the job, and so does a report still unfinished this
-    /// long after it started running (`give_up_after`, default 72h).
-    pub give_up_after: Duration,
-    /// First retry delay after a transient failure (default 5s); doubles each attempt.
-    pub retry_base: Duration,
-    /// Retry delays are capped here while the failures are young (default 10m).
-    pub retry_cap: Duration,
-    /// After failing this long (default 1h) the job waits longer rather than fails …
-    pub retry_patience: Duration,
-    /// … with delays capped here instead (default 1h).
-    pub patient_cap: Duration,
-    /// Lookups after a crash search from `sent_at - lookup_slack` (clock skew; default 15m).
-    pub lookup_slack: Duration,
-    /// A scan (or report) missing from this many polls in a row fails the job (default 3).
-    pub max_missing_polls: u32,
-    /// How long a request may run (`[qualys].request_timeout`, default 120s): a request the
-    /// client sent may still be applied inside Qualys until then.
-    pub request_timeout: Duration,
-    /// Added to `request_timeout` before a lookup that finds nothing proves a request was
-    /// not applied (`[polling].absence_margin`, default 90s). Half of it is the longest a
-    /// request may wait for its send slot after its intent (see [`Policy::send_within`]).
-    pub absence_margin: Duration,
-}
-
-impl Policy {
-    /// The earliest time at which a lookup that finds nothing proves that the request whose
-    /// intent was recorded at `sent_at` was not applied and never will be (qualys-api.md
-    /// §2.4): `sent_at + request_timeout + absence_margin`. Before it, "not found" means
-    /// "look again then", never "send again".
-    pub fn absent_after(&self, sent_at: Timestamp) -> Timestamp {
-        sent_at.plus(self.request_timeout).plus(self.absence_margin)
-    }
-
-    /// The longest a request that needs an intent may wait (for a governor slot, a
-    /// lookup it depends on) between its intent and its send; a driver that cannot send
-    /// by then must not send at all (it reports the attempt as not sent), so that
-    /// [`Policy::absent_after`] still covers the request: half the absence margin.
-    pub fn send_within(&self) -> Duration {
-        self.absence_margin / 2
-    }
-}
-
-impl Default for Policy {
-    fn default() -> Self {
-        Policy {
-            scan_first_check: Duration::from_secs(7 * 60),
-            scan_every: Duration::from_secs(5 * 60),
-            report_every: Duration::from_secs(60),
-            give_up_after: Duration::from_secs(72 * 3600),
-            retry_base: Duration::from_secs(5),
-            retry_cap: Duration::from_secs(600),
-            retry_patience: Duration::from_secs(3600),
-            patient_cap: Duration::from_secs(3600),
-            lookup_slack: Duration::from_secs(15 * 60),
-            max_missing_polls: 3,
-            request_timeout: Duration::from_secs(120),
-            absence_margin: Duration::from_secs(90),
-        }
-    }
-}
 
 /// What the job wants, fixed at acceptance.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -478,86 +407,6 @@ fn next(cp: &Checkpoint, outcome: &Outcome, now: Timestamp, ctx: &Ctx<'_>) -> Ne
     }
 }
 
-/// The lookup found the group of the organization's title. A scan of a group scans every
-/// address in it, so the group's whole IP set (and, after an extend, the job's addresses
-/// with it) must lie within the scope; otherwise the job fails naming the outside ones.
-fn group_found(
-    state: &JobState,
-    group_id: u64,
-    ips: &IpSet,
-    unreadable: &[String],
-    now: Timestamp,
-    ctx: &Ctx<'_>,
-) -> Next {
-    let with_job = IpSet::from_ranges(
-        ips.ranges()
-            .iter()
-            .chain(ctx.ips.ranges())
-            .copied()
-            .collect(),
-    );
-    if let Some(outside) = outside_scope(&with_job, unreadable, ctx.scope) {
-        return Next::Fail(group_outside_reason(group_id, &outside));
-    }
-    if ips.contains_set(ctx.ips) {
-        return Next::Advance(JobState::LaunchingScan { group_id }, now);
-    }
-    match state {
-        // Our edit may still be on its way inside Qualys: not proof that it failed.
-        JobState::GroupExtendSent { sent_at, .. } => not_yet_absent(
-            state,
-            *sent_at,
-            "the group's new addresses",
-            now,
-            ctx.policy,
-        )
-        .unwrap_or(Next::Unresolved {
-            state: JobState::ExtendingGroup { group_id },
-            due: now,
-            note: None,
-        }),
-        _ => Next::Advance(JobState::ExtendingGroup { group_id }, now),
-    }
-}
-
-/// The addresses of `ips` outside `scope`, with the entries that are not IPv4 addresses,
-/// as one comma-separated text; `None` when everything lies within.
-fn outside_scope(ips: &IpSet, unreadable: &[String], scope: &IpSet) -> Option<String> {
-    let outside = ips.difference(scope);
-    let mut parts: Vec<String> = Vec::new();
-    if !outside.is_empty() {
-        parts.push(outside.to_string());
-    }
-    parts.extend(unreadable.iter().cloned());
-    (!parts.is_empty()).then(|| parts.join(","))
-}
-
-fn group_outside_reason(group_id: u64, outside: &str) -> String {
-    format!(
-        "asset group {group_id} holds addresses outside [scope].authorized: {outside}; not scanned"
-    )
-}
-
-/// A lookup after a request sent at `sent_at` found nothing. Before
-/// [`Policy::absent_after`] that proves nothing: stay in `state` (the `…Sent` state) and
-/// look again at that time. `None` once absence is proven.
-fn not_yet_absent(
-    state: &JobState,
-    sent_at: Timestamp,
-    what: &str,
-    now: Timestamp,
-    p: &Policy,
-) -> Option<Next> {
-    let proven = p.absent_after(sent_at);
-    (now < proven).then(|| Next::Unresolved {
-        state: state.clone(),
-        due: proven,
-        note: Some(format!(
-            "{what} is not visible yet; the request may still be running in Qualys, looking again at {proven}"
-        )),
-    })
-}
-
 fn sent_at_of(state: &JobState) -> Option<Timestamp> {
     match state {
         JobState::GroupCreateSent { sent_at }
@@ -808,19 +657,6 @@ fn apply_pending_cancel(next: Checkpoint, now: Timestamp) -> Checkpoint {
     }
 }
 
-/// A scan's TARGET (`a, b-c, d`) as addresses, with the entries that do not parse.
-pub fn parse_target(text: &str) -> (IpSet, Vec<String>) {
-    let mut ranges = Vec::new();
-    let mut unreadable = Vec::new();
-    for entry in text.split(',').map(str::trim).filter(|e| !e.is_empty()) {
-        match IpSet::parse_entries(&[entry]) {
-            Ok(set) => ranges.extend_from_slice(set.ranges()),
-            Err(_) => unreadable.push(entry.to_string()),
-        }
-    }
-    (IpSet::from_ranges(ranges), unreadable)
-}
-
 fn cancel(cp: &Checkpoint, now: Timestamp) -> Checkpoint {
     if cp.state.is_terminal() || matches!(cp.state, JobState::Canceling { .. }) {
         return Checkpoint {
@@ -888,61 +724,18 @@ fn retry(
     }
 }
 
-fn outcome_name(outcome: &Outcome) -> &'static str {
-    match outcome {
-        Outcome::Start => "Start",
-        Outcome::IpsAdded => "IpsAdded",
-        Outcome::GroupFound { .. } => "GroupFound",
-        Outcome::GroupAbsent => "GroupAbsent",
-        Outcome::GroupCreated { .. } => "GroupCreated",
-        Outcome::GroupExtended => "GroupExtended",
-        Outcome::ScanLaunched(_) => "ScanLaunched",
-        Outcome::ScanFound(_) => "ScanFound",
-        Outcome::ScanAbsent => "ScanAbsent",
-        Outcome::ScanPolled { .. } => "ScanPolled",
-        Outcome::ScanNotListed => "ScanNotListed",
-        Outcome::ReportLaunched { .. } => "ReportLaunched",
-        Outcome::ReportFound { .. } => "ReportFound",
-        Outcome::ReportAbsent => "ReportAbsent",
-        Outcome::ReportPolled(_) => "ReportPolled",
-        Outcome::ReportNotReady => "ReportNotReady",
-        Outcome::Downloaded => "Downloaded",
-        Outcome::CancelDone => "CancelDone",
-        Outcome::Deferred { .. } => "Deferred",
-        Outcome::Transient { .. } => "Transient",
-        Outcome::Ambiguous { .. } => "Ambiguous",
-        Outcome::Permanent { .. } => "Permanent",
-        Outcome::CancelRequested => "CancelRequested",
-    }
-}
-
-/// The internal state's name, for messages.
-pub fn state_name(state: &JobState) -> &'static str {
-    match state {
-        JobState::Accepted => "Accepted",
-        JobState::AddingIps => "AddingIps",
-        JobState::FindingGroup => "FindingGroup",
-        JobState::CreatingGroup => "CreatingGroup",
-        JobState::GroupCreateSent { .. } => "GroupCreateSent",
-        JobState::ExtendingGroup { .. } => "ExtendingGroup",
-        JobState::GroupExtendSent { .. } => "GroupExtendSent",
-        JobState::LaunchingScan { .. } => "LaunchingScan",
-        JobState::ScanLaunchSent { .. } => "ScanLaunchSent",
-        JobState::ScanRunning { .. } => "ScanRunning",
-        JobState::LaunchingReport { .. } => "LaunchingReport",
-        JobState::ReportLaunchSent { .. } => "ReportLaunchSent",
-        JobState::ReportRunning { .. } => "ReportRunning",
-        JobState::Downloading { .. } => "Downloading",
-        JobState::Done { .. } => "Done",
-        JobState::Failed { .. } => "Failed",
-        JobState::Canceling { .. } => "Canceling",
-        JobState::Canceled { .. } => "Canceled",
-    }
-}
-
 pub mod adopt;
+mod names;
+mod policy;
 #[cfg(test)]
 mod proptests;
+mod scope_rules;
 pub mod template;
+
+use names::outcome_name;
+pub use names::state_name;
+pub use policy::Policy;
+pub use scope_rules::parse_target;
+use scope_rules::{group_found, group_outside_reason, not_yet_absent, outside_scope};
 #[cfg(test)]
 mod tests;

@@ -14,6 +14,7 @@
 use super::*;
 use crate::state::{HistoryEntry, StepName};
 use proptest::prelude::*;
+use std::time::Duration;
 
 /// The model Qualys: counts every remote creation, answers lookups truthfully.
 #[derive(Debug, Default)]

@@ -3,6 +3,7 @@
 use super::*;
 use crate::ip::test_ips::set;
 use crate::state::{HistoryEntry, StepName};
+use std::time::Duration;
 
 const T0: Timestamp = Timestamp(1_700_000_000_000);
 const MIN: Duration = Duration::from_secs(60);
