@@ -609,14 +609,19 @@ fn report_polled(
 }
 
 /// Progress into `state`, due at `due`: counters and the last error reset (a `Done` with a
-/// note shows the note there, so that status.json says why a step was skipped).
+/// note, and a cancel of a scan out of scope, show their reason there, so that status.json
+/// says why).
 fn enter(cp: &Checkpoint, state: JobState, due: Timestamp, now: Timestamp) -> Checkpoint {
     let mut next = settled(cp, state, due, now);
-    if let JobState::Done {
-        note: Some(note), ..
-    } = &next.state
-    {
-        next.last_error = Some(note.clone());
+    match &next.state {
+        JobState::Done {
+            note: Some(why), ..
+        }
+        | JobState::Canceling {
+            fail_reason: Some(why),
+            ..
+        } => next.last_error = Some(why.clone()),
+        _ => {}
     }
     next.cancel_requested = cp.cancel_requested;
     apply_pending_cancel(next, now)

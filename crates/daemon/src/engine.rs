@@ -408,7 +408,13 @@ impl Engine {
         rec.checkpoint = next;
         self.transitions += 1;
         let after = rec.checkpoint.state.step_name();
-        if let JobState::Failed { reason, .. } = &rec.checkpoint.state {
+        if let JobState::Canceling {
+            fail_reason: Some(why),
+            ..
+        } = &rec.checkpoint.state
+        {
+            tracing::error!(job_id = id.as_str(), "canceling the scan: {why}");
+        } else if let JobState::Failed { reason, .. } = &rec.checkpoint.state {
             tracing::warn!(
                 job_id = id.as_str(),
                 step = after.as_str(),

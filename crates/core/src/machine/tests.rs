@@ -558,6 +558,14 @@ fn a_scan_targeting_addresses_outside_the_scope_is_canceled_and_fails_the_job() 
         other => panic!("expected Canceling, got {other:?}"),
     }
     assert_eq!(canceling.due, now, "canceled at once");
+    assert!(
+        canceling
+            .last_error
+            .as_deref()
+            .is_some_and(|e| e.contains("198.51.100.7")),
+        "status.json says why: {:?}",
+        canceling.last_error
+    );
     assert_eq!(
         action(&canceling.state, &Policy::default()),
         Action::Cancel {
