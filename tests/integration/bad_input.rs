@@ -169,7 +169,7 @@ async fn two_jobs_for_one_new_organization_at_once_both_finish() {
 
 /// What the raw server answers to every request.
 #[derive(Clone)]
-enum Answer {
+pub(crate) enum Answer {
     /// A complete response with this body.
     Body(Vec<u8>),
     /// Announces `len` bytes, sends `body` (shorter), closes.
@@ -185,7 +185,7 @@ enum Answer {
 
 /// A one-thread HTTP/1.1 server on 127.0.0.1 answering every request with `answer`;
 /// returns its base URL. It lives until the test process ends.
-fn raw_server(answer: Answer) -> String {
+pub(crate) fn raw_server(answer: Answer) -> String {
     let listener = TcpListener::bind("127.0.0.1:0").expect("bind loopback");
     let url = format!("http://{}", listener.local_addr().expect("local address"));
     std::thread::spawn(move || {
@@ -328,7 +328,7 @@ async fn broken_response_bodies_fail_the_call_with_a_classified_error() {
         format!("{DECL}<SIMPLE_RETURN><RESPONSE>").into_bytes(),
     )));
     let e = match c
-        .launch_scan("t [X]", &["Org"], "New IPs option profile", None)
+        .launch_scan("t [X]", &[1], "New IPs option profile", None)
         .await
     {
         Ok(r) => panic!("launch succeeded with {:?}", r.value),

@@ -6,8 +6,8 @@ use std::net::Ipv4Addr;
 use std::time::Duration;
 
 use baseliner_qualys::{
-    ApiError, ApiVersion, BodyKind, Call, Client, ClientConfig, ErrorKind, ReportState, ScanState,
-    Secret, TrackingMethod,
+    ApiError, ApiVersion, BodyKind, Call, Client, ClientConfig, ErrorKind, ReportState,
+    ReportTarget, ScanState, Secret, TrackingMethod,
 };
 use qualys_sim::{Faults, Sim, SimConfig, SimTls};
 
@@ -47,10 +47,13 @@ fn range(a: &str, b: &str) -> (Ipv4Addr, Ipv4Addr) {
 async fn launch(c: &Client, title: &str) -> String {
     let ips = [range("64.39.106.1", "64.39.106.4")];
     c.add_ips(&ips, TrackingMethod::Ip).await.expect("add ips");
-    c.add_asset_group(title, &ips, Some("test group"), &[])
+    let id = c
+        .add_asset_group(title, &ips, Some("test group"), &[])
         .await
-        .expect("add group");
-    c.launch_scan(&format!("scan of {title}"), &[title], OPTION, None)
+        .expect("add group")
+        .value
+        .expect("the new group's id");
+    c.launch_scan(&format!("scan of {title}"), &[id], OPTION, None)
         .await
         .expect("launch scan")
         .value
@@ -153,7 +156,7 @@ async fn full_workflow_against_the_simulator() {
     assert!(members.contains(&ip("64.39.106.10")) && members.contains(&ip("64.39.106.20")));
 
     let launched = c
-        .launch_scan("baseline [J1]", &[title], OPTION, Some("scanner-dc1"))
+        .launch_scan("baseline [J1]", &[id], OPTION, Some("scanner-dc1"))
         .await
         .expect("launch scan")
         .value;
@@ -211,7 +214,12 @@ async fn full_workflow_against_the_simulator() {
     assert!(templates.iter().any(|t| t.id == 1), "{templates:?}");
 
     let report = c
-        .launch_report(MANUAL_TEMPLATE, &[&launched.scan_ref], "pdf", "report [J1]")
+        .launch_report(
+            MANUAL_TEMPLATE,
+            ReportTarget::Scans(&[&launched.scan_ref]),
+            "pdf",
+            "report [J1]",
+        )
         .await
         .expect("launch report")
         .value;
@@ -254,7 +262,12 @@ async fn full_workflow_against_the_simulator() {
     let other = launch(&c, "Other Org [J2]").await;
     c.cancel_scan(&other).await.expect("cancel scan");
     let second = c
-        .launch_report(MANUAL_TEMPLATE, &[&launched.scan_ref], "pdf", "second [J1]")
+        .launch_report(
+            MANUAL_TEMPLATE,
+            ReportTarget::Scans(&[&launched.scan_ref]),
+            "pdf",
+            "second [J1]",
+        )
         .await
         .expect("launch second report")
         .value;
@@ -341,7 +354,7 @@ async fn invalid_parameters() {
     assert!(e.text.contains("987654"), "{}", e.text);
 
     let e = c
-        .launch_report(1, &["scan/1.1"], "", "t")
+        .launch_report(4, ReportTarget::Scans(&["scan/1.1"]), "", "t")
         .await
         .expect_err("missing output_format");
     assert_eq!(
@@ -388,12 +401,15 @@ async fn transient_and_ambiguous() {
 
     // A launch dropped after apply is ambiguous, and the scan exists.
     c.add_ips(&ips, TrackingMethod::Ip).await.expect("add ips");
-    c.add_asset_group("Drop Org", &ips, None, &[])
+    let drop_org = c
+        .add_asset_group("Drop Org", &ips, None, &[])
         .await
-        .expect("add group");
+        .expect("add group")
+        .value
+        .expect("the new group's id");
     always(&sim, &c, Call::LaunchScan, |f| f.p_drop_after_apply = 1.0);
     let e = c
-        .launch_scan("dropped [J9]", &["Drop Org"], OPTION, None)
+        .launch_scan("dropped [J9]", &[drop_org], OPTION, None)
         .await
         .expect_err("dropped");
     assert_eq!(e.kind, ErrorKind::Ambiguous, "{e}");
@@ -421,7 +437,7 @@ async fn transient_and_ambiguous() {
     // A 5xx on a launch is ambiguous too.
     always(&sim, &c, Call::LaunchScan, |f| f.p_5xx = 1.0);
     let e = c
-        .launch_scan("t", &["Drop Org"], OPTION, None)
+        .launch_scan("t", &[drop_org], OPTION, None)
         .await
         .expect_err("5xx");
     assert_eq!(e.kind, ErrorKind::Ambiguous, "{e}");

@@ -43,6 +43,10 @@ fn next(rng: &mut u64) -> u64 {
 async fn crash_world() -> World {
     let w = World::new(fast_sim()).await;
     w.set_polling("200ms", "200ms", "200ms");
+    // A lookup that finds nothing proves absence 3 s + 2 s (the test config's
+    // absence_margin) after the send: longer than a slow-applied launch takes inside the
+    // simulator (SLOW_APPLY), as in Qualys.
+    w.replace_config("request_timeout = \"5s\"", "request_timeout = \"3s\"");
     let log = w.dir.path().join("alerts.log");
     let (hook, _) = webhook_receiver(Some(w.dir.path().join("webhooks.log"))).await;
     let mut text = read(&w.config);
@@ -52,6 +56,31 @@ async fn crash_world() -> World {
     ));
     std::fs::write(&w.config, text).expect("config with alerts");
     w
+}
+
+/// How long after its arrival a slow-applied mutation takes effect in the crash suite:
+/// long enough that a kill usually lands while it is in flight, and that the restarted
+/// daemon's first lookup runs before it is applied (qualys-api.md §2.4).
+const SLOW_APPLY: Duration = Duration::from_millis(1500);
+
+/// The crash suite's faults on the four mutations: a fifth applied with the answer lost,
+/// and a third applied slowly (after the daemon that sent them may have been killed).
+fn crash_faults(seed: u64) -> qualys_sim::Faults {
+    qualys_sim::Faults {
+        seed,
+        p_drop_after_apply: 0.2,
+        p_slow_apply: 0.35,
+        slow_apply: SLOW_APPLY,
+        only_apis: [
+            LAUNCH_SCAN_API,
+            LAUNCH_REPORT_API,
+            ADD_GROUP_API,
+            EDIT_GROUP_API,
+        ]
+        .map(String::from)
+        .to_vec(),
+        ..qualys_sim::Faults::default()
+    }
 }
 
 /// No job's alert command ran twice, and at least one ran.
@@ -121,21 +150,9 @@ async fn finish_and_check(w: &mut World, dropped: &[(String, String)], limit: Du
 async fn sigkill_at_random_moments_loses_and_repeats_nothing() {
     let started = Instant::now();
     let mut w = crash_world().await;
-    // A fifth of the changes are applied and their response lost, so that a kill often
-    // lands while the outcome of a launch is unknown.
-    w.sim.set_faults(qualys_sim::Faults {
-        seed: 7,
-        p_drop_after_apply: 0.2,
-        only_apis: [
-            LAUNCH_SCAN_API,
-            LAUNCH_REPORT_API,
-            ADD_GROUP_API,
-            EDIT_GROUP_API,
-        ]
-        .map(String::from)
-        .to_vec(),
-        ..qualys_sim::Faults::default()
-    });
+    // A fifth of the changes are applied and their response lost, and a third applied
+    // slowly, so that a kill often lands while a launch is in flight or its outcome unknown.
+    w.sim.set_faults(crash_faults(7 + soak()));
     let jobs = 20;
     let rounds = 50 * soak();
     let mut dropped = Vec::new();

@@ -66,9 +66,17 @@ async fn seed_job_reaches_done_with_its_outputs_and_sigterm_stops_cleanly() {
     assert_eq!(launches.len(), 1);
     let title = param(launches[0], "scan_title").expect("scan_title");
     assert!(title.ends_with(&format!("[{id}]")), "{title}");
+    // Launched by the group's id, never by a title Qualys would split at commas.
+    assert_eq!(param(launches[0], "asset_groups"), None);
+    let group = w
+        .sim
+        .groups()
+        .into_iter()
+        .find(|g| g.title == "organization_name")
+        .expect("the job's group");
     assert_eq!(
-        param(launches[0], "asset_groups"),
-        Some("organization_name")
+        param(launches[0], "asset_group_ids"),
+        Some(group.id.to_string().as_str())
     );
     assert_eq!(applied(&j, LAUNCH_REPORT).len(), 1);
     assert_eq!(applied(&j, ADD_GROUP).len(), 1);
@@ -525,5 +533,472 @@ async fn a_download_past_max_download_fails_the_job_and_leaves_no_file() {
                 && !name.ends_with(".part"),
             "{name} left in {names:?}"
         );
+    }
+}
+
+/// True when every range lies inside the test config's scope, 64.39.96.0/20.
+fn within_scope(ranges: &[(std::net::Ipv4Addr, std::net::Ipv4Addr)]) -> bool {
+    let lo = u32::from(std::net::Ipv4Addr::new(64, 39, 96, 0));
+    let hi = u32::from(std::net::Ipv4Addr::new(64, 39, 111, 255));
+    ranges
+        .iter()
+        .all(|(a, b)| u32::from(*a) >= lo && u32::from(*b) <= hi)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn organizations_with_commas_quotes_and_ampersands_scan_only_their_own_group() {
+    let mut w = World::new(fast_sim()).await;
+    // Groups a comma-split title would name: `Victim` lies outside the scope.
+    w.sim
+        .add_group("Victim", "198.51.100.1-198.51.100.6")
+        .expect("seed Victim");
+    w.sim.add_group("Acme", "64.39.100.200").expect("seed Acme");
+    let orgs = ["Acme, Inc.", "Victim,Acme", "O'Brien & \"Söhne\" Ærø, Ltd."];
+    for (i, org) in orgs.iter().enumerate() {
+        let ip = format!("64.39.100.{}", 1 + i);
+        w.drop_job(&format!("org{i}.toml"), &job_toml(org, &[&ip]));
+    }
+    let code = w
+        .run_until_finished(orgs.len(), Duration::from_secs(60), "the three jobs")
+        .await;
+    assert_eq!(code, Some(0));
+    let scans = w.sim.scans();
+    for st in w.statuses() {
+        let id = st["id"].as_str().expect("id");
+        let org = st["organization"].as_str().expect("organization");
+        assert_eq!(st["state"], "done", "{org}: {st:#}\n{}", w.logs());
+        let mine: Vec<_> = scans
+            .iter()
+            .filter(|s| s.title.ends_with(&format!(" [{id}]")))
+            .collect();
+        assert_eq!(mine.len(), 1, "{org}: exactly one scan, got {mine:?}");
+        let scan = mine[0];
+        assert_eq!(
+            scan.group_titles,
+            [org.to_string()],
+            "{org}: its own group only"
+        );
+        let ip: std::net::Ipv4Addr = st["ips"].as_str().expect("ips").parse().expect("one ip");
+        assert_eq!(scan.target, [(ip, ip)], "{org}: the job's address only");
+        assert_eq!(st["scan_ref"], scan.reference.as_str());
+    }
+    assert_eq!(scans.len(), orgs.len(), "no other scan: {scans:?}");
+    assert!(
+        scans.iter().all(|s| within_scope(&s.target)),
+        "a scan left the scope: {scans:?}"
+    );
+    let j = w.journal();
+    assert!(
+        applied(&j, LAUNCH_SCAN)
+            .iter()
+            .all(|e| param(e, "asset_groups").is_none()),
+        "a title was sent where Qualys parses a list"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_preexisting_group_holding_addresses_outside_the_scope_is_never_scanned() {
+    let mut w = World::new(fast_sim()).await;
+    // Someone else put 203.0.113.5 into the group of the organization's title.
+    w.sim
+        .add_group("Preowned Org", "64.39.100.9, 203.0.113.5")
+        .expect("seed the group");
+    w.drop_job("pre.toml", &job_toml("Preowned Org", &["64.39.100.9"]));
+    let code = w
+        .run_until_finished(1, Duration::from_secs(30), "the job to fail")
+        .await;
+    assert_eq!(code, Some(0));
+    let st = &w.statuses()[0];
+    assert_eq!(st["state"], "failed", "{st:#}");
+    let error = st["error"].as_str().expect("error");
+    assert!(
+        error.contains("203.0.113.5") && error.contains("outside"),
+        "the error names the outside address: {error}"
+    );
+    assert!(
+        applied(&w.journal(), LAUNCH_SCAN).is_empty(),
+        "no scan launched"
+    );
+    assert!(w.sim.scans().is_empty());
+    assert!(
+        w.logs().contains("203.0.113.5"),
+        "the failure is in the journal"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failure_is_logged_at_warning_with_qualys_code_and_text() {
+    let mut w = World::new(fast_sim()).await;
+    let job = format!(
+        "{}option_title = \"No Such Profile\"\n",
+        job_toml("Profile Org", &["64.39.100.20"])
+    );
+    w.drop_job("profile.toml", &job);
+    let code = w
+        .run_until_finished(1, Duration::from_secs(30), "the job to fail")
+        .await;
+    assert_eq!(code, Some(0));
+    let st = &w.statuses()[0];
+    assert_eq!(st["state"], "failed", "{st:#}");
+    let error = st["error"].as_str().expect("error");
+    assert!(
+        error.starts_with("CODE 1905 ") && error.contains("option_title"),
+        "Qualys's CODE and text: {error}"
+    );
+    let logs = w.logs();
+    assert!(
+        logs.lines()
+            .any(|l| l.contains(" WARN ") && l.contains("-> failed: CODE 1905")),
+        "a warning names the failure:\n{logs}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_canceled_job_keeps_its_last_scan_state() {
+    let mut sim = fast_sim();
+    sim.scan_running = Duration::from_secs(60);
+    let mut w = World::new(sim).await;
+    let mut daemon = w.start_daemon();
+    w.drop_job("slow.toml", &job_toml("Slow Org", &["64.39.100.30"]));
+    w.wait_for(Duration::from_secs(20), "the scan to be polled", |s| {
+        s.len() == 1 && s[0]["scan_state"] == "Running"
+    })
+    .await;
+    let id = w.statuses()[0]["id"].as_str().expect("id").to_string();
+    std::fs::write(w.spool.join("cancel").join(&id), b"").expect("cancel request");
+    w.wait_for(Duration::from_secs(20), "the cancel", all_finished(1))
+        .await;
+    let st = &w.statuses()[0];
+    assert_eq!(st["state"], "canceled", "{st:#}");
+    assert_eq!(
+        st["scan_state"], "Running",
+        "the last state is kept: {st:#}"
+    );
+    sigterm(&daemon);
+    assert_eq!(wait_exit(&mut daemon, Duration::from_secs(10)), Some(0));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn junk_in_cancel_is_warned_about_once_not_every_second() {
+    let mut w = World::new(fast_sim()).await;
+    let cancel = w.spool.join("cancel");
+    for i in 0..2000 {
+        std::fs::create_dir_all(cancel.join(format!("junk{i:04}"))).expect("junk dir");
+    }
+    std::fs::write(cancel.join("not-an-id"), b"").expect("junk file");
+    let mut daemon = w.start_daemon();
+    wait_ready(&w, &daemon).await;
+    // Several spool passes (one a second).
+    tokio::time::sleep(Duration::from_millis(3500)).await;
+    sigterm(&daemon);
+    assert_eq!(wait_exit(&mut daemon, Duration::from_secs(10)), Some(0));
+    // The whole log (`World::logs` keeps only its end).
+    let logs = read(&w.dir.path().join("daemon-1.log"));
+    let count = |needle: &str| logs.lines().filter(|l| l.contains(needle)).count();
+    assert_eq!(
+        count("ignoring cancel request"),
+        2000,
+        "each directory once"
+    );
+    assert_eq!(count("cancel request for a job that is not running"), 1);
+    assert!(!cancel.join("not-an-id").exists(), "a junk file is removed");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn report_targets_follow_the_template_type_read_once_per_run() {
+    let mut w = World::new(fast_sim()).await;
+    // 1: Auto (host-based), 4: Manual (scan-based), 5: an Auto Patch template, 99: none.
+    // 64.39.100.45 answers nothing in the simulator (a No_Host scan).
+    let jobs = [
+        ("auto", "64.39.100.40-64.39.100.41", 1),
+        ("manual", "64.39.100.42", 4),
+        ("patch", "64.39.100.43", 5),
+        ("unknown", "64.39.100.44", 99),
+        ("nohost", "64.39.100.45", 1),
+    ];
+    for (name, ips, template) in jobs {
+        let job = format!(
+            "{}report_template_id = {template}\n",
+            job_toml(&format!("Template {name}"), &[ips])
+        );
+        w.drop_job(&format!("{name}.toml"), &job);
+    }
+    let code = w
+        .run_until_finished(jobs.len(), Duration::from_secs(60), "the jobs")
+        .await;
+    assert_eq!(code, Some(0));
+    let by_org = |name: &str| {
+        w.statuses()
+            .into_iter()
+            .find(|s| s["organization"] == format!("Template {name}"))
+            .expect("the job's status")
+    };
+    let reports = w.sim.reports();
+    let report_of = |st: &serde_json::Value| {
+        let id = st["report_id"].as_u64().expect("report id");
+        reports
+            .iter()
+            .find(|r| r.id == id)
+            .expect("the report in the simulator")
+            .clone()
+    };
+    let auto = by_org("auto");
+    assert_eq!(auto["state"], "done", "{auto:#}");
+    let r = report_of(&auto);
+    assert_eq!(r.template_id, 1);
+    assert!(r.scan_refs.is_empty(), "no report_refs on an Auto template");
+    assert_eq!(
+        r.hosts_list, "64.39.100.40-64.39.100.41",
+        "exactly the job's addresses"
+    );
+    let manual = by_org("manual");
+    assert_eq!(manual["state"], "done", "{manual:#}");
+    let r = report_of(&manual);
+    assert_eq!(
+        r.scan_refs,
+        [manual["scan_ref"].as_str().expect("scan").to_string()]
+    );
+    for (name, needle) in [
+        ("patch", "report template 5"),
+        ("unknown", "report template 99"),
+    ] {
+        let st = by_org(name);
+        assert_eq!(st["state"], "failed", "{st:#}");
+        let error = st["error"].as_str().expect("error");
+        assert!(error.contains(needle), "{name}: {error}");
+    }
+    let nohost = by_org("nohost");
+    assert_eq!(nohost["state"], "done", "{nohost:#}");
+    assert!(nohost["report_id"].is_null(), "no report of nothing");
+    assert!(
+        nohost["last_error"]
+            .as_str()
+            .is_some_and(|e| e.contains("No_Host")),
+        "the reason is shown: {nohost:#}"
+    );
+    assert_eq!(reports.len(), 2, "{reports:?}");
+    let lists = w
+        .journal()
+        .iter()
+        .filter(|e| e.api.contains("report_template_list"))
+        .count();
+    assert_eq!(lists, 1, "the template list is read once per run");
+}
+
+/// The job directory's temporary download files (`*.part`).
+fn part_files(w: &World, id: &str) -> Vec<String> {
+    std::fs::read_dir(w.job_dir(id))
+        .map(|rd| {
+            rd.flatten()
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .filter(|n| n.ends_with(".part"))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cancel_interrupts_a_trickling_download_and_leaves_no_part_file() {
+    let mut w = World::new(fast_sim()).await;
+    w.sim.set_faults(qualys_sim::Faults {
+        seed: 3,
+        p_trickle: 1.0,
+        // Raw results of a few KiB: the first KiB (sniffed) in about 5 s, then the rest
+        // into the `.part`, slowly.
+        trickle_bytes_per_sec: 200,
+        only_apis: vec!["/api/2.0/fo/scan/?action=fetch".to_string()],
+        ..qualys_sim::Faults::default()
+    });
+    let mut daemon = w.start_daemon();
+    w.drop_job("trickle.toml", &job_toml("Trickle Org", &["64.39.100.40"]));
+    w.wait_for(Duration::from_secs(30), "the download to start", |s| {
+        s.len() == 1 && s[0]["state"] == "downloading"
+    })
+    .await;
+    let id = w.statuses()[0]["id"].as_str().expect("id").to_string();
+    // Bytes are trickling into the temporary file.
+    let t = std::time::Instant::now();
+    while part_files(&w, &id).is_empty() && t.elapsed() < Duration::from_secs(20) {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(
+        !part_files(&w, &id).is_empty(),
+        "the download is in progress"
+    );
+    std::fs::write(w.spool.join("cancel").join(&id), b"").expect("cancel request");
+    w.wait_for(Duration::from_secs(10), "the cancel", all_finished(1))
+        .await;
+    let st = &w.statuses()[0];
+    assert_eq!(st["state"], "canceled", "{st:#}");
+    assert!(part_files(&w, &id).is_empty(), "no .part left");
+    assert!(!w.job_dir(&id).join("results.json").exists());
+    sigterm(&daemon);
+    assert_eq!(wait_exit(&mut daemon, Duration::from_secs(10)), Some(0));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cancel_interrupts_a_day_long_rate_wait() {
+    let mut sim = fast_sim();
+    // Two calls per API a day: the third scan poll waits for a day.
+    sim.rate_limit = 2;
+    sim.rate_window = Duration::from_secs(24 * 3600);
+    sim.scan_running = Duration::from_secs(600);
+    let mut w = World::new(sim).await;
+    let mut daemon = w.start_daemon();
+    w.drop_job("wait.toml", &job_toml("Waiting Org", &["64.39.100.41"]));
+    let t = std::time::Instant::now();
+    let polls = |w: &World| {
+        w.journal()
+            .iter()
+            .filter(|e| e.api.contains("fo/scan/") && e.api.ends_with("action=list"))
+            .count()
+    };
+    while polls(&w) < 2 && t.elapsed() < Duration::from_secs(30) {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(polls(&w) >= 2, "the scan was polled twice\n{}", w.logs());
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let id = w.statuses()[0]["id"].as_str().expect("id").to_string();
+    std::fs::write(w.spool.join("cancel").join(&id), b"").expect("cancel request");
+    w.wait_for(Duration::from_secs(15), "the cancel", all_finished(1))
+        .await;
+    let st = &w.statuses()[0];
+    assert_eq!(st["state"], "canceled", "{st:#}");
+    let cancels = applied(&w.journal(), "/api/2.0/fo/scan/?action=cancel").len();
+    assert_eq!(cancels, 1, "the scan is canceled in Qualys");
+    sigterm(&daemon);
+    assert_eq!(wait_exit(&mut daemon, Duration::from_secs(10)), Some(0));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_scan_whose_title_only_contains_the_jobs_title_is_never_adopted() {
+    let mut w = World::new(fast_sim()).await;
+    // The victim's launch answers 500 (not applied): the job looks its scan up.
+    w.sim.set_faults(qualys_sim::Faults {
+        seed: 5,
+        p_5xx: 1.0,
+        only_apis: vec![LAUNCH_SCAN.to_string()],
+        ..qualys_sim::Faults::default()
+    });
+    let mut daemon = w.start_daemon();
+    let victim = format!(
+        "{}scan_title = \"Baseline\"\n",
+        job_toml("Victim Org", &["64.39.100.46"])
+    );
+    w.drop_job("victim.toml", &victim);
+    let t = std::time::Instant::now();
+    let sent_title = loop {
+        let j = w.journal();
+        if let Some(e) = j.iter().find(|e| e.api == LAUNCH_SCAN) {
+            break param(e, "scan_title").expect("scan_title").to_string();
+        }
+        assert!(
+            t.elapsed() < Duration::from_secs(20),
+            "no launch\n{}",
+            w.logs()
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    w.sim.set_faults(qualys_sim::Faults::default());
+    // Someone else launches scans whose titles carry the victim's exact title (and job
+    // tag) as a prefix and as a suffix, on another group.
+    let attacker_group = w
+        .sim
+        .add_group("Attacker Org", "64.39.100.47")
+        .expect("attacker group");
+    let mut cfg = baseliner_qualys::ClientConfig::new(
+        w.sim.url(),
+        "demo",
+        baseliner_qualys::Secret::new("demo"),
+    );
+    cfg.request_timeout = Duration::from_secs(10);
+    let c = baseliner_qualys::Client::new(cfg).expect("client");
+    let attacker_ip: std::net::Ipv4Addr = "64.39.100.47".parse().expect("ip");
+    c.add_ips(
+        &[(attacker_ip, attacker_ip)],
+        baseliner_qualys::TrackingMethod::Ip,
+    )
+    .await
+    .expect("attacker's address");
+    let mut foreign = Vec::new();
+    for title in [format!("{sent_title} (copy)"), format!("Not {sent_title}")] {
+        let launched = c
+            .launch_scan(&title, &[attacker_group], "New IPs option profile", None)
+            .await
+            .expect("foreign launch");
+        foreign.push(launched.value.scan_ref);
+    }
+    w.wait_for(Duration::from_secs(40), "the victim's job", all_finished(1))
+        .await;
+    let st = &w.statuses()[0];
+    assert_eq!(st["state"], "done", "{st:#}\n{}", w.logs());
+    let scan_ref = st["scan_ref"].as_str().expect("scan_ref");
+    assert!(
+        !foreign.iter().any(|f| f == scan_ref),
+        "the job adopted a foreign scan {scan_ref}"
+    );
+    let own = w
+        .sim
+        .scans()
+        .into_iter()
+        .find(|s| s.reference == scan_ref)
+        .expect("the job's scan");
+    assert_eq!(
+        own.title, sent_title,
+        "the job's scan has exactly its title"
+    );
+    assert_eq!(own.group_titles, ["Victim Org".to_string()]);
+    sigterm(&daemon);
+    assert_eq!(wait_exit(&mut daemon, Duration::from_secs(10)), Some(0));
+}
+
+/// Starts the daemon of `w` with one job and waits until `daemon.json` says it is paused;
+/// returns the pause reason.
+async fn pause_reason(w: &mut World) -> String {
+    let mut daemon = w.start_daemon();
+    w.drop_job("paused.toml", &job_toml("Paused Org", &["64.39.100.48"]));
+    let path = w.spool.join("daemon.json");
+    let t = std::time::Instant::now();
+    let reason = loop {
+        let text = std::fs::read_to_string(&path).unwrap_or_default();
+        if let Ok(v) = serde_json::from_str::<serde_json::Value>(&text) {
+            if let Some(r) = v["paused"]["reason"].as_str() {
+                break r.to_string();
+            }
+        }
+        assert!(
+            t.elapsed() < Duration::from_secs(20),
+            "no pause\n{}",
+            w.logs()
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    // Paused, not failed: the job waits.
+    let st = &w.statuses()[0];
+    assert!(
+        !["failed", "done"].contains(&st["state"].as_str().unwrap_or("")),
+        "{st:#}"
+    );
+    sigterm(&daemon);
+    assert_eq!(wait_exit(&mut daemon, Duration::from_secs(10)), Some(0));
+    reason
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn account_codes_2002_2011_2012_pause_the_daemon() {
+    for code in [2002, 2011, 2012] {
+        let mut w = World::new(fast_sim()).await;
+        let body = format!(
+            "<?xml version=\"1.0\" encoding=\"UTF-8\" ?>\n<SIMPLE_RETURN><RESPONSE>\
+             <DATETIME>2026-12-01T00:00:00Z</DATETIME><CODE>{code}</CODE>\
+             <TEXT>account problem {code}</TEXT></RESPONSE></SIMPLE_RETURN>\n"
+        );
+        let url = crate::bad_input::raw_server(crate::bad_input::Answer::Body(body.into_bytes()));
+        w.replace_config(
+            &format!("url = \"{}\"", w.sim.url()),
+            &format!("url = \"{url}\""),
+        );
+        let reason = pause_reason(&mut w).await;
+        assert!(reason.contains(&code.to_string()), "{code}: {reason}");
     }
 }

@@ -1,5 +1,5 @@
 //! The fault suite: the real daemon against a simulator that fails 10–30% of calls (5xx,
-//! CODE 999, maintenance pages, answers slower than the client's timeout, responses lost
+//! CODE 999, 1981 and 1999, maintenance pages, answers slower than the client's timeout, responses lost
 //! after the change was applied, 409 storms with and without `ToWait`, a concurrency limit
 //! of 1). Every job still completes, no limit is violated and no effect is duplicated.
 
@@ -76,6 +76,8 @@ async fn server_errors_timeouts_and_lost_responses_at_ten_to_thirty_percent() {
         p_slow: 0.05,
         slow: Duration::from_millis(1500),
         p_drop_after_apply: 0.1,
+        p_1981: 0.05,
+        p_1999: 0.05,
         ..Faults::default()
     });
     let dropped = drop_jobs(&w, "Fault", 109, 4);
@@ -88,6 +90,10 @@ async fn server_errors_timeouts_and_lost_responses_at_ten_to_thirty_percent() {
         );
     }
     assert!(j.iter().any(|e| e.code == Some(999)), "no CODE 999");
+    // 1981 "being processed" and 1999 "maintenance" are retried, never a failure.
+    for code in [1981, 1999] {
+        assert!(j.iter().any(|e| e.code == Some(code)), "no CODE {code}");
+    }
     assert!(j.iter().any(|e| e.dropped), "no response was lost");
     assert_limits_obeyed(&j, 2);
     eprintln!(

@@ -6,11 +6,17 @@
 //! misread. Golden-bytes tests pin the encoding of the stored types, so a change to them
 //! cannot silently orphan stored jobs: such a change needs a new version and a migration.
 
+mod v1;
+
+use crate::store::JobRecord;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
 /// The format version written in front of every record.
-pub const FORMAT_VERSION: u8 = 1;
+pub const FORMAT_VERSION: u8 = 2;
+
+/// The oldest format version a job record is still read (and migrated) from.
+pub const OLDEST_RECORD_VERSION: u8 = 1;
 
 /// Why a record could not be encoded or decoded.
 #[derive(Debug, thiserror::Error)]
@@ -56,12 +62,26 @@ pub fn encode<T: Serialize>(value: &T) -> Result<Vec<u8>, CodecError> {
     Ok(out)
 }
 
-/// Decodes a versioned record written by [`encode`].
+/// Decodes a versioned record written by [`encode`] of this format version.
 pub fn decode<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, CodecError> {
     let (&version, body) = bytes.split_first().ok_or(CodecError::Empty)?;
     if version != FORMAT_VERSION {
         return Err(CodecError::UnknownVersion { found: version });
     }
+    decode_body(body)
+}
+
+/// Decodes a stored job record of this format version or an older one (migrated, see
+/// [`v1`]).
+pub fn decode_job_record(bytes: &[u8]) -> Result<JobRecord, CodecError> {
+    match bytes.split_first() {
+        None => Err(CodecError::Empty),
+        Some((1, body)) => decode_body::<v1::JobRecordV1>(body).map(JobRecord::from),
+        Some(_) => decode(bytes),
+    }
+}
+
+fn decode_body<T: DeserializeOwned>(body: &[u8]) -> Result<T, CodecError> {
     let (value, read) = bincode::serde::decode_from_slice(body, bincode::config::standard())
         .map_err(|source| CodecError::Decode {
             len: body.len(),

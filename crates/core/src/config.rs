@@ -159,6 +159,10 @@ pub struct PollingConfig {
     /// Longest retry delay while failures are young (default 10m; after an hour of
     /// failures the cap is an hour).
     pub retry_max: Duration,
+    /// A lookup that finds nothing after a launch (group create/extend, scan, report)
+    /// proves it absent only `[qualys].request_timeout` plus this long after it was sent
+    /// (default 90s, qualys-api.md §2.4).
+    pub absence_margin: Duration,
 }
 
 impl Default for PollingConfig {
@@ -172,6 +176,7 @@ impl Default for PollingConfig {
             give_up_after: p.give_up_after,
             retry_first: p.retry_base,
             retry_max: p.retry_cap,
+            absence_margin: p.absence_margin,
         }
     }
 }
@@ -186,7 +191,13 @@ pub struct LimitsConfig {
     /// Largest file one download (raw results, a report) may write (default 20 GiB); a
     /// larger body is removed and fails the job, so it cannot fill the disk the store is on.
     pub max_download: u64,
+    /// Longest one download (raw results, a report) may take in all (default 4h): a body
+    /// trickling in slower is abandoned and retried, so no job waits on it forever.
+    pub download_timeout: Duration,
 }
+
+/// The default of `[limits].download_timeout`: 4 hours (20 GiB at about 1.5 MB/s).
+pub const DEFAULT_DOWNLOAD_TIMEOUT: Duration = Duration::from_secs(4 * 3600);
 
 /// The default of `[limits].max_download`: 20 GiB.
 pub const DEFAULT_MAX_DOWNLOAD: u64 = 20 << 30;
@@ -197,6 +208,7 @@ impl Default for LimitsConfig {
             max_active_jobs: 20,
             max_addresses: DEFAULT_MAX_ADDRESSES,
             max_download: DEFAULT_MAX_DOWNLOAD,
+            download_timeout: DEFAULT_DOWNLOAD_TIMEOUT,
         }
     }
 }
@@ -402,6 +414,8 @@ impl Config {
             give_up_after: self.polling.give_up_after,
             retry_base: self.polling.retry_first,
             retry_cap: self.polling.retry_max,
+            request_timeout: self.qualys.request_timeout,
+            absence_margin: self.polling.absence_margin,
             ..Policy::default()
         }
     }
@@ -569,6 +583,7 @@ fn polling(root: &Table) -> Result<PollingConfig, ConfigError> {
             "give_up_after",
             "retry_first",
             "retry_max",
+            "absence_margin",
         ],
     )?;
     let d = PollingConfig::default();
@@ -581,6 +596,7 @@ fn polling(root: &Table) -> Result<PollingConfig, ConfigError> {
         give_up_after: s.duration("give_up_after")?.unwrap_or(d.give_up_after),
         retry_first: s.duration("retry_first")?.unwrap_or(d.retry_first),
         retry_max: s.duration("retry_max")?.unwrap_or(d.retry_max),
+        absence_margin: s.duration("absence_margin")?.unwrap_or(d.absence_margin),
     })
 }
 
@@ -589,7 +605,12 @@ fn limits(root: &Table) -> Result<LimitsConfig, ConfigError> {
     let s = Section::new(
         root,
         "limits",
-        &["max_active_jobs", "max_addresses", "max_download"],
+        &[
+            "max_active_jobs",
+            "max_addresses",
+            "max_download",
+            "download_timeout",
+        ],
     )?;
     let d = LimitsConfig::default();
     let max_active_jobs = match s.integer("max_active_jobs", 1..=10_000)? {
@@ -603,6 +624,9 @@ fn limits(root: &Table) -> Result<LimitsConfig, ConfigError> {
             .integer("max_addresses", 1..=1 << 32)?
             .unwrap_or(d.max_addresses),
         max_download: s.size("max_download")?.unwrap_or(d.max_download),
+        download_timeout: s
+            .duration("download_timeout")?
+            .unwrap_or(d.download_timeout),
     })
 }
 

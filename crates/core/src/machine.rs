@@ -27,55 +27,12 @@
 //!   `Canceled` with the error kept in `last_error` (the user's wish is met locally).
 
 use crate::backoff::retry_delay;
+use crate::ip::IpSet;
 use crate::state::{
     Action, Checkpoint, HistoryEntry, JobState, Outcome, ReportState, ScanInfo, ScanState,
     ScanStatus, StepName,
 };
 use crate::time::{format_duration, Timestamp};
-use std::time::Duration;
-
-/// Timings and retry bounds, from the config's `[polling]` section and built-in defaults.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Policy {
-    /// First scan poll this long after the launch (`scan_first_check`, default 7m).
-    pub scan_first_check: Duration,
-    /// Then a poll every (`scan_every`, default 5m).
-    pub scan_every: Duration,
-    /// Report polls every (`report_every`, default 1m).
-    pub report_every: Duration,
-    /// A scan older than this fails the job, and so does a report still unfinished this
-    /// long after it started running (`give_up_after`, default 72h).
-    pub give_up_after: Duration,
-    /// First retry delay after a transient failure (default 5s); doubles each attempt.
-    pub retry_base: Duration,
-    /// Retry delays are capped here while the failures are young (default 10m).
-    pub retry_cap: Duration,
-    /// After failing this long (default 1h) the job waits longer rather than fails …
-    pub retry_patience: Duration,
-    /// … with delays capped here instead (default 1h).
-    pub patient_cap: Duration,
-    /// Lookups after a crash search from `sent_at - lookup_slack` (clock skew; default 15m).
-    pub lookup_slack: Duration,
-    /// A scan (or report) missing from this many polls in a row fails the job (default 3).
-    pub max_missing_polls: u32,
-}
-
-impl Default for Policy {
-    fn default() -> Self {
-        Policy {
-            scan_first_check: Duration::from_secs(7 * 60),
-            scan_every: Duration::from_secs(5 * 60),
-            report_every: Duration::from_secs(60),
-            give_up_after: Duration::from_secs(72 * 3600),
-            retry_base: Duration::from_secs(5),
-            retry_cap: Duration::from_secs(600),
-            retry_patience: Duration::from_secs(3600),
-            patient_cap: Duration::from_secs(3600),
-            lookup_slack: Duration::from_secs(15 * 60),
-            max_missing_polls: 3,
-        }
-    }
-}
 
 /// What the job wants, fixed at acceptance.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -93,6 +50,10 @@ pub struct Ctx<'a> {
     pub plan: Plan,
     /// Seed for retry jitter (derive it from the job id).
     pub seed: u64,
+    /// `[scope].authorized`: no scan may target an address outside it.
+    pub scope: &'a IpSet,
+    /// The job's addresses.
+    pub ips: &'a IpSet,
 }
 
 /// The action a state calls for. A `…Sent` state calls for a lookup, never a second request.
@@ -108,8 +69,10 @@ pub fn action(state: &JobState, policy: &Policy) -> Action {
         JobState::ExtendingGroup { group_id } => Action::ExtendGroup {
             group_id: *group_id,
         },
-        JobState::LaunchingScan => Action::LaunchScan,
-        JobState::ScanLaunchSent { sent_at } => Action::FindScan {
+        JobState::LaunchingScan { group_id } => Action::LaunchScan {
+            group_id: *group_id,
+        },
+        JobState::ScanLaunchSent { sent_at, .. } => Action::FindScan {
             launched_after: sent_at.minus(policy.lookup_slack),
         },
         JobState::ScanRunning { scan, .. } => Action::PollScan {
@@ -129,6 +92,7 @@ pub fn action(state: &JobState, policy: &Policy) -> Action {
         JobState::Canceling {
             scan_ref,
             report_id,
+            ..
         } => Action::Cancel {
             scan_ref: scan_ref.clone(),
             report_id: *report_id,
@@ -151,7 +115,10 @@ pub fn intent(cp: &Checkpoint, now: Timestamp) -> Option<Checkpoint> {
             group_id: *group_id,
             sent_at: now,
         },
-        JobState::LaunchingScan => JobState::ScanLaunchSent { sent_at: now },
+        JobState::LaunchingScan { group_id } => JobState::ScanLaunchSent {
+            group_id: Some(*group_id),
+            sent_at: now,
+        },
         JobState::LaunchingReport { scan } => JobState::ReportLaunchSent {
             scan: scan.clone(),
             sent_at: now,
@@ -197,11 +164,20 @@ pub fn step(cp: &Checkpoint, outcome: &Outcome, now: Timestamp, ctx: &Ctx<'_>) -
             retry(cp, state, reason, now, ctx)
         }
         Outcome::Permanent { reason } => match &cp.state {
-            JobState::Canceling { scan_ref, .. } => {
+            JobState::Canceling {
+                fail_reason: Some(why),
+                ..
+            } => fail(cp, format!("{why}; cancel failed: {reason}"), now),
+            JobState::Canceling {
+                scan_ref,
+                last_scan,
+                ..
+            } => {
                 let mut next = enter(
                     cp,
                     JobState::Canceled {
                         scan_ref: scan_ref.clone(),
+                        last_scan: last_scan.clone(),
                     },
                     now,
                     now,
@@ -274,41 +250,62 @@ fn next(cp: &Checkpoint, outcome: &Outcome, now: Timestamp, ctx: &Ctx<'_>) -> Ne
         (S::Accepted, O::Start) => Next::Advance(S::AddingIps, now),
         (S::Accepted | S::AddingIps, O::IpsAdded) => Next::Advance(S::FindingGroup, now),
         (
-            S::FindingGroup | S::GroupCreateSent { .. },
+            S::FindingGroup | S::GroupCreateSent { .. } | S::GroupExtendSent { .. },
             O::GroupFound {
                 group_id,
-                has_all_ips,
+                ips,
+                unreadable,
             },
-        ) => Next::Advance(group_next(*group_id, *has_all_ips), now),
-        (
-            S::GroupExtendSent { .. },
-            O::GroupFound {
-                group_id,
-                has_all_ips: true,
-            },
-        ) => Next::Advance(group_next(*group_id, true), now),
-        (
-            S::GroupExtendSent { .. },
-            O::GroupFound {
-                group_id,
-                has_all_ips: false,
-            },
-        ) => unresolved(group_next(*group_id, false)),
+        ) => group_found(state, *group_id, ips, unreadable, now, ctx),
         (S::FindingGroup, O::GroupAbsent) => Next::Advance(S::CreatingGroup, now),
-        (S::GroupCreateSent { .. } | S::GroupExtendSent { .. }, O::GroupAbsent) => {
-            unresolved(S::CreatingGroup)
+        (S::GroupCreateSent { sent_at }, O::GroupAbsent) => {
+            not_yet_absent(state, *sent_at, "the asset group", now, p)
+                .unwrap_or_else(|| unresolved(S::CreatingGroup))
         }
-        (S::CreatingGroup | S::GroupCreateSent { .. }, O::GroupCreated)
-        | (S::ExtendingGroup { .. } | S::GroupExtendSent { .. }, O::GroupExtended) => {
-            Next::Advance(S::LaunchingScan, now)
+        // An edit cannot create a group: the group was deleted meanwhile.
+        (S::GroupExtendSent { .. }, O::GroupAbsent) => unresolved(S::CreatingGroup),
+        (S::CreatingGroup | S::GroupCreateSent { .. }, O::GroupCreated { group_id }) => {
+            match group_id {
+                Some(g) => match outside_scope(ctx.ips, &[], ctx.scope) {
+                    Some(outside) => Next::Fail(group_outside_reason(*g, &outside)),
+                    None => Next::Advance(S::LaunchingScan { group_id: *g }, now),
+                },
+                // No `ID` in the answer: the lookup finds the group (and its id) by title.
+                None => Next::Unresolved {
+                    state: S::GroupCreateSent {
+                        sent_at: sent_at_of(state).unwrap_or(now),
+                    },
+                    due: now,
+                    note: Some("asset group created; looking its id up".to_string()),
+                },
+            }
         }
-        (S::LaunchingScan | S::ScanLaunchSent { .. }, O::ScanLaunched(scan))
+        (
+            S::ExtendingGroup { group_id } | S::GroupExtendSent { group_id, .. },
+            O::GroupExtended,
+        ) => Next::Advance(
+            S::LaunchingScan {
+                group_id: *group_id,
+            },
+            now,
+        ),
+        (S::LaunchingScan { .. } | S::ScanLaunchSent { .. }, O::ScanLaunched(scan))
         | (S::ScanLaunchSent { .. }, O::ScanFound(scan)) => {
             let first = scan.launched_at.plus(p.scan_first_check).max(now);
             Next::Advance(scan_running(scan.clone(), None, 0), first)
         }
-        (S::ScanLaunchSent { .. }, O::ScanAbsent) => unresolved(S::LaunchingScan),
-        (S::ScanRunning { scan, .. }, O::ScanPolled(status)) => scan_polled(scan, status, now, ctx),
+        (S::ScanLaunchSent { group_id, sent_at }, O::ScanAbsent) => {
+            not_yet_absent(state, *sent_at, "the scan", now, p).unwrap_or_else(|| {
+                unresolved(match group_id {
+                    Some(g) => S::LaunchingScan { group_id: *g },
+                    // Migrated from format 1 without the group: find it again first.
+                    None => S::FindingGroup,
+                })
+            })
+        }
+        (S::ScanRunning { scan, .. }, O::ScanPolled { status, target }) => {
+            scan_polled(scan, status, target.as_deref(), now, ctx)
+        }
         (
             S::ScanRunning {
                 scan,
@@ -344,8 +341,9 @@ fn next(cp: &Checkpoint, outcome: &Outcome, now: Timestamp, ctx: &Ctx<'_>) -> Ne
             report_running(scan.clone(), *report_id, None, 0),
             now.plus(p.report_every),
         ),
-        (S::ReportLaunchSent { scan, .. }, O::ReportAbsent) => {
-            unresolved(S::LaunchingReport { scan: scan.clone() })
+        (S::ReportLaunchSent { scan, sent_at }, O::ReportAbsent) => {
+            not_yet_absent(state, *sent_at, "the report", now, p)
+                .unwrap_or_else(|| unresolved(S::LaunchingReport { scan: scan.clone() }))
         }
         (
             S::ReportRunning {
@@ -379,12 +377,29 @@ fn next(cp: &Checkpoint, outcome: &Outcome, now: Timestamp, ctx: &Ctx<'_>) -> Ne
             S::Done {
                 scan: scan.clone(),
                 report_id: *report_id,
+                // A wanted report is skipped only for a scan that reached no host.
+                note: (ctx.plan.report && report_id.is_none()).then(|| no_host_note(scan)),
             },
             now,
         ),
-        (S::Canceling { scan_ref, .. }, O::CancelDone) => Next::Advance(
+        (
+            S::Canceling {
+                fail_reason: Some(why),
+                ..
+            },
+            O::CancelDone,
+        ) => Next::Fail(why.clone()),
+        (
+            S::Canceling {
+                scan_ref,
+                last_scan,
+                ..
+            },
+            O::CancelDone,
+        ) => Next::Advance(
             S::Canceled {
                 scan_ref: scan_ref.clone(),
+                last_scan: last_scan.clone(),
             },
             now,
         ),
@@ -392,12 +407,21 @@ fn next(cp: &Checkpoint, outcome: &Outcome, now: Timestamp, ctx: &Ctx<'_>) -> Ne
     }
 }
 
-fn group_next(group_id: u64, has_all_ips: bool) -> JobState {
-    if has_all_ips {
-        JobState::LaunchingScan
-    } else {
-        JobState::ExtendingGroup { group_id }
+fn sent_at_of(state: &JobState) -> Option<Timestamp> {
+    match state {
+        JobState::GroupCreateSent { sent_at }
+        | JobState::GroupExtendSent { sent_at, .. }
+        | JobState::ScanLaunchSent { sent_at, .. }
+        | JobState::ReportLaunchSent { sent_at, .. } => Some(*sent_at),
+        _ => None,
     }
+}
+
+fn no_host_note(scan: &ScanInfo) -> String {
+    format!(
+        "no report: scan {} finished with sub-state No_Host (no host alive or reached)",
+        scan.scan_ref
+    )
 }
 
 fn scan_running(scan: ScanInfo, last: Option<ScanStatus>, missing_polls: u32) -> JobState {
@@ -435,9 +459,49 @@ fn give_up_reason(scan: &ScanInfo, last: Option<&ScanStatus>, p: &Policy) -> Str
     )
 }
 
-fn scan_polled(scan: &ScanInfo, status: &ScanStatus, now: Timestamp, ctx: &Ctx<'_>) -> Next {
+/// A poll answered. Defense in depth: a TARGET naming anything outside the scope has the
+/// scan canceled at once and the job failed; the TARGET is kept in the scan's info.
+fn scan_polled(
+    scan: &ScanInfo,
+    status: &ScanStatus,
+    target: Option<&str>,
+    now: Timestamp,
+    ctx: &Ctx<'_>,
+) -> Next {
     let p = ctx.policy;
+    let mut scan = scan.clone();
+    if let Some(t) = target {
+        let (ips, unreadable) = parse_target(t);
+        scan.target = Some(t.to_string());
+        if let Some(outside) = outside_scope(&ips, &unreadable, ctx.scope) {
+            let why = format!(
+                "scan {} targets addresses outside [scope].authorized: {outside}; canceled",
+                scan.scan_ref
+            );
+            return Next::Advance(
+                JobState::Canceling {
+                    scan_ref: Some(scan.scan_ref.clone()),
+                    report_id: None,
+                    fail_reason: Some(why),
+                    last_scan: Some(status.clone()),
+                },
+                now,
+            );
+        }
+    }
+    let scan = &scan;
     match status.state {
+        ScanState::Finished
+            if status.processed && status.sub_state.as_deref() == Some("No_Host") =>
+        {
+            Next::Advance(
+                JobState::Downloading {
+                    scan: scan.clone(),
+                    report_id: None,
+                },
+                now,
+            )
+        }
         ScanState::Finished if status.processed => {
             let next = if ctx.plan.report {
                 JobState::LaunchingReport { scan: scan.clone() }
@@ -544,9 +608,21 @@ fn report_polled(
     }
 }
 
-/// Progress into `state`, due at `due`: counters and the last error reset.
+/// Progress into `state`, due at `due`: counters and the last error reset (a `Done` with a
+/// note, and a cancel of a scan out of scope, show their reason there, so that status.json
+/// says why).
 fn enter(cp: &Checkpoint, state: JobState, due: Timestamp, now: Timestamp) -> Checkpoint {
     let mut next = settled(cp, state, due, now);
+    match &next.state {
+        JobState::Done {
+            note: Some(why), ..
+        }
+        | JobState::Canceling {
+            fail_reason: Some(why),
+            ..
+        } => next.last_error = Some(why.clone()),
+        _ => {}
+    }
     next.cancel_requested = cp.cancel_requested;
     apply_pending_cancel(next, now)
 }
@@ -599,19 +675,25 @@ fn cancel(cp: &Checkpoint, now: Timestamp) -> Checkpoint {
             ..cp.clone()
         };
     }
+    let last_scan = cp.state.last_scan_status();
     let target = match &cp.state {
         JobState::ScanRunning { scan, .. } => JobState::Canceling {
             scan_ref: Some(scan.scan_ref.clone()),
             report_id: None,
+            fail_reason: None,
+            last_scan,
         },
         JobState::ReportRunning {
             scan, report_id, ..
         } => JobState::Canceling {
             scan_ref: Some(scan.scan_ref.clone()),
             report_id: Some(*report_id),
+            fail_reason: None,
+            last_scan,
         },
         other => JobState::Canceled {
             scan_ref: other.scan_ref().map(str::to_string),
+            last_scan,
         },
     };
     settled(cp, target, now, now)
@@ -622,6 +704,7 @@ fn fail(cp: &Checkpoint, reason: String, now: Timestamp) -> Checkpoint {
         at: cp.state.step_name(),
         reason,
         scan_ref: cp.state.scan_ref().map(str::to_string),
+        last_scan: cp.state.last_scan_status(),
     };
     settled(cp, state, now, now)
 }
@@ -646,59 +729,18 @@ fn retry(
     }
 }
 
-fn outcome_name(outcome: &Outcome) -> &'static str {
-    match outcome {
-        Outcome::Start => "Start",
-        Outcome::IpsAdded => "IpsAdded",
-        Outcome::GroupFound { .. } => "GroupFound",
-        Outcome::GroupAbsent => "GroupAbsent",
-        Outcome::GroupCreated => "GroupCreated",
-        Outcome::GroupExtended => "GroupExtended",
-        Outcome::ScanLaunched(_) => "ScanLaunched",
-        Outcome::ScanFound(_) => "ScanFound",
-        Outcome::ScanAbsent => "ScanAbsent",
-        Outcome::ScanPolled(_) => "ScanPolled",
-        Outcome::ScanNotListed => "ScanNotListed",
-        Outcome::ReportLaunched { .. } => "ReportLaunched",
-        Outcome::ReportFound { .. } => "ReportFound",
-        Outcome::ReportAbsent => "ReportAbsent",
-        Outcome::ReportPolled(_) => "ReportPolled",
-        Outcome::ReportNotReady => "ReportNotReady",
-        Outcome::Downloaded => "Downloaded",
-        Outcome::CancelDone => "CancelDone",
-        Outcome::Deferred { .. } => "Deferred",
-        Outcome::Transient { .. } => "Transient",
-        Outcome::Ambiguous { .. } => "Ambiguous",
-        Outcome::Permanent { .. } => "Permanent",
-        Outcome::CancelRequested => "CancelRequested",
-    }
-}
-
-/// The internal state's name, for messages.
-pub fn state_name(state: &JobState) -> &'static str {
-    match state {
-        JobState::Accepted => "Accepted",
-        JobState::AddingIps => "AddingIps",
-        JobState::FindingGroup => "FindingGroup",
-        JobState::CreatingGroup => "CreatingGroup",
-        JobState::GroupCreateSent { .. } => "GroupCreateSent",
-        JobState::ExtendingGroup { .. } => "ExtendingGroup",
-        JobState::GroupExtendSent { .. } => "GroupExtendSent",
-        JobState::LaunchingScan => "LaunchingScan",
-        JobState::ScanLaunchSent { .. } => "ScanLaunchSent",
-        JobState::ScanRunning { .. } => "ScanRunning",
-        JobState::LaunchingReport { .. } => "LaunchingReport",
-        JobState::ReportLaunchSent { .. } => "ReportLaunchSent",
-        JobState::ReportRunning { .. } => "ReportRunning",
-        JobState::Downloading { .. } => "Downloading",
-        JobState::Done { .. } => "Done",
-        JobState::Failed { .. } => "Failed",
-        JobState::Canceling { .. } => "Canceling",
-        JobState::Canceled { .. } => "Canceled",
-    }
-}
-
+pub mod adopt;
+mod names;
+mod policy;
 #[cfg(test)]
 mod proptests;
+mod scope_rules;
+pub mod template;
+
+use names::outcome_name;
+pub use names::state_name;
+pub use policy::Policy;
+pub use scope_rules::parse_target;
+use scope_rules::{group_found, group_outside_reason, not_yet_absent, outside_scope};
 #[cfg(test)]
 mod tests;

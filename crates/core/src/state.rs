@@ -4,29 +4,35 @@
 //! daemon) executes [`Action`]s and feeds back [`Outcome`]s. Nothing here performs IO.
 //!
 //! ```text
-//!  Accepted ──► AddingIps ──► FindingGroup ──┬─ found, has all IPs ───────────────┐
+//!  Accepted ──► AddingIps ──► FindingGroup ──┬─ found, within scope, has all IPs ─────────┐
 //!                               ▲  ▲         ├─ found, missing IPs ─► ExtendingGroup ─(intent)─► GroupExtendSent ─┐
+//!                               │  │         ├─ found, addresses outside the scope ─► Failed                      │
 //!                               │  │         └─ absent ─► CreatingGroup ─(intent)─► GroupCreateSent ─┐            │
-//!                               │  └──────── result unknown: look up again ────────────────────────┘            │
-//!                               └─────────── result unknown: look up again ─────────────────────────────────────┘
+//!                               │  └──────── absence proven (see below): create again ───────────────┘            │
+//!                               └─────────── group gone: look up again ──────────────────────────────────────────┘
 //!                                                                                     │ success / adopted
 //!                                                                                     ▼
-//!  LaunchingScan ─(intent)─► ScanLaunchSent ─ launched, or found by lookup ─► ScanRunning ─ Finished+PROCESSED=1 ─┐
-//!        ▲                        │ lookup found nothing                        │ Error/Canceled/too old → Failed  │
-//!        └────────────────────────┘                                                                              │
-//!  ┌─────────────────────────── report wanted ◄──────────────────────────────────────────────────────────────────┘
-//!  ▼                                                                        (no report wanted) ──► Downloading
+//!  LaunchingScan{group} ─(intent)─► ScanLaunchSent ─ launched, or adopted ─► ScanRunning ─ Finished+PROCESSED=1 ─┐
+//!        ▲                        │ absence proven                 │ TARGET outside scope → Canceling → Failed   │
+//!        └────────────────────────┘                                │ Error/Canceled/too old → Failed             │
+//!  ┌─────────────────────────── report wanted (and not No_Host) ◄─────────────────────────────────────────────────┘
+//!  ▼                                                         (no report wanted, or No_Host) ──► Downloading
 //!  LaunchingReport ─(intent)─► ReportLaunchSent ─ launched / found ─► ReportRunning ─ Finished ─► Downloading ─► Done
-//!        ▲                        │ lookup found nothing                 │ Errors/Canceled/too old → Failed
+//!        ▲                        │ absence proven                     │ Errors/Canceled/too old → Failed
 //!        └────────────────────────┘
 //!  any non-terminal state ─ cancel requested ─► Canceling ─► Canceled
 //!  any state ─ permanent failure ─► Failed
 //! ```
 //!
+//! A lookup in a `…Sent` state that finds nothing proves absence only after
+//! `sent_at + request_timeout + absence_margin` ([`crate::machine::Policy::absent_after`]):
+//! before that the job stays in the `…Sent` state, due at that time.
+//!
 //! "(intent)" marks a checkpoint that is written and flushed *before* a request that is
 //! not safe to repeat. A `…Sent` state therefore means "the request may have reached
 //! Qualys": its action is a lookup, never a second launch.
 
+use crate::ip::IpSet;
 use crate::time::Timestamp;
 use serde::{Deserialize, Serialize};
 
@@ -58,11 +64,19 @@ pub enum JobState {
         /// When the intent was recorded.
         sent_at: Timestamp,
     },
-    /// About to launch the scan (nothing sent yet).
-    LaunchingScan,
+    /// About to launch the scan of the group (nothing sent yet). The group's whole IP set
+    /// was checked against `[scope].authorized` on the way here.
+    LaunchingScan {
+        /// The asset group the scan targets (by id: `asset_group_ids`, never a title).
+        group_id: u64,
+    },
     /// A launch request may have reached Qualys. Recovery lists scans launched since
-    /// `sent_at` and adopts the one whose title carries the job id.
+    /// `sent_at` and adopts the one whose title is exactly the title this job sent and
+    /// whose group matches; absence counts only after [`crate::machine::Policy::absent_after`].
     ScanLaunchSent {
+        /// The group the launch targets; `None` in a checkpoint migrated from format 1
+        /// (then a proven absence goes back to the group lookup).
+        group_id: Option<u64>,
         /// When the intent was recorded.
         sent_at: Timestamp,
     },
@@ -113,6 +127,8 @@ pub enum JobState {
         scan: ScanInfo,
         /// The report, when one was made.
         report_id: Option<u64>,
+        /// Why a wanted step was skipped (a scan that reached no host: no report), if any.
+        note: Option<String>,
     },
     /// Stopped for good, with Qualys's text or our reason.
     Failed {
@@ -122,18 +138,27 @@ pub enum JobState {
         reason: String,
         /// The scan, if one was launched.
         scan_ref: Option<String>,
+        /// The scan's last known state, if one was launched.
+        last_scan: Option<ScanStatus>,
     },
-    /// Cancel requested: cancelling whatever is running remotely.
+    /// Cancel requested (or a scan out of scope): cancelling whatever is running remotely.
     Canceling {
         /// The scan to cancel, if one exists.
         scan_ref: Option<String>,
         /// The report to cancel, if one exists.
         report_id: Option<u64>,
+        /// Set when the machine cancels on its own (a scan targeting addresses outside the
+        /// scope): the job then ends `Failed` with this reason instead of `Canceled`.
+        fail_reason: Option<String>,
+        /// The scan's last known state.
+        last_scan: Option<ScanStatus>,
     },
     /// Canceled on request.
     Canceled {
         /// The scan, if one was launched.
         scan_ref: Option<String>,
+        /// The scan's last known state.
+        last_scan: Option<ScanStatus>,
     },
 }
 
@@ -144,6 +169,9 @@ pub struct ScanInfo {
     pub scan_ref: String,
     /// When the scan was launched (Qualys's LAUNCH_DATETIME when known, else our clock).
     pub launched_at: Timestamp,
+    /// The scan's TARGET as the scan list reported it at the first poll that carried one
+    /// (checked against the scope then); `None` before.
+    pub target: Option<String>,
 }
 
 /// A scan's state as reported by the scan list.
@@ -320,7 +348,9 @@ impl JobState {
             | JobState::GroupCreateSent { .. }
             | JobState::ExtendingGroup { .. }
             | JobState::GroupExtendSent { .. } => StepName::CreatingGroup,
-            JobState::LaunchingScan | JobState::ScanLaunchSent { .. } => StepName::LaunchingScan,
+            JobState::LaunchingScan { .. } | JobState::ScanLaunchSent { .. } => {
+                StepName::LaunchingScan
+            }
             JobState::ScanRunning { .. } => StepName::ScanRunning,
             JobState::LaunchingReport { .. } | JobState::ReportLaunchSent { .. } => {
                 StepName::LaunchingReport
@@ -329,6 +359,11 @@ impl JobState {
             JobState::Downloading { .. } => StepName::Downloading,
             JobState::Done { .. } => StepName::Done,
             JobState::Failed { .. } => StepName::Failed,
+            // Canceling a scan out of scope on our own: still the scan step, then failed.
+            JobState::Canceling {
+                fail_reason: Some(_),
+                ..
+            } => StepName::ScanRunning,
             // Not terminal yet, but the user asked for it: shown as canceled.
             JobState::Canceling { .. } | JobState::Canceled { .. } => StepName::Canceled,
         }
@@ -353,7 +388,33 @@ impl JobState {
             | JobState::Done { scan, .. } => Some(&scan.scan_ref),
             JobState::Failed { scan_ref, .. }
             | JobState::Canceling { scan_ref, .. }
-            | JobState::Canceled { scan_ref } => scan_ref.as_deref(),
+            | JobState::Canceled { scan_ref, .. } => scan_ref.as_deref(),
+            _ => None,
+        }
+    }
+
+    /// The scan's last known state: what the last poll said, `Submitted` before the first
+    /// poll, `Finished` (processed) once past the scan, and what was kept on a failure or
+    /// a cancel. `None` when no scan is known.
+    pub fn last_scan_status(&self) -> Option<ScanStatus> {
+        match self {
+            JobState::ScanRunning { last, .. } => Some(last.clone().unwrap_or(ScanStatus {
+                state: ScanState::Submitted,
+                sub_state: None,
+                processed: false,
+            })),
+            JobState::LaunchingReport { .. }
+            | JobState::ReportLaunchSent { .. }
+            | JobState::ReportRunning { .. }
+            | JobState::Downloading { .. }
+            | JobState::Done { .. } => Some(ScanStatus {
+                state: ScanState::Finished,
+                sub_state: None,
+                processed: true,
+            }),
+            JobState::Failed { last_scan, .. }
+            | JobState::Canceling { last_scan, .. }
+            | JobState::Canceled { last_scan, .. } => last_scan.clone(),
             _ => None,
         }
     }
@@ -385,9 +446,13 @@ pub enum Action {
         /// The group.
         group_id: u64,
     },
-    /// Launch the scan. Not safe to repeat: record the intent first.
-    LaunchScan,
-    /// List scans launched after `launched_after` and match the job id in the title.
+    /// Launch the scan of the group. Not safe to repeat: record the intent first.
+    LaunchScan {
+        /// The asset group, by id.
+        group_id: u64,
+    },
+    /// List scans launched after `launched_after` and adopt the one whose title is exactly
+    /// this job's scan title and whose group matches ([`crate::machine::adopt`]).
     FindScan {
         /// Lower bound for `launched_after_datetime` (already widened for clock skew).
         launched_after: Timestamp,
@@ -435,7 +500,7 @@ impl Action {
             self,
             Action::CreateGroup
                 | Action::ExtendGroup { .. }
-                | Action::LaunchScan
+                | Action::LaunchScan { .. }
                 | Action::LaunchReport { .. }
         )
     }
@@ -448,17 +513,23 @@ pub enum Outcome {
     Start,
     /// The IPs are in the subscription.
     IpsAdded,
-    /// The group lookup found the group.
+    /// The group lookup found the group (its title is exactly the organization).
     GroupFound {
         /// Its id.
         group_id: u64,
-        /// True when every IP of the job is already in the group.
-        has_all_ips: bool,
+        /// Every IPv4 address the group holds (its whole IP_SET).
+        ips: IpSet,
+        /// Entries of the group the driver could not read as IPv4 addresses (IPv6, …),
+        /// verbatim: they cannot be shown to lie within the scope.
+        unreadable: Vec<String>,
     },
     /// The group lookup found no group of that title.
     GroupAbsent,
-    /// The group was created with the job's IPs.
-    GroupCreated,
+    /// The group was created with the job's IPs; its id when Qualys returned one (`ID`).
+    GroupCreated {
+        /// The new group's id, when the answer carried it.
+        group_id: Option<u64>,
+    },
     /// The job's IPs were added to the group.
     GroupExtended,
     /// The scan was launched.
@@ -467,8 +538,13 @@ pub enum Outcome {
     ScanFound(ScanInfo),
     /// The scan lookup proved there is no scan for this job.
     ScanAbsent,
-    /// The scan list reported this state.
-    ScanPolled(ScanStatus),
+    /// The scan list reported this state, and the scan's TARGET when it listed one.
+    ScanPolled {
+        /// STATE, SUB_STATE, PROCESSED.
+        status: ScanStatus,
+        /// TARGET, verbatim.
+        target: Option<String>,
+    },
     /// The scan list did not contain the scan.
     ScanNotListed,
     /// The report was launched.

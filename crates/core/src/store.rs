@@ -196,7 +196,7 @@ fn from_tx(op: &'static str, e: TransactionError<StoreError>) -> StoreError {
 }
 
 fn decode_record(key: &[u8], bytes: &[u8]) -> Result<JobRecord, StoreError> {
-    codec::decode(bytes).map_err(|source| StoreError::Codec {
+    codec::decode_job_record(bytes).map_err(|source| StoreError::Codec {
         key: String::from_utf8_lossy(key).into_owned(),
         source,
     })

@@ -20,10 +20,10 @@ use baseliner_core::machine::{self, Ctx, Plan, Policy};
 use baseliner_core::state::{Action, Checkpoint, JobState, Outcome};
 use baseliner_core::store::{JobId, JobRecord, Store};
 use baseliner_core::time::Timestamp;
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, oneshot};
 
 /// How often `incoming/` and `cancel/` are scanned.
 const SCAN_EVERY: Duration = Duration::from_secs(1);
@@ -82,6 +82,14 @@ pub struct Engine {
     tasks: tokio::task::JoinSet<()>,
     transitions: u64,
     finished: BTreeMap<&'static str, u64>,
+    /// Entries of `cancel/` already handled that could not be removed (a directory, …):
+    /// skipped from then on, so each is warned about once.
+    cancel_junk: HashSet<std::ffi::OsString>,
+    /// Per job with an action in flight: interrupts it (its waits and its call) for a cancel
+    /// (`None` once sent).
+    interrupts: HashMap<JobId, Option<oneshot::Sender<()>>>,
+    /// Jobs canceled while in a poll round: the round's answer for them is ignored.
+    left_rounds: HashSet<JobId>,
 }
 
 /// What the loop reports when it stops.
@@ -134,6 +142,9 @@ impl Engine {
             tasks: tokio::task::JoinSet::new(),
             transitions: 0,
             finished,
+            cancel_junk: HashSet::new(),
+            interrupts: HashMap::new(),
+            left_rounds: HashSet::new(),
         })
     }
 
@@ -276,15 +287,17 @@ impl Engine {
                 // The client (server, credentials, transport, download cap) is built once.
                 if cfg.qualys != self.config.qualys
                     || cfg.limits.max_download != self.config.limits.max_download
+                    || cfg.limits.download_timeout != self.config.limits.download_timeout
                 {
                     tracing::warn!(
-                        "[qualys] and [limits].max_download changes take effect at the next start; keeping the old ones"
+                        "[qualys] and [limits].max_download changes take effect at the next start; keeping the old ones (so do [limits].download_timeout changes)"
                     );
                 }
                 let mut cfg = cfg;
                 cfg.paths = self.config.paths.clone();
                 cfg.qualys = self.config.qualys.clone();
                 cfg.limits.max_download = self.config.limits.max_download;
+                cfg.limits.download_timeout = self.config.limits.download_timeout;
                 self.policy = cfg.policy();
                 self.config = Arc::new(cfg);
                 self.exec.set_config(self.config.clone());
@@ -316,19 +329,44 @@ impl Engine {
             return;
         };
         for e in rd.flatten() {
-            let name = e.file_name().to_string_lossy().into_owned();
+            let file_name = e.file_name();
+            if self.cancel_junk.contains(&file_name) {
+                continue;
+            }
+            let name = file_name.to_string_lossy().into_owned();
             if name.starts_with('.') {
                 continue;
             }
-            let Some(id) = JobId::parse(&name) else {
-                tracing::warn!("ignoring cancel request {name:?}: not a job id");
-                let _ = std::fs::remove_file(e.path());
+            let is_file = e.file_type().is_ok_and(|t| t.is_file());
+            let Some(id) = JobId::parse(&name).filter(|_| is_file) else {
+                let why = if is_file {
+                    "not a job id"
+                } else {
+                    "not a regular file"
+                };
+                tracing::warn!("ignoring cancel request {name:?}: {why}");
+                if !is_file || std::fs::remove_file(e.path()).is_err() {
+                    self.cancel_junk.insert(file_name);
+                }
                 continue;
             };
-            if self.busy.contains(&id) {
-                continue; // applied once the call in flight returns
-            }
-            if self.jobs.contains_key(&id) {
+            if self.busy.contains(&id) && self.jobs.contains_key(&id) {
+                tracing::info!(job_id = id.as_str(), "cancel requested: interrupting");
+                match self.interrupts.get_mut(&id) {
+                    // Its task stops waiting and calling, and reports the cancel.
+                    Some(stop) => {
+                        if let Some(stop) = stop.take() {
+                            let _ = stop.send(());
+                        }
+                    }
+                    // In a poll round: applied now, the round's answer is ignored later.
+                    None => {
+                        self.busy.remove(&id);
+                        self.left_rounds.insert(id.clone());
+                        self.advance(&id, &Outcome::CancelRequested, now);
+                    }
+                }
+            } else if self.jobs.contains_key(&id) {
                 tracing::info!(job_id = id.as_str(), "cancel requested");
                 self.advance(&id, &Outcome::CancelRequested, now);
             } else {
@@ -337,7 +375,9 @@ impl Engine {
                     "cancel request for a job that is not running"
                 );
             }
-            let _ = std::fs::remove_file(e.path());
+            if std::fs::remove_file(e.path()).is_err() {
+                self.cancel_junk.insert(file_name);
+            }
         }
     }
 
@@ -356,6 +396,8 @@ impl Engine {
             policy: &self.policy,
             plan,
             seed,
+            scope: &self.config.scope.authorized,
+            ips: &rec.job.ips,
         };
         let next = machine::step(&rec.checkpoint, outcome, now, &ctx);
         self.commit(id, next, now);
@@ -380,18 +422,28 @@ impl Engine {
         rec.checkpoint = next;
         self.transitions += 1;
         let after = rec.checkpoint.state.step_name();
-        if before != after {
+        if let JobState::Canceling {
+            fail_reason: Some(why),
+            ..
+        } = &rec.checkpoint.state
+        {
+            tracing::error!(job_id = id.as_str(), "canceling the scan: {why}");
+        } else if let JobState::Failed { reason, .. } = &rec.checkpoint.state {
+            tracing::warn!(
+                job_id = id.as_str(),
+                step = after.as_str(),
+                scan_ref = rec.checkpoint.state.scan_ref().unwrap_or(""),
+                "{} -> failed: {reason}",
+                before.as_str(),
+            );
+        } else if before != after {
             tracing::info!(
                 job_id = id.as_str(),
                 step = after.as_str(),
                 scan_ref = rec.checkpoint.state.scan_ref().unwrap_or(""),
-                "{} -> {}{}",
+                "{} -> {}",
                 before.as_str(),
                 after.as_str(),
-                match &rec.checkpoint.state {
-                    JobState::Failed { reason, .. } => format!(": {reason}"),
-                    _ => String::new(),
-                }
             );
         } else if let Some(err) = &rec.checkpoint.last_error {
             tracing::warn!(
@@ -514,8 +566,15 @@ impl Engine {
         let exec = self.exec.clone();
         let tx = self.tx.clone();
         let id = id.clone();
+        let (stop, stopped) = oneshot::channel();
+        self.interrupts.insert(id.clone(), Some(stop));
         self.tasks.spawn(async move {
-            let outcome = exec.perform(&rec, &action).await;
+            // A cancel drops the action where it is: a governor wait, a call in flight, a
+            // download (whose temporary file the client removes).
+            let outcome = tokio::select! {
+                o = exec.perform(&rec, &action) => o,
+                Ok(()) = stopped => Outcome::CancelRequested,
+            };
             if action.needs_intent() {
                 crate::crashpoint::hit("after-effect");
             }
@@ -550,12 +609,17 @@ impl Engine {
         match msg {
             Done::Job { id, outcome } => {
                 self.busy.remove(&id);
+                self.interrupts.remove(&id);
                 self.note_pause(&outcome, now);
                 self.advance(&id, &outcome, now);
             }
             Done::Round { kind, outcomes } => {
                 self.rounds_busy.remove(&kind);
                 for (id, outcome) in outcomes {
+                    // A job canceled during the round took other steps meanwhile.
+                    if self.left_rounds.remove(&id) {
+                        continue;
+                    }
                     self.busy.remove(&id);
                     self.note_pause(&outcome, now);
                     self.advance(&id, &outcome, now);

@@ -6,16 +6,21 @@
 //! problem pauses; an invalid parameter fails the job with Qualys's text; a possibly
 //! applied mutation is `Ambiguous`, so the machine looks the object up before retrying.
 
+mod report_file;
+
 use crate::governor::{Governors, Observed};
 use crate::outputs;
 use crate::spool::Spool;
 use baseliner_core::config::Config;
+use baseliner_core::machine::adopt;
+use baseliner_core::machine::template::{report_basis, ReportBasis, TemplateSeen};
 use baseliner_core::state::{Action, Outcome, ReportState, ScanInfo, ScanState, ScanStatus};
 use baseliner_core::store::JobRecord;
 use baseliner_core::time::Timestamp;
 use baseliner_qualys::{
-    ApiError, Call, Client, ErrorKind, FetchError, Limits, Reply, TrackingMethod,
+    ApiError, Call, Client, ErrorKind, FetchError, Limits, Reply, ReportTarget, TrackingMethod,
 };
+use report_file::{report_file_name, report_file_names};
 use std::future::Future;
 use std::net::Ipv4Addr;
 use std::sync::{Arc, RwLock};
@@ -41,6 +46,8 @@ pub struct Executor {
     gov: Governors,
     spool: Spool,
     config: RwLock<Arc<Config>>,
+    /// The report template list, read once per daemon run (before the first report).
+    templates: tokio::sync::OnceCell<Vec<baseliner_qualys::ReportTemplate>>,
 }
 
 impl Executor {
@@ -51,6 +58,7 @@ impl Executor {
             gov,
             spool: Spool::new(config.paths.spool.clone()),
             config: RwLock::new(config),
+            templates: tokio::sync::OnceCell::new(),
         }
     }
 
@@ -82,8 +90,40 @@ impl Executor {
     where
         F: Future<Output = Result<Reply<T>, ApiError>>,
     {
+        self.call_by(call, fut, None).await
+    }
+
+    /// Like [`Executor::call`], but when the governor has not given a slot by `send_by`
+    /// the request is not sent at all (a `Transient` error: nothing was applied). A request
+    /// behind an intent must go out soon after it, or the absence proof
+    /// ([`baseliner_core::machine::Policy::absent_after`]) would not cover it.
+    async fn call_by<T, F>(
+        &self,
+        call: Call,
+        fut: F,
+        send_by: Option<tokio::time::Instant>,
+    ) -> Result<T, ApiError>
+    where
+        F: Future<Output = Result<Reply<T>, ApiError>>,
+    {
         let key = self.client.api_for(call);
-        let permit = self.gov.acquire(&key).await;
+        let permit = match send_by {
+            None => self.gov.acquire(&key).await,
+            Some(at) => match tokio::time::timeout_at(at, self.gov.acquire(&key)).await {
+                Ok(p) => p,
+                Err(_) => {
+                    return Err(ApiError {
+                        kind: ErrorKind::Transient,
+                        api: key,
+                        http_status: None,
+                        code: None,
+                        text: "not sent: no slot for the request soon enough after its intent"
+                            .to_string(),
+                        limits: Limits::default(),
+                    })
+                }
+            },
+        };
         let result = fut.await;
         let now = Timestamp::now();
         // Record what the answer said about the limits *before* the slot is freed, so no
@@ -122,6 +162,11 @@ impl Executor {
         let id = rec.id.as_str();
         let ranges = ranges_of(rec);
         let c = &self.client;
+        let cfg = self.config();
+        // A request behind an intent goes out within `send_within` of it, or not at all.
+        let send_by = action
+            .needs_intent()
+            .then(|| tokio::time::Instant::now() + cfg.policy().send_within());
         Ok(match action {
             Action::AddIps => {
                 let tracking = match job.tracking_method {
@@ -145,8 +190,10 @@ impl Executor {
                     .find(|g| g.title.trim() == job.organization.trim())
                 {
                     None => Outcome::GroupAbsent,
-                    Some(g) => {
-                        let have = baseliner_core::ip::IpSet::from_ranges(
+                    // The machine checks the whole set against the job and the scope.
+                    Some(g) => Outcome::GroupFound {
+                        group_id: g.id,
+                        ips: baseliner_core::ip::IpSet::from_ranges(
                             g.ips
                                 .iter()
                                 .map(|(a, b)| baseliner_core::ip::Ipv4Range {
@@ -154,18 +201,15 @@ impl Executor {
                                     last: *b,
                                 })
                                 .collect(),
-                        );
-                        Outcome::GroupFound {
-                            group_id: g.id,
-                            has_all_ips: have.contains_set(&job.ips),
-                        }
-                    }
+                        ),
+                        unreadable: g.other_ips.clone(),
+                    },
                 }
             }
             Action::CreateGroup => {
                 let appliances = self.appliance_ids(job.scanner_appliance.as_deref()).await?;
                 let created = self
-                    .call(
+                    .call_by(
                         Call::AddAssetGroup,
                         c.add_asset_group(
                             &job.organization,
@@ -173,10 +217,11 @@ impl Executor {
                             Some(&job.comments),
                             &appliances,
                         ),
+                        send_by,
                     )
                     .await;
                 match created {
-                    Ok(_) => Outcome::GroupCreated,
+                    Ok(group_id) => Outcome::GroupCreated { group_id },
                     // Another job (or person) created the group meanwhile: look it up again
                     // and extend it, as if this job had found it in the first place.
                     Err(e)
@@ -192,29 +237,32 @@ impl Executor {
             }
             Action::ExtendGroup { group_id } => {
                 let appliances = self.appliance_ids(job.scanner_appliance.as_deref()).await?;
-                self.call(
+                self.call_by(
                     Call::EditAssetGroup,
                     c.edit_asset_group(*group_id, &ranges, &appliances),
+                    send_by,
                 )
                 .await?;
                 Outcome::GroupExtended
             }
-            Action::LaunchScan => {
+            Action::LaunchScan { group_id } => {
                 let title = job.scan_title_with_id(id);
                 let launched = self
-                    .call(
+                    .call_by(
                         Call::LaunchScan,
                         c.launch_scan(
                             &title,
-                            &[job.organization.as_str()],
+                            &[*group_id],
                             &job.option_title,
                             job.scanner_appliance.as_deref(),
                         ),
+                        send_by,
                     )
                     .await?;
                 Outcome::ScanLaunched(ScanInfo {
                     scan_ref: launched.scan_ref,
                     launched_at: Timestamp::now(),
+                    target: None,
                 })
             }
             Action::FindScan { launched_after } => {
@@ -224,8 +272,22 @@ impl Executor {
                         c.list_scans_launched_after(&launched_after.to_rfc3339()),
                     )
                     .await?;
-                let tag = format!("[{id}]");
-                match scans.iter().find(|s| s.title.contains(&tag)) {
+                let title = job.scan_title_with_id(id);
+                let sent = adopt::ScanSent {
+                    title: &title,
+                    group_title: &job.organization,
+                    ips: &job.ips,
+                    scope: &cfg.scope.authorized,
+                };
+                let ours = scans.iter().find(|s| {
+                    let seen = adopt::ScanSeen {
+                        title: &s.title,
+                        asset_groups: &s.asset_groups,
+                        target: s.target.as_deref(),
+                    };
+                    adopt::is_our_scan(&seen, &sent)
+                });
+                match ours {
                     Some(s) => Outcome::ScanFound(ScanInfo {
                         scan_ref: s.scan_ref.clone(),
                         launched_at: s
@@ -233,6 +295,7 @@ impl Executor {
                             .as_deref()
                             .and_then(Timestamp::parse_rfc3339)
                             .unwrap_or(*launched_after),
+                        target: None,
                     }),
                     None => Outcome::ScanAbsent,
                 }
@@ -255,24 +318,32 @@ impl Executor {
                         reason: "a report was planned without a template".into(),
                     });
                 };
+                let basis = match self.report_basis(template).await? {
+                    Ok(b) => b,
+                    Err(reason) => return Ok(Outcome::Permanent { reason }),
+                };
+                let refs = [scan_ref.as_str()];
+                let target = match basis {
+                    ReportBasis::Scan => ReportTarget::Scans(&refs),
+                    ReportBasis::Hosts => ReportTarget::Ips(&ranges),
+                };
                 let title = job.report_title_with_id(id);
                 let report_id = self
-                    .call(
+                    .call_by(
                         Call::LaunchReport,
-                        c.launch_report(
-                            template,
-                            &[scan_ref.as_str()],
-                            job.report_format.as_str(),
-                            &title,
-                        ),
+                        c.launch_report(template, target, job.report_format.as_str(), &title),
+                        send_by,
                     )
                     .await?;
                 Outcome::ReportLaunched { report_id }
             }
             Action::FindReport => {
                 let reports = self.call(Call::ListReports, c.list_reports(None)).await?;
-                let tag = format!("[{id}]");
-                match reports.iter().find(|r| r.title.contains(&tag)) {
+                let title = job.report_title_with_id(id);
+                match reports
+                    .iter()
+                    .find(|r| adopt::is_our_report(&r.title, r.report_type.as_deref(), &title))
+                {
                     Some(r) => Outcome::ReportFound { report_id: r.id },
                     None => Outcome::ReportAbsent,
                 }
@@ -303,6 +374,30 @@ impl Executor {
         })
     }
 
+    /// How template `id` is targeted, from the template list (read once per run; a failed
+    /// read is tried again next time). The inner error names the template.
+    async fn report_basis(&self, id: u64) -> Result<Result<ReportBasis, String>, ApiError> {
+        let list = self
+            .templates
+            .get_or_try_init(|| {
+                self.call(
+                    Call::ListReportTemplates,
+                    self.client.list_report_templates(),
+                )
+            })
+            .await?;
+        let seen: Vec<TemplateSeen<'_>> = list
+            .iter()
+            .map(|t| TemplateSeen {
+                id: t.id,
+                title: &t.title,
+                kind: t.kind.as_deref(),
+                template_type: t.template_type.as_deref(),
+            })
+            .collect();
+        Ok(report_basis(id, &seen))
+    }
+
     async fn appliance_ids(&self, name: Option<&str>) -> Result<Vec<u64>, ApiError> {
         let Some(name) = name else {
             return Ok(Vec::new());
@@ -331,14 +426,34 @@ impl Executor {
     ) -> Result<Outcome, ApiError> {
         let dir = self.spool.job_dir(rec.id.as_str());
         if let Some(r) = report_id {
-            let target = dir.join(format!("report.{}", rec.job.report_format.as_str()));
-            if !target.exists() {
-                // The client streams to a temporary file, fsyncs and renames it.
+            let format = rec.job.report_format;
+            if !report_file_names(format)
+                .iter()
+                .any(|n| dir.join(n).exists())
+            {
+                // The client streams to a temporary file, fsyncs and renames it; the file
+                // then takes the name its first bytes call for (a zip stays a zip).
+                let fetched = dir.join(".report.fetched");
                 match self
-                    .fetch(Call::FetchReport, self.client.fetch_report(r, &target))
+                    .fetch(Call::FetchReport, self.client.fetch_report(r, &fetched))
                     .await
                 {
-                    Ok(_) => {}
+                    Ok(d) => match report_file_name(format, d.kind) {
+                        Ok(name) => {
+                            if let Err(e) = crate::fsutil::rename_durable(&fetched, &dir.join(name))
+                            {
+                                return Ok(Outcome::Transient {
+                                    reason: format!("report {r} not kept: {e}"),
+                                });
+                            }
+                        }
+                        Err(why) => {
+                            let _ = std::fs::remove_file(&fetched);
+                            return Ok(Outcome::Transient {
+                                reason: format!("report {r}: {why}"),
+                            });
+                        }
+                    },
                     Err(Fetched::Api(e)) if e.kind == ErrorKind::NotReady => {
                         return Ok(Outcome::ReportNotReady)
                     }
@@ -388,7 +503,7 @@ impl Executor {
     }
 
     /// Like [`Executor::call`] for downloads, whose errors may also be local IO errors.
-    async fn fetch<F>(&self, call: Call, fut: F) -> Result<(), Fetched>
+    async fn fetch<F>(&self, call: Call, fut: F) -> Result<baseliner_qualys::Download, Fetched>
     where
         F: Future<Output = Result<Reply<baseliner_qualys::Download>, FetchError>>,
     {
@@ -422,7 +537,7 @@ impl Executor {
             })
             .await;
         match result {
-            Ok(_) => Ok(()),
+            Ok(d) => Ok(d),
             Err(e) => Err(local
                 .into_inner()
                 .unwrap_or_else(|p| p.into_inner())
@@ -458,11 +573,14 @@ impl Executor {
                 .iter()
                 .map(|(r, s)| {
                     let o = match scans.iter().find(|x| x.scan_ref == s.scan_ref) {
-                        Some(x) => Outcome::ScanPolled(ScanStatus {
-                            state: scan_state(x.state.as_ref()),
-                            sub_state: x.sub_state.clone(),
-                            processed: x.processed,
-                        }),
+                        Some(x) => Outcome::ScanPolled {
+                            status: ScanStatus {
+                                state: scan_state(x.state.as_ref()),
+                                sub_state: x.sub_state.clone(),
+                                processed: x.processed,
+                            },
+                            target: x.target.clone(),
+                        },
                         None => Outcome::ScanNotListed,
                     };
                     (r.id.clone(), o)
@@ -604,8 +722,12 @@ pub fn outcome_of_error(e: &ApiError, now: Timestamp) -> Outcome {
             until: now.plus(ACCOUNT_PAUSE),
             reason: format!("{ACCOUNT_PROBLEM}{reason}"),
         },
+        // Qualys's CODE and text, as the job's failure reason (`CODE 1905 parameter …`).
         ErrorKind::InvalidParameter | ErrorKind::Rejected => Outcome::Permanent {
-            reason: e.text.clone(),
+            reason: match e.code {
+                Some(code) => format!("CODE {code} {}", e.text),
+                None => e.text.clone(),
+            },
         },
         ErrorKind::NotReady => Outcome::ReportNotReady,
         ErrorKind::Ambiguous => Outcome::Ambiguous { reason },

@@ -25,6 +25,11 @@ const OUTPUTS: &[&str] = &[
     "report.xml",
     "report.csv",
     "report.docx",
+    "report.pdf.zip",
+    "report.html.zip",
+    "report.mht.zip",
+    "report.xml.zip",
+    "report.csv.zip",
 ];
 
 /// The output files present in `jobs/ID/`.

@@ -73,16 +73,8 @@ impl JobStatus {
     ) -> JobStatus {
         let cp = &rec.checkpoint;
         let state = &cp.state;
-        let scan_state = match state {
-            JobState::ScanRunning { last: Some(s), .. } => Some(scan_state_text(s)),
-            JobState::ScanRunning { last: None, .. } => Some("Submitted".to_string()),
-            JobState::LaunchingReport { .. }
-            | JobState::ReportLaunchSent { .. }
-            | JobState::ReportRunning { .. }
-            | JobState::Downloading { .. }
-            | JobState::Done { .. } => Some("Finished".to_string()),
-            _ => None,
-        };
+        // Kept on a failure and a cancel too (the core keeps the last state it knew).
+        let scan_state = state.last_scan_status().map(|s| scan_state_text(&s));
         let error = match state {
             JobState::Failed { reason, .. } => Some(reason.clone()),
             _ => None,
@@ -228,6 +220,8 @@ mod tests {
         rec.checkpoint.state = JobState::Canceling {
             scan_ref: Some("scan/1.2".to_owned()),
             report_id: None,
+            fail_reason: None,
+            last_scan: None,
         };
         let st = JobStatus::from_record(&rec, Timestamp(0), Vec::new(), None);
         assert_eq!(st.state, "canceled", "SPEC's vocabulary");
@@ -237,6 +231,7 @@ mod tests {
 
         rec.checkpoint.state = JobState::Canceled {
             scan_ref: Some("scan/1.2".to_owned()),
+            last_scan: None,
         };
         let st = JobStatus::from_record(&rec, Timestamp(0), Vec::new(), None);
         assert!(!st.canceling);

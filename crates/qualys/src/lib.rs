@@ -26,6 +26,7 @@ mod transport;
 
 pub use api::{api_key, Call};
 pub use body_kind::BodyKind;
+pub use calls::ReportTarget;
 pub use calls::TrackingMethod;
 pub use client::{Client, Reply};
 pub use config::{ApiVersion, AssetApi, ClientConfig, Secret};

@@ -17,6 +17,7 @@ fn fixed_checkpoint() -> Checkpoint {
     Checkpoint {
         state: JobState::ScanRunning {
             scan: ScanInfo {
+                target: None,
                 scan_ref: "scan/1764292500.12345".to_string(),
                 launched_at: t,
             },
@@ -71,16 +72,32 @@ fn fixed_record() -> JobRecord {
     }
 }
 
-/// The bytes of [`fixed_checkpoint`], format version 1. If this test fails, the stored
+/// The bytes of [`fixed_checkpoint`], format version 2. If this test fails, the stored
 /// format changed: stored jobs would no longer decode. Bump [`FORMAT_VERSION`] and migrate,
 /// or undo the change.
+const CHECKPOINT_V2: &str = concat!(
+    "0209157363616e2f313736343239323530302e3132333435fd40340e903503000000010301074e6f",
+    "5f56756c6e0001fd005c1790350300000201fd40340e903503000001084854545020353033000200",
+    "fd40340e903503000004fd40340e9035030000",
+);
+
+/// The bytes of [`fixed_record`], format version 2 (see [`CHECKPOINT_V2`]).
+const RECORD_V2: &str = concat!(
+    "021632303235313132382d3031313530302d3030303034321361636d652e746f6d6c3a313233343a",
+    "353637380961636d652e746f6d6cfd40340e90350300000441636d65000f496e697469616c204f70",
+    "74696f6e73184163717569736974696f6e207363616e206f662041636d650163015b000100000000",
+    "fd40340e9035030000000000000100fd40340e9035030000",
+);
+
+/// Format 1 (before the group id, TARGET and last scan state were kept): the bytes of
+/// [`fixed_checkpoint`] as that build wrote them. Kept to test the migration.
 const CHECKPOINT_V1: &str = concat!(
     "0109157363616e2f313736343239323530302e3132333435fd40340e9035030000010301074e6f5f",
     "56756c6e0001fd005c1790350300000201fd40340e903503000001084854545020353033000200fd",
     "40340e903503000004fd40340e9035030000",
 );
 
-/// The bytes of [`fixed_record`], format version 1 (see [`CHECKPOINT_V1`]).
+/// Format 1: the bytes of [`fixed_record`] as that build wrote them.
 const RECORD_V1: &str = concat!(
     "011632303235313132382d3031313530302d3030303034321361636d652e746f6d6c3a313233343a",
     "353637380961636d652e746f6d6cfd40340e90350300000441636d65000f496e697469616c204f70",
@@ -88,12 +105,31 @@ const RECORD_V1: &str = concat!(
     "fd40340e9035030000000000000100fd40340e9035030000",
 );
 
+/// The checkpoint of `fixed_record` in format 1: `Checkpoint::accepted(t)`.
+const ACCEPTED_CHECKPOINT_V1: &str = "00fd40340e9035030000000000000100fd40340e9035030000";
+
+fn unhex(s: &str) -> Vec<u8> {
+    (0..s.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&s[i..i + 2], 16).expect("hex"))
+        .collect()
+}
+
+/// A format 1 record of `fixed_record` whose checkpoint is `checkpoint_v1_body` (the
+/// bytes of a format 1 checkpoint, without the version byte).
+fn record_v1_with(checkpoint_v1_body: &str) -> Vec<u8> {
+    let head = RECORD_V1
+        .strip_suffix(ACCEPTED_CHECKPOINT_V1)
+        .expect("the record ends with its checkpoint");
+    unhex(&format!("{head}{checkpoint_v1_body}"))
+}
+
 #[test]
 fn checkpoint_golden_bytes() {
     let bytes = encode(&fixed_checkpoint()).expect("encodes");
     assert_eq!(
         hex(&bytes),
-        CHECKPOINT_V1,
+        CHECKPOINT_V2,
         "the stored Checkpoint format changed"
     );
     let back: Checkpoint = decode(&bytes).expect("decodes");
@@ -105,11 +141,51 @@ fn job_record_golden_bytes() {
     let bytes = encode(&fixed_record()).expect("encodes");
     assert_eq!(
         hex(&bytes),
-        RECORD_V1,
+        RECORD_V2,
         "the stored JobRecord format changed"
     );
     let back: JobRecord = decode(&bytes).expect("decodes");
     assert_eq!(back, fixed_record());
+    assert_eq!(decode_job_record(&bytes).expect("decodes"), fixed_record());
+}
+
+#[test]
+fn format_1_records_decode_and_migrate() {
+    // Today's (format 1) encoding of a freshly accepted job.
+    let old = decode_job_record(&unhex(RECORD_V1)).expect("format 1 decodes");
+    assert_eq!(old, fixed_record());
+    // A format 1 job in ScanRunning: the scan is kept, its TARGET not known yet.
+    let running = record_v1_with(&CHECKPOINT_V1[2..]);
+    let rec = decode_job_record(&running).expect("format 1 decodes");
+    assert_eq!(rec.checkpoint, fixed_checkpoint());
+    // Format 1 `LaunchingScan` (variant 7, nothing sent) looks the group up again;
+    // `ScanLaunchSent` (variant 8) keeps looking for its scan, without a group id.
+    let tail = "fd40340e9035030000000000000100fd40340e9035030000";
+    let launching = decode_job_record(&record_v1_with(&format!("07{tail}"))).expect("decodes");
+    assert_eq!(launching.checkpoint.state, JobState::FindingGroup);
+    let sent = decode_job_record(&record_v1_with(&format!("08fd40340e9035030000{tail}")))
+        .expect("decodes");
+    assert_eq!(
+        sent.checkpoint.state,
+        JobState::ScanLaunchSent {
+            group_id: None,
+            sent_at: Timestamp(1_764_292_500_000)
+        }
+    );
+    // Format 1 `Canceled { scan_ref: Some("s") }` (variant 17): no last scan state known.
+    let canceled = decode_job_record(&record_v1_with(&format!("11010173{tail}"))).expect("decodes");
+    assert_eq!(
+        canceled.checkpoint.state,
+        JobState::Canceled {
+            scan_ref: Some("s".to_string()),
+            last_scan: None
+        }
+    );
+    // The generic decoder reads only the current version.
+    assert!(matches!(
+        decode::<JobRecord>(&unhex(RECORD_V1)),
+        Err(CodecError::UnknownVersion { found: 1 })
+    ));
 }
 
 #[test]
@@ -122,13 +198,17 @@ fn every_record_starts_with_the_version() {
 #[test]
 fn unknown_versions_and_damage_are_typed_errors() {
     let mut bytes = encode(&fixed_checkpoint()).expect("encodes");
-    bytes[0] = 2;
-    let err = decode::<Checkpoint>(&bytes).expect_err("version 2 is unknown");
+    bytes[0] = 3;
+    let err = decode::<Checkpoint>(&bytes).expect_err("version 3 is unknown");
     assert!(
-        matches!(err, CodecError::UnknownVersion { found: 2 }),
+        matches!(err, CodecError::UnknownVersion { found: 3 }),
         "{err:?}"
     );
-    assert!(err.to_string().contains("version 2"), "{err}");
+    assert!(err.to_string().contains("version 3"), "{err}");
+    assert!(matches!(
+        decode_job_record(&bytes),
+        Err(CodecError::UnknownVersion { found: 3 })
+    ));
 
     assert!(matches!(decode::<Checkpoint>(&[]), Err(CodecError::Empty)));
 

@@ -403,6 +403,38 @@ fn retry_timings_are_configurable() {
 }
 
 #[test]
+fn the_absence_proof_takes_the_request_timeout_and_the_margin() {
+    let text = "[qualys]\nurl = \"https://qualysapi.qualys.com\"\nusername = \"u\"\nrequest_timeout = \"30s\"\n\
+                [scope]\nauthorized = [\"64.39.106.0/24\"]\n\
+                [polling]\nabsence_margin = \"2m\"\n";
+    let p = Config::parse(text).expect("valid").policy();
+    assert_eq!(p.request_timeout, Duration::from_secs(30));
+    assert_eq!(p.absence_margin, Duration::from_secs(120));
+    let t = crate::time::Timestamp(1_000_000);
+    assert_eq!(p.absent_after(t), t.plus(Duration::from_secs(150)));
+    let d = Config::parse(&text.replace("absence_margin = \"2m\"\n", ""))
+        .expect("valid")
+        .policy();
+    assert!(
+        d.absence_margin >= Duration::from_secs(60),
+        "default at least a minute"
+    );
+}
+
+#[test]
+fn the_download_timeout_is_configurable_with_a_sane_default() {
+    let text = "[qualys]\nurl = \"https://qualysapi.qualys.com\"\nusername = \"u\"\n\
+                [scope]\nauthorized = [\"64.39.106.0/24\"]\n\
+                [limits]\ndownload_timeout = \"30m\"\n";
+    let c = Config::parse(text).expect("valid");
+    assert_eq!(c.limits.download_timeout, Duration::from_secs(1800));
+    let d = Config::parse(&text.replace("download_timeout = \"30m\"\n", "")).expect("valid");
+    assert_eq!(d.limits.download_timeout, super::DEFAULT_DOWNLOAD_TIMEOUT);
+    let bad = Config::parse(&text.replace("\"30m\"", "\"later\"")).expect_err("bad");
+    assert!(bad.to_string().contains("download_timeout"), "{bad}");
+}
+
+#[test]
 fn sizes_parse_with_binary_units() {
     use super::read::parse_size;
     assert_eq!(parse_size("100B"), Some(100));

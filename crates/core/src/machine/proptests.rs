@@ -6,14 +6,21 @@
 //! permanent error or a cancel) or gets the model's truthful answer. A crash restarts from
 //! the last committed checkpoint (the intent counts as committed). When the random choices
 //! run out every answer is truthful and the job must reach a terminal state.
+//!
+//! The model applies slowly, like Qualys (qualys-api.md §2.4): a request whose answer was
+//! lost (a crash after sending, a timeout) may take effect up to `request_timeout` plus
+//! half the absence margin after it was sent, and lookups before then do not see it.
 
 use super::*;
 use crate::state::{HistoryEntry, StepName};
 use proptest::prelude::*;
+use std::time::Duration;
 
 /// The model Qualys: counts every remote creation, answers lookups truthfully.
 #[derive(Debug, Default)]
 struct Model {
+    /// Requests received but not applied yet: applied at their time.
+    pending: Vec<(Timestamp, Action)>,
     group_exists: bool,
     group_has_ips: bool,
     group_creations: u32,
@@ -26,31 +33,60 @@ struct Model {
 
 const REPORT_ID: u64 = 4242;
 
+/// The job's addresses and the scope of the model.
+fn job_ips() -> IpSet {
+    crate::ip::test_ips::set(&["64.39.106.7"])
+}
+fn scope() -> IpSet {
+    crate::ip::test_ips::set(&["64.39.106.0/24"])
+}
+
 impl Model {
+    /// Receives a request that will be applied at `at` (a slow server); its answer is lost.
+    fn receive_slowly(&mut self, act: &Action, at: Timestamp) {
+        self.pending.push((at, act.clone()));
+    }
+
+    /// Applies the pending requests whose time has come.
+    fn settle(&mut self, now: Timestamp) {
+        let (due, later): (Vec<_>, Vec<_>) = self.pending.drain(..).partition(|(t, _)| *t <= now);
+        self.pending = later;
+        for (t, act) in due {
+            self.answer(&act, t);
+        }
+    }
+
     /// Applies the request's remote effect (if any) and returns the truthful outcome.
     fn answer(&mut self, act: &Action, now: Timestamp) -> Outcome {
+        self.settle(now);
         match act {
             Action::AddIps => Outcome::IpsAdded,
             Action::FindGroup if self.group_exists => Outcome::GroupFound {
                 group_id: 1,
-                has_all_ips: self.group_has_ips,
+                ips: if self.group_has_ips {
+                    job_ips()
+                } else {
+                    IpSet::default()
+                },
+                unreadable: Vec::new(),
             },
             Action::FindGroup => Outcome::GroupAbsent,
             Action::CreateGroup => {
                 self.group_creations += 1;
                 self.group_exists = true;
                 self.group_has_ips = true;
-                Outcome::GroupCreated
+                Outcome::GroupCreated { group_id: Some(1) }
             }
             Action::ExtendGroup { .. } => {
                 self.group_has_ips = true;
                 Outcome::GroupExtended
             }
-            Action::LaunchScan => {
+            Action::LaunchScan { .. } => {
                 self.scan_launches += 1;
                 let info = ScanInfo {
                     scan_ref: format!("scan/{}.{}", now.secs(), self.scan_launches),
                     launched_at: now,
+                    target: None,
                 };
                 self.scan = Some(info.clone());
                 Outcome::ScanLaunched(info)
@@ -67,11 +103,14 @@ impl Model {
                     3 => (ScanState::Finished, false),
                     _ => (ScanState::Finished, true),
                 };
-                Outcome::ScanPolled(ScanStatus {
-                    state,
-                    sub_state: None,
-                    processed,
-                })
+                Outcome::ScanPolled {
+                    status: ScanStatus {
+                        state,
+                        sub_state: None,
+                        processed,
+                    },
+                    target: Some("64.39.106.7".to_string()),
+                }
             }
             Action::LaunchReport { .. } => {
                 self.report_launches += 1;
@@ -151,11 +190,16 @@ fn drive(
     ctx_seed: u64,
 ) -> Result<(Checkpoint, Model), TestCaseError> {
     let policy = Policy::default();
+    let (scope, ips) = (scope(), job_ips());
     let ctx = Ctx {
         policy: &policy,
         plan: Plan { report },
         seed: ctx_seed,
+        scope: &scope,
+        ips: &ips,
     };
+    // The latest a lost request is applied: still inside the proof window.
+    let slowest = policy.request_timeout + policy.send_within();
     let mut model = Model {
         group_exists: group > 0,
         group_has_ips: group > 1,
@@ -184,8 +228,14 @@ fn drive(
                 // Crash before sending: restart from the committed checkpoint.
                 0..=3 => continue,
                 // Crash after the request took effect: the outcome is lost.
-                4..=6 => {
+                4 | 5 => {
                     model.answer(&act, now);
+                    continue;
+                }
+                // Crash after sending to a slow server: applied later, unseen until then.
+                6 => {
+                    let delay = slowest.mul_f64(f64::from(c / 32) / 7.0);
+                    model.receive_slowly(&act, now.plus(delay));
                     continue;
                 }
                 7..=9 => Outcome::Transient {
@@ -195,9 +245,14 @@ fn drive(
                     until: now.plus(Duration::from_secs(30)),
                     reason: "409".into(),
                 },
-                // Ambiguous: the request may or may not have been applied.
+                // Ambiguous: the request may or may not have been applied (maybe later).
                 12 => {
-                    model.answer(&act, now);
+                    if c / 32 % 2 == 0 {
+                        model.answer(&act, now);
+                    } else {
+                        let delay = slowest.mul_f64(f64::from(c / 32) / 7.0);
+                        model.receive_slowly(&act, now.plus(delay));
+                    }
                     Outcome::Ambiguous {
                         reason: "timeout after send".into(),
                     }
@@ -246,13 +301,16 @@ proptest! {
         group in 0u8..3,
         seed in any::<u64>(),
     ) {
-        let (end, model) = drive(&choices, report, group, seed)?;
+        let (end, mut model) = drive(&choices, report, group, seed)?;
+        // Whatever is still on its way inside the model is applied in the end, too.
+        model.settle(Timestamp(i64::MAX));
         prop_assert!(model.scan_launches <= 1, "scan launched {} times", model.scan_launches);
         prop_assert!(model.report_launches <= 1, "report launched {} times", model.report_launches);
         prop_assert!(model.group_creations <= 1, "group created {} times", model.group_creations);
         prop_assert!(end.state.is_terminal());
         let policy = Policy::default();
-        let ctx = Ctx { policy: &policy, plan: Plan { report }, seed };
+        let (scope, ips) = (scope(), job_ips());
+        let ctx = Ctx { policy: &policy, plan: Plan { report }, seed, scope: &scope, ips: &ips };
         prop_assert_eq!(step(&end, &Outcome::Downloaded, end.due, &ctx), end.clone());
         if let JobState::Done { report_id, .. } = &end.state {
             prop_assert_eq!(model.scan_launches, 1);

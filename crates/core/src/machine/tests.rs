@@ -1,16 +1,34 @@
 //! Unit tests of every transition of [`crate::machine`].
 
 use super::*;
+use crate::ip::test_ips::set;
 use crate::state::{HistoryEntry, StepName};
+use std::time::Duration;
 
 const T0: Timestamp = Timestamp(1_700_000_000_000);
 const MIN: Duration = Duration::from_secs(60);
+
+/// The scope of these tests: 64.39.106.0/24.
+static SCOPE: std::sync::LazyLock<IpSet> = std::sync::LazyLock::new(|| set(&["64.39.106.0/24"]));
+/// The job's addresses: 64.39.106.1-64.39.106.2.
+static JOB_IPS: std::sync::LazyLock<IpSet> =
+    std::sync::LazyLock::new(|| set(&["64.39.106.1-64.39.106.2"]));
 
 fn ctx(policy: &Policy, report: bool) -> Ctx<'_> {
     Ctx {
         policy,
         plan: Plan { report },
         seed: 99,
+        scope: &SCOPE,
+        ips: &JOB_IPS,
+    }
+}
+
+/// A poll answer without a TARGET.
+fn polled(status: ScanStatus) -> Outcome {
+    Outcome::ScanPolled {
+        status,
+        target: None,
     }
 }
 
@@ -18,6 +36,7 @@ fn scan() -> ScanInfo {
     ScanInfo {
         scan_ref: "scan/1700000000.12345".to_string(),
         launched_at: T0,
+        target: None,
     }
 }
 
@@ -97,9 +116,15 @@ fn every_state_calls_for_its_action() {
             },
             Action::FindGroup,
         ),
-        (JobState::LaunchingScan, Action::LaunchScan),
         (
-            JobState::ScanLaunchSent { sent_at },
+            JobState::LaunchingScan { group_id: 5 },
+            Action::LaunchScan { group_id: 5 },
+        ),
+        (
+            JobState::ScanLaunchSent {
+                group_id: Some(5),
+                sent_at,
+            },
             Action::FindScan {
                 launched_after: T0.plus(MIN * 15),
             },
@@ -136,6 +161,8 @@ fn every_state_calls_for_its_action() {
         ),
         (
             JobState::Canceling {
+                fail_reason: None,
+                last_scan: None,
                 scan_ref: Some("s".into()),
                 report_id: None,
             },
@@ -146,6 +173,7 @@ fn every_state_calls_for_its_action() {
         ),
         (
             JobState::Done {
+                note: None,
                 scan: scan(),
                 report_id: None,
             },
@@ -153,13 +181,20 @@ fn every_state_calls_for_its_action() {
         ),
         (
             JobState::Failed {
+                last_scan: None,
                 at: StepName::ScanRunning,
                 reason: "x".into(),
                 scan_ref: None,
             },
             Action::Nothing,
         ),
-        (JobState::Canceled { scan_ref: None }, Action::Nothing),
+        (
+            JobState::Canceled {
+                scan_ref: None,
+                last_scan: None,
+            },
+            Action::Nothing,
+        ),
     ];
     for (state, want) in cases {
         let got = action(&state, &p);
@@ -188,8 +223,11 @@ fn intents_move_to_the_sent_states_only_for_unsafe_actions() {
             }),
         ),
         (
-            JobState::LaunchingScan,
-            Some(JobState::ScanLaunchSent { sent_at: now }),
+            JobState::LaunchingScan { group_id: 5 },
+            Some(JobState::ScanLaunchSent {
+                group_id: Some(5),
+                sent_at: now,
+            }),
         ),
         (
             JobState::LaunchingReport { scan: scan() },
@@ -201,7 +239,13 @@ fn intents_move_to_the_sent_states_only_for_unsafe_actions() {
         (JobState::AddingIps, None),
         (JobState::FindingGroup, None),
         (running(None, 0), None),
-        (JobState::ScanLaunchSent { sent_at: T0 }, None),
+        (
+            JobState::ScanLaunchSent {
+                group_id: Some(5),
+                sent_at: T0,
+            },
+            None,
+        ),
     ];
     for (state, want) in cases {
         let mut before = at(state.clone());
@@ -256,20 +300,31 @@ fn start_and_ips_added_advance_with_history() {
     );
 }
 
+/// A time at which a lookup proves the absence of what was sent at T0.
+fn proven() -> Timestamp {
+    Policy::default().absent_after(T0)
+}
+
 #[test]
 fn group_lookup_outcomes() {
-    let now = T0.plus(MIN);
-    let found = |has_all_ips| Outcome::GroupFound {
+    let now = proven();
+    let found = |has_all_ips: bool| Outcome::GroupFound {
         group_id: 9,
-        has_all_ips,
+        ips: if has_all_ips {
+            set(&["64.39.106.0-64.39.106.9"])
+        } else {
+            set(&["64.39.106.1"])
+        },
+        unreadable: Vec::new(),
     };
+    let launching = JobState::LaunchingScan { group_id: 9 };
     let sent_create = JobState::GroupCreateSent { sent_at: T0 };
     let sent_extend = JobState::GroupExtendSent {
         group_id: 9,
         sent_at: T0,
     };
     let cases = [
-        (JobState::FindingGroup, found(true), JobState::LaunchingScan),
+        (JobState::FindingGroup, found(true), launching.clone()),
         (
             JobState::FindingGroup,
             found(false),
@@ -280,7 +335,7 @@ fn group_lookup_outcomes() {
             Outcome::GroupAbsent,
             JobState::CreatingGroup,
         ),
-        (sent_create.clone(), found(true), JobState::LaunchingScan),
+        (sent_create.clone(), found(true), launching.clone()),
         (
             sent_create.clone(),
             found(false),
@@ -291,13 +346,17 @@ fn group_lookup_outcomes() {
             Outcome::GroupAbsent,
             JobState::CreatingGroup,
         ),
-        (sent_create, Outcome::GroupCreated, JobState::LaunchingScan),
+        (
+            sent_create,
+            Outcome::GroupCreated { group_id: Some(9) },
+            launching.clone(),
+        ),
         (
             JobState::CreatingGroup,
-            Outcome::GroupCreated,
-            JobState::LaunchingScan,
+            Outcome::GroupCreated { group_id: Some(9) },
+            launching.clone(),
         ),
-        (sent_extend.clone(), found(true), JobState::LaunchingScan),
+        (sent_extend.clone(), found(true), launching.clone()),
         (
             sent_extend.clone(),
             found(false),
@@ -308,11 +367,11 @@ fn group_lookup_outcomes() {
             Outcome::GroupAbsent,
             JobState::CreatingGroup,
         ),
-        (sent_extend, Outcome::GroupExtended, JobState::LaunchingScan),
+        (sent_extend, Outcome::GroupExtended, launching.clone()),
         (
             JobState::ExtendingGroup { group_id: 9 },
             Outcome::GroupExtended,
-            JobState::LaunchingScan,
+            launching,
         ),
     ];
     for (state, outcome, want) in cases {
@@ -324,13 +383,284 @@ fn group_lookup_outcomes() {
 }
 
 #[test]
-fn lookups_that_find_nothing_return_to_the_pre_intent_state_without_resetting_counters() {
-    let now = T0.plus(MIN);
+fn a_lookup_finds_nothing_proves_absence_only_after_the_request_can_no_longer_run() {
+    // Every `…Sent` state, with the outcome of a lookup that finds nothing (for an extend:
+    // the group without the new addresses).
+    let p = Policy::default();
     let cases = [
         (
-            JobState::ScanLaunchSent { sent_at: T0 },
+            JobState::GroupCreateSent { sent_at: T0 },
+            Outcome::GroupAbsent,
+        ),
+        (
+            JobState::GroupExtendSent {
+                group_id: 9,
+                sent_at: T0,
+            },
+            Outcome::GroupFound {
+                group_id: 9,
+                ips: set(&["64.39.106.1"]),
+                unreadable: Vec::new(),
+            },
+        ),
+        (
+            JobState::ScanLaunchSent {
+                group_id: Some(9),
+                sent_at: T0,
+            },
             Outcome::ScanAbsent,
-            JobState::LaunchingScan,
+        ),
+        (
+            JobState::ReportLaunchSent {
+                scan: scan(),
+                sent_at: T0,
+            },
+            Outcome::ReportAbsent,
+        ),
+    ];
+    let proof = T0.plus(p.request_timeout + p.absence_margin);
+    assert_eq!(p.absent_after(T0), proof);
+    for (state, outcome) in cases {
+        // Right after the send, and a moment before the proof: still looking, due at it.
+        for now in [
+            T0.plus(Duration::from_secs(1)),
+            proof.minus(Duration::from_millis(1)),
+        ] {
+            let mut cp = at(state.clone());
+            cp.attempts = 2;
+            let next = run(&cp, outcome.clone(), now);
+            assert_eq!(next.state, state, "{state:?} + {outcome:?} at {now}");
+            assert_eq!(next.due, proof, "{state:?}: looks again at the proof time");
+            assert_eq!(next.attempts, 2, "not progress");
+            let note = next.last_error.expect("says why it waits");
+            assert!(note.contains("not visible yet"), "{note}");
+        }
+        // At the proof time the lookup proves absence: back to the pre-intent state.
+        let next = run(&at(state.clone()), outcome.clone(), proof);
+        assert!(
+            !is_sent(&next.state),
+            "{state:?} at proof: {:?}",
+            next.state
+        );
+        assert_eq!(next.due, proof);
+    }
+}
+
+#[test]
+fn an_ambiguous_send_without_a_crash_waits_for_the_proof_too() {
+    // A launch times out after sending: the lookup that follows soon finds nothing, and
+    // the job keeps looking instead of launching a second scan.
+    let p = Policy::default();
+    let sent = intent(&at(JobState::LaunchingScan { group_id: 9 }), T0).expect("intent");
+    let after = run(
+        &sent,
+        Outcome::Ambiguous {
+            reason: "timeout after send".into(),
+        },
+        T0.plus(p.request_timeout),
+    );
+    assert_eq!(
+        action(&after.state, &p),
+        Action::FindScan {
+            launched_after: T0.minus(p.lookup_slack)
+        }
+    );
+    let looked = run(&after, Outcome::ScanAbsent, after.due);
+    assert!(matches!(looked.state, JobState::ScanLaunchSent { .. }));
+    assert_eq!(looked.due, p.absent_after(T0));
+    // The slow launch shows up before the proof time: adopted, never launched again.
+    let found = run(&looked, Outcome::ScanFound(scan()), looked.due);
+    assert!(matches!(found.state, JobState::ScanRunning { .. }));
+    // A format-1 `ScanLaunchSent` (no group) goes back to the group lookup on absence.
+    let migrated = at(JobState::ScanLaunchSent {
+        group_id: None,
+        sent_at: T0,
+    });
+    assert_eq!(
+        run(&migrated, Outcome::ScanAbsent, proven()).state,
+        JobState::FindingGroup
+    );
+}
+
+#[test]
+fn a_created_group_without_an_id_is_looked_up() {
+    let sent = at(JobState::GroupCreateSent { sent_at: T0 });
+    let next = run(&sent, Outcome::GroupCreated { group_id: None }, T0);
+    assert_eq!(next.state, JobState::GroupCreateSent { sent_at: T0 });
+    assert_eq!(action(&next.state, &Policy::default()), Action::FindGroup);
+}
+
+#[test]
+fn a_group_with_addresses_outside_the_scope_is_never_scanned() {
+    let now = T0.plus(MIN);
+    // The group of the organization's title holds 203.0.113.5 (outside 64.39.106.0/24).
+    let found = Outcome::GroupFound {
+        group_id: 9,
+        ips: set(&["64.39.106.1-64.39.106.2", "203.0.113.5"]),
+        unreadable: Vec::new(),
+    };
+    for state in [
+        JobState::FindingGroup,
+        JobState::GroupCreateSent { sent_at: T0 },
+        JobState::GroupExtendSent {
+            group_id: 9,
+            sent_at: T0,
+        },
+    ] {
+        let next = run(&at(state.clone()), found.clone(), now);
+        let (_, reason) = failed_reason(&next);
+        assert!(reason.contains("203.0.113.5"), "{state:?}: {reason}");
+        assert!(reason.contains("outside [scope].authorized"), "{reason}");
+    }
+    // Entries that are not IPv4 addresses cannot be shown to lie within the scope.
+    let v6 = Outcome::GroupFound {
+        group_id: 9,
+        ips: set(&["64.39.106.1-64.39.106.2"]),
+        unreadable: vec!["2001:db8::1".to_string()],
+    };
+    let refused = run(&at(JobState::FindingGroup), v6, now);
+    let (_, reason) = failed_reason(&refused);
+    assert!(reason.contains("2001:db8::1"), "{reason}");
+    // Within the scope, but missing the job's addresses: extended (the union lies within).
+    let partial = Outcome::GroupFound {
+        group_id: 9,
+        ips: set(&["64.39.106.200"]),
+        unreadable: Vec::new(),
+    };
+    assert_eq!(
+        run(&at(JobState::FindingGroup), partial, now).state,
+        JobState::ExtendingGroup { group_id: 9 }
+    );
+}
+
+#[test]
+fn a_scan_targeting_addresses_outside_the_scope_is_canceled_and_fails_the_job() {
+    let now = T0.plus(MIN * 8);
+    let rogue = Outcome::ScanPolled {
+        status: status(ScanState::Running, false),
+        target: Some("64.39.106.1-64.39.106.2, 198.51.100.7".to_string()),
+    };
+    let canceling = run(&at(running(None, 0)), rogue, now);
+    match &canceling.state {
+        JobState::Canceling {
+            scan_ref,
+            fail_reason: Some(why),
+            last_scan,
+            ..
+        } => {
+            assert_eq!(scan_ref.as_deref(), Some(scan().scan_ref.as_str()));
+            assert!(why.contains("198.51.100.7"), "{why}");
+            assert_eq!(
+                last_scan.as_ref().map(|s| &s.state),
+                Some(&ScanState::Running)
+            );
+        }
+        other => panic!("expected Canceling, got {other:?}"),
+    }
+    assert_eq!(canceling.due, now, "canceled at once");
+    assert!(
+        canceling
+            .last_error
+            .as_deref()
+            .is_some_and(|e| e.contains("198.51.100.7")),
+        "status.json says why: {:?}",
+        canceling.last_error
+    );
+    assert_eq!(
+        action(&canceling.state, &Policy::default()),
+        Action::Cancel {
+            scan_ref: Some(scan().scan_ref),
+            report_id: None
+        }
+    );
+    let failed = run(&canceling, Outcome::CancelDone, now);
+    let (at_step, reason) = failed_reason(&failed);
+    assert_eq!(*at_step, StepName::ScanRunning);
+    assert!(reason.contains("198.51.100.7"), "{reason}");
+    assert_eq!(
+        failed.state.last_scan_status().map(|s| s.state),
+        Some(ScanState::Running),
+        "the last scan state is kept"
+    );
+    // A TARGET within the scope is kept in the scan's info.
+    let fine = run(
+        &at(running(None, 0)),
+        Outcome::ScanPolled {
+            status: status(ScanState::Running, false),
+            target: Some("64.39.106.1-64.39.106.2".to_string()),
+        },
+        now,
+    );
+    match &fine.state {
+        JobState::ScanRunning { scan, .. } => {
+            assert_eq!(scan.target.as_deref(), Some("64.39.106.1-64.39.106.2"));
+        }
+        other => panic!("expected ScanRunning, got {other:?}"),
+    }
+    // A TARGET entry that is not an address is outside too (the stricter reading).
+    let odd = run(
+        &at(running(None, 0)),
+        Outcome::ScanPolled {
+            status: status(ScanState::Running, false),
+            target: Some("64.39.106.1, victim.example".to_string()),
+        },
+        now,
+    );
+    assert!(matches!(
+        odd.state,
+        JobState::Canceling {
+            fail_reason: Some(_),
+            ..
+        }
+    ));
+}
+
+#[test]
+fn a_scan_that_reached_no_host_skips_the_report_and_ends_done_with_the_reason() {
+    let p = Policy::default();
+    let now = T0.plus(MIN * 8);
+    let no_host = polled(ScanStatus {
+        state: ScanState::Finished,
+        sub_state: Some("No_Host".to_string()),
+        processed: true,
+    });
+    let next = step(&at(running(None, 0)), &no_host, now, &ctx(&p, true));
+    assert_eq!(
+        next.state,
+        JobState::Downloading {
+            scan: scan(),
+            report_id: None
+        }
+    );
+    let done = step(&next, &Outcome::Downloaded, now, &ctx(&p, true));
+    match &done.state {
+        JobState::Done {
+            report_id: None,
+            note: Some(note),
+            ..
+        } => assert!(note.contains("No_Host"), "{note}"),
+        other => panic!("expected Done with a note, got {other:?}"),
+    }
+    assert!(
+        done.last_error
+            .as_deref()
+            .is_some_and(|e| e.contains("No_Host")),
+        "status.json shows why: {:?}",
+        done.last_error
+    );
+}
+
+#[test]
+fn lookups_that_find_nothing_return_to_the_pre_intent_state_without_resetting_counters() {
+    let now = proven();
+    let cases = [
+        (
+            JobState::ScanLaunchSent {
+                group_id: Some(5),
+                sent_at: T0,
+            },
+            Outcome::ScanAbsent,
+            JobState::LaunchingScan { group_id: 5 },
         ),
         (
             JobState::ReportLaunchSent {
@@ -369,8 +699,11 @@ fn scan_launch_and_adoption_schedule_the_first_poll() {
         ..scan()
     };
     for state in [
-        JobState::LaunchingScan,
-        JobState::ScanLaunchSent { sent_at: T0 },
+        JobState::LaunchingScan { group_id: 5 },
+        JobState::ScanLaunchSent {
+            group_id: Some(5),
+            sent_at: T0,
+        },
     ] {
         let next = run(&at(state), Outcome::ScanLaunched(launched.clone()), now);
         assert_eq!(
@@ -390,7 +723,10 @@ fn scan_launch_and_adoption_schedule_the_first_poll() {
     // Adopted long after its launch: the first poll is due now, never in the past.
     let late = T0.plus(MIN * 60);
     let found = run(
-        &at(JobState::ScanLaunchSent { sent_at: T0 }),
+        &at(JobState::ScanLaunchSent {
+            group_id: Some(5),
+            sent_at: T0,
+        }),
         Outcome::ScanFound(scan()),
         late,
     );
@@ -398,11 +734,11 @@ fn scan_launch_and_adoption_schedule_the_first_poll() {
     assert_eq!(found.state.scan_ref(), Some(scan().scan_ref.as_str()));
     // ScanFound only makes sense after an intent.
     let odd = run(
-        &at(JobState::LaunchingScan),
+        &at(JobState::LaunchingScan { group_id: 5 }),
         Outcome::ScanFound(scan()),
         late,
     );
-    assert_eq!(odd.state, JobState::LaunchingScan);
+    assert_eq!(odd.state, JobState::LaunchingScan { group_id: 5 });
     assert!(odd.last_error.is_some());
 }
 
@@ -411,12 +747,7 @@ fn scan_polls_keep_polling_or_advance() {
     let p = Policy::default();
     let now = T0.plus(MIN * 10);
     let poll = |st: ScanStatus, report: bool| {
-        step(
-            &at(running(None, 2)),
-            &Outcome::ScanPolled(st),
-            now,
-            &ctx(&p, report),
-        )
+        step(&at(running(None, 2)), &polled(st), now, &ctx(&p, report))
     };
 
     for state in [
@@ -468,7 +799,7 @@ fn scan_errors_and_old_scans_fail_with_the_reason() {
     let now = T0.plus(MIN * 10);
     let mut err = status(ScanState::Error, false);
     err.sub_state = Some("No_Host".into());
-    let failed = run(&at(running(None, 0)), Outcome::ScanPolled(err), now);
+    let failed = run(&at(running(None, 0)), polled(err), now);
     let (step_at, reason) = failed_reason(&failed);
     assert_eq!(*step_at, StepName::ScanRunning);
     assert!(
@@ -482,7 +813,7 @@ fn scan_errors_and_old_scans_fail_with_the_reason() {
 
     let canceled = run(
         &at(running(None, 0)),
-        Outcome::ScanPolled(status(ScanState::Canceled, false)),
+        polled(status(ScanState::Canceled, false)),
         now,
     );
     assert!(failed_reason(&canceled).1.contains("Canceled"));
@@ -490,7 +821,7 @@ fn scan_errors_and_old_scans_fail_with_the_reason() {
     let too_late = T0.plus(p.give_up_after).plus(Duration::from_millis(1));
     let old = run(
         &at(running(None, 0)),
-        Outcome::ScanPolled(status(ScanState::Queued, false)),
+        polled(status(ScanState::Queued, false)),
         too_late,
     );
     assert_eq!(
@@ -500,7 +831,7 @@ fn scan_errors_and_old_scans_fail_with_the_reason() {
     // Exactly at the limit it keeps polling.
     let edge = run(
         &at(running(None, 0)),
-        Outcome::ScanPolled(status(ScanState::Queued, false)),
+        polled(status(ScanState::Queued, false)),
         T0.plus(p.give_up_after),
     );
     assert!(matches!(edge.state, JobState::ScanRunning { .. }));
@@ -573,11 +904,7 @@ fn a_scan_missing_from_max_polls_in_a_row_fails() {
         now = cp.due;
     }
     // A successful poll resets the count.
-    let reset = run(
-        &cp,
-        Outcome::ScanPolled(status(ScanState::Running, false)),
-        now,
-    );
+    let reset = run(&cp, polled(status(ScanState::Running, false)), now);
     assert!(matches!(
         reset.state,
         JobState::ScanRunning {
@@ -704,6 +1031,7 @@ fn report_launch_poll_and_download() {
     assert_eq!(
         done.state,
         JobState::Done {
+            note: None,
             scan: scan(),
             report_id: Some(77)
         }
@@ -757,7 +1085,10 @@ fn deferred_waits_without_counting_an_attempt() {
     );
     assert_eq!(past.due, now, "never due in the past");
     // A Sent state stays Sent: the next action is the (safe) lookup.
-    let sent = at(JobState::ScanLaunchSent { sent_at: T0 });
+    let sent = at(JobState::ScanLaunchSent {
+        group_id: Some(5),
+        sent_at: T0,
+    });
     let next = run(
         &sent,
         Outcome::Deferred {
@@ -828,13 +1159,19 @@ fn ambiguous_moves_to_the_sent_state() {
     let now = T0.plus(MIN);
     let p = Policy::default();
     let next = run(
-        &at(JobState::LaunchingScan),
+        &at(JobState::LaunchingScan { group_id: 5 }),
         Outcome::Ambiguous {
             reason: "timeout".into(),
         },
         now,
     );
-    assert_eq!(next.state, JobState::ScanLaunchSent { sent_at: now });
+    assert_eq!(
+        next.state,
+        JobState::ScanLaunchSent {
+            group_id: Some(5),
+            sent_at: now
+        }
+    );
     assert_eq!(next.attempts, 1);
     assert!(next.due > now);
     assert!(matches!(action(&next.state, &p), Action::FindScan { .. }));
@@ -866,7 +1203,10 @@ fn ambiguous_moves_to_the_sent_state() {
 fn permanent_failures_fail_at_the_current_step() {
     let now = T0.plus(MIN);
     let failed = run(
-        &at(JobState::ScanLaunchSent { sent_at: T0 }),
+        &at(JobState::ScanLaunchSent {
+            group_id: Some(5),
+            sent_at: T0,
+        }),
         Outcome::Permanent {
             reason: "bad option profile".into(),
         },
@@ -875,6 +1215,7 @@ fn permanent_failures_fail_at_the_current_step() {
     assert_eq!(
         failed.state,
         JobState::Failed {
+            last_scan: None,
             at: StepName::LaunchingScan,
             reason: "bad option profile".into(),
             scan_ref: None
@@ -892,6 +1233,8 @@ fn permanent_failures_fail_at_the_current_step() {
     );
     let cancel_failed = run(
         &at(JobState::Canceling {
+            fail_reason: None,
+            last_scan: None,
             scan_ref: Some("s".into()),
             report_id: None,
         }),
@@ -903,6 +1246,7 @@ fn permanent_failures_fail_at_the_current_step() {
     assert_eq!(
         cancel_failed.state,
         JobState::Canceled {
+            last_scan: None,
             scan_ref: Some("s".into())
         }
     );
@@ -921,7 +1265,7 @@ fn cancel_from_idle_states_is_immediate() {
         JobState::FindingGroup,
         JobState::CreatingGroup,
         JobState::ExtendingGroup { group_id: 1 },
-        JobState::LaunchingScan,
+        JobState::LaunchingScan { group_id: 5 },
         JobState::LaunchingReport { scan: scan() },
         JobState::Downloading {
             scan: scan(),
@@ -932,7 +1276,8 @@ fn cancel_from_idle_states_is_immediate() {
         assert_eq!(
             next.state,
             JobState::Canceled {
-                scan_ref: state.scan_ref().map(str::to_string)
+                scan_ref: state.scan_ref().map(str::to_string),
+                last_scan: state.last_scan_status(),
             },
             "{state:?}"
         );
@@ -951,6 +1296,12 @@ fn cancel_of_running_work_cancels_remotely() {
     assert_eq!(
         next.state,
         JobState::Canceling {
+            fail_reason: None,
+            last_scan: Some(ScanStatus {
+                state: ScanState::Submitted,
+                sub_state: None,
+                processed: false
+            }),
             scan_ref: Some(scan().scan_ref),
             report_id: None
         }
@@ -962,6 +1313,11 @@ fn cancel_of_running_work_cancels_remotely() {
     assert_eq!(
         done.state,
         JobState::Canceled {
+            last_scan: Some(ScanStatus {
+                state: ScanState::Submitted,
+                sub_state: None,
+                processed: false
+            }),
             scan_ref: Some(scan().scan_ref)
         }
     );
@@ -971,6 +1327,12 @@ fn cancel_of_running_work_cancels_remotely() {
     assert_eq!(
         report.state,
         JobState::Canceling {
+            fail_reason: None,
+            last_scan: Some(ScanStatus {
+                state: ScanState::Finished,
+                sub_state: None,
+                processed: true
+            }),
             scan_ref: Some(scan().scan_ref),
             report_id: Some(77)
         }
@@ -980,7 +1342,10 @@ fn cancel_of_running_work_cancels_remotely() {
 #[test]
 fn cancel_during_a_lookup_waits_for_it() {
     let now = T0.plus(MIN);
-    let sent = at(JobState::ScanLaunchSent { sent_at: T0 });
+    let sent = at(JobState::ScanLaunchSent {
+        group_id: Some(5),
+        sent_at: T0,
+    });
     let flagged = run(&sent, Outcome::CancelRequested, now);
     assert_eq!(flagged.state, sent.state);
     assert!(flagged.cancel_requested);
@@ -992,14 +1357,29 @@ fn cancel_during_a_lookup_waits_for_it() {
     assert_eq!(
         found.state,
         JobState::Canceling {
+            fail_reason: None,
+            last_scan: Some(ScanStatus {
+                state: ScanState::Submitted,
+                sub_state: None,
+                processed: false
+            }),
             scan_ref: Some(scan().scan_ref),
             report_id: None
         }
     );
     assert!(!found.cancel_requested);
-    // The lookup finds nothing: nothing to cancel.
-    let absent = run(&flagged, Outcome::ScanAbsent, now);
-    assert_eq!(absent.state, JobState::Canceled { scan_ref: None });
+    // The lookup finds nothing before the proof time: still looking, the cancel pending.
+    let early = run(&flagged, Outcome::ScanAbsent, now);
+    assert!(early.cancel_requested && early.state == sent.state);
+    // Once absence is proven: nothing to cancel.
+    let absent = run(&flagged, Outcome::ScanAbsent, proven());
+    assert_eq!(
+        absent.state,
+        JobState::Canceled {
+            scan_ref: None,
+            last_scan: None
+        }
+    );
     assert!(!absent.cancel_requested);
     // Same for groups.
     let group = run(
@@ -1008,10 +1388,16 @@ fn cancel_during_a_lookup_waits_for_it() {
             Outcome::CancelRequested,
             now,
         ),
-        Outcome::GroupCreated,
+        Outcome::GroupCreated { group_id: Some(5) },
         now,
     );
-    assert_eq!(group.state, JobState::Canceled { scan_ref: None });
+    assert_eq!(
+        group.state,
+        JobState::Canceled {
+            scan_ref: None,
+            last_scan: None
+        }
+    );
 }
 
 #[test]
@@ -1020,10 +1406,13 @@ fn mismatched_outcomes_only_note_the_error() {
     let cases = [
         (
             JobState::AddingIps,
-            Outcome::ScanPolled(status(ScanState::Running, false)),
+            polled(status(ScanState::Running, false)),
         ),
         (JobState::FindingGroup, Outcome::Downloaded),
-        (JobState::LaunchingScan, Outcome::GroupAbsent),
+        (
+            JobState::LaunchingScan { group_id: 5 },
+            Outcome::GroupAbsent,
+        ),
         (running(None, 0), Outcome::ReportLaunched { report_id: 1 }),
         (JobState::Accepted, Outcome::CancelDone),
         (JobState::AddingIps, Outcome::Start),
@@ -1052,15 +1441,20 @@ fn terminal_states_ignore_everything() {
     let now = T0.plus(MIN);
     for state in [
         JobState::Done {
+            note: None,
             scan: scan(),
             report_id: None,
         },
         JobState::Failed {
+            last_scan: None,
             at: StepName::ScanRunning,
             reason: "x".into(),
             scan_ref: None,
         },
-        JobState::Canceled { scan_ref: None },
+        JobState::Canceled {
+            scan_ref: None,
+            last_scan: None,
+        },
     ] {
         let before = at(state);
         for outcome in [

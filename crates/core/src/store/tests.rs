@@ -154,7 +154,10 @@ fn unfinished_lists_in_acceptance_order_without_terminal_jobs() {
     let done = &ids[3];
     let rec = store.get(done).expect("get").expect("stored");
     let mut finished = rec.checkpoint.clone();
-    finished.state = JobState::Canceled { scan_ref: None };
+    finished.state = JobState::Canceled {
+        last_scan: None,
+        scan_ref: None,
+    };
     store
         .commit(done, &rec.checkpoint, &finished)
         .expect("commit");

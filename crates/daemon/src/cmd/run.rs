@@ -105,6 +105,7 @@ pub fn client_for(cfg: &Config, password: Secret) -> Result<Client, Failure> {
     cc.request_timeout = q.request_timeout;
     cc.proxy = q.proxy.clone();
     cc.max_download = Some(cfg.limits.max_download);
+    cc.download_deadline = cfg.limits.download_timeout;
     if let Some(ca) = &q.ca_file {
         cc.extra_ca_pem = Some(
             std::fs::read(ca)

@@ -40,7 +40,7 @@ impl TrackingMethod {
 /// Upper bound on followed pages, against a server that keeps handing out URLs.
 const MAX_PAGES: usize = 10_000;
 
-fn join_ids(ids: &[u64]) -> String {
+pub(super) fn join_ids(ids: &[u64]) -> String {
     ids.iter().map(u64::to_string).collect::<Vec<_>>().join(",")
 }
 

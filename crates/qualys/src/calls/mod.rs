@@ -6,6 +6,7 @@ mod scans;
 mod session;
 
 pub use assets::TrackingMethod;
+pub use reports::ReportTarget;
 
 use roxmltree::Document;
 

@@ -10,20 +10,38 @@ use crate::parse::reports::{launched_report, parse_report_list, parse_template_l
 use crate::parse::reports::{Report, ReportTemplate};
 
 use super::success;
+use crate::ips::format_ips;
+use std::net::Ipv4Addr;
+
+/// What a report covers: the scans of a scan-based template, or the addresses of a
+/// host-based one.
+#[derive(Debug, Clone, Copy)]
+pub enum ReportTarget<'a> {
+    /// `report_refs`: scan references (`Manual` templates).
+    Scans(&'a [&'a str]),
+    /// `ips`: address ranges (`Auto` templates).
+    Ips(&'a [(Ipv4Addr, Ipv4Addr)]),
+}
 
 impl Client {
-    /// Launches a scan report (`report_type=Scan`) from `template_id` on `scan_refs`.
-    /// Returns the report ID. Not safe to repeat.
+    /// Launches a scan report (`report_type=Scan`) from `template_id` on `target`: scans
+    /// (`report_refs`, for a scan-based `Manual` template) or addresses (`ips`, for a
+    /// host-based `Auto` template; qualys-api.md §7.1, §7.2). Returns the report ID. Not
+    /// safe to repeat.
     pub async fn launch_report(
         &self,
         template_id: u64,
-        scan_refs: &[&str],
+        target: ReportTarget<'_>,
         output_format: &str,
         report_title: &str,
     ) -> Result<Reply<u64>, ApiError> {
+        let target = match target {
+            ReportTarget::Scans(refs) => ("report_refs", refs.join(",")),
+            ReportTarget::Ips(ips) => ("ips", format_ips(ips)),
+        };
         let params = [
             ("template_id", template_id.to_string()),
-            ("report_refs", scan_refs.join(",")),
+            target,
             ("output_format", output_format.to_string()),
             ("report_title", report_title.to_string()),
             ("report_type", "Scan".to_string()),

@@ -8,22 +8,25 @@ use crate::error::ApiError;
 use crate::fetch::{Download, FetchError};
 use crate::parse::scans::{launched_scan, parse_scan_list, LaunchedScan, Scan};
 
+use super::assets::join_ids;
 use super::success;
 
 impl Client {
-    /// Launches a VM scan of asset groups (by title) with an option profile (by title);
-    /// `iscanner_name` names a scanner appliance (internal scan), `None` uses external
-    /// scanners. Returns the scan REFERENCE (and ID). Not safe to repeat.
+    /// Launches a VM scan of asset groups (by id: `asset_group_ids`, never by title, since
+    /// `asset_groups` is a comma-separated list of titles that splits `Acme, Inc.`,
+    /// qualys-api.md §6.1) with an option profile (by title); `iscanner_name` names a
+    /// scanner appliance (internal scan), `None` uses external scanners. Returns the scan
+    /// REFERENCE (and ID). Not safe to repeat.
     pub async fn launch_scan(
         &self,
         scan_title: &str,
-        asset_groups: &[&str],
+        asset_group_ids: &[u64],
         option_title: &str,
         iscanner_name: Option<&str>,
     ) -> Result<Reply<LaunchedScan>, ApiError> {
         let mut params = vec![
             ("scan_title", scan_title.to_string()),
-            ("asset_groups", asset_groups.join(",")),
+            ("asset_group_ids", join_ids(asset_group_ids)),
             ("option_title", option_title.to_string()),
         ];
         if let Some(name) = iscanner_name {
