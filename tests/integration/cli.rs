@@ -127,7 +127,7 @@ async fn check_config_finds_the_password_and_logs_in_online() {
     assert!(o.status.success(), "{}", stderr(&o));
     assert!(stdout(&o).contains("login    ok"));
     assert!(stdout(&o).contains("template 1: "), "{}", stdout(&o));
-    assert!(stdout(&o).contains("(Manual: scan-based"), "{}", stdout(&o));
+    assert!(stdout(&o).contains("(Auto: host-based"), "{}", stdout(&o));
 
     let good = read(&w.config);
     std::fs::write(
