@@ -81,7 +81,9 @@ async fn server_errors_timeouts_and_lost_responses_at_ten_to_thirty_percent() {
         ..Faults::default()
     });
     let dropped = drop_jobs(&w, "Fault", 109, 4);
-    run_to_completion(&mut w, &dropped, Duration::from_secs(55)).await;
+    // Generous: a third of the calls are refused, each concurrency 409 waits 10 s, and a
+    // lookup after a refused send proves absence only after request_timeout + margin.
+    run_to_completion(&mut w, &dropped, Duration::from_secs(120)).await;
     let j = w.journal();
     for status in [500, 503] {
         assert!(
@@ -119,7 +121,9 @@ async fn conflict_storms_with_and_without_to_wait_under_a_concurrency_limit_of_o
         ..Faults::default()
     });
     let dropped = drop_jobs(&w, "Storm", 110, 3);
-    run_to_completion(&mut w, &dropped, Duration::from_secs(55)).await;
+    // Generous: a third of the calls are refused, each concurrency 409 waits 10 s, and a
+    // lookup after a refused send proves absence only after request_timeout + margin.
+    run_to_completion(&mut w, &dropped, Duration::from_secs(120)).await;
     let j = w.journal();
     for code in [1960, 1965] {
         assert!(
