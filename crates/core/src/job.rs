@@ -337,6 +337,15 @@ pub enum JobError {
         /// The value, escaped and shortened.
         value: String,
     },
+    /// A scanner appliance name holding a comma: Qualys reads `iscanner_name` as a
+    /// comma-separated list of names (qualys-api.md §6.1), so the scan would use others.
+    #[error("{field}: a comma would make Qualys read {value} as several appliance names")]
+    Comma {
+        /// The field.
+        field: &'static str,
+        /// The value, escaped and shortened.
+        value: String,
+    },
     /// An asset group title Qualys reserves.
     #[error("{field}: {value:?} is reserved by Qualys (the group of all assets)")]
     Reserved {
@@ -463,6 +472,12 @@ pub fn parse_job(file_name: &str, bytes: &[u8], rules: &JobRules) -> Result<Job,
         }
     };
     let scanner_appliance = optional_nonblank(map, "scanner_appliance")?;
+    if let Some(name) = scanner_appliance.as_deref().filter(|n| n.contains(',')) {
+        return Err(JobError::Comma {
+            field: "scanner_appliance",
+            value: fields::shorten(&format!("{name:?}")),
+        });
+    }
 
     let template =
         fields::unsigned(map, "report_template_id")?.unwrap_or(rules.defaults.report_template_id);
