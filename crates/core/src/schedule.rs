@@ -182,10 +182,7 @@ pub fn agenda<'a, K: Clone + 'a>(
     }
     let policy = rules.policy;
     // Per kind: the jobs that join, and whether one of them has waited long enough.
-    let mut polls: [(RoundKind, Vec<K>, bool); 2] = [
-        (RoundKind::Scans, Vec::new(), false),
-        (RoundKind::Reports, Vec::new(), false),
-    ];
+    let (mut scans, mut reports) = ((Vec::new(), false), (Vec::new(), false));
     for job in jobs.into_iter().take(rules.max_active_jobs) {
         if job.busy {
             continue;
@@ -196,13 +193,15 @@ pub fn agenda<'a, K: Clone + 'a>(
             continue;
         }
         match gathering(&cp.state, policy) {
-            Some(g) => {
-                if joins(cp, &g, now, policy) {
-                    let (_, ids, ready) = &mut polls[g.kind as usize];
-                    ids.push(job.id.clone());
-                    *ready |= cp.due.plus(g.wait) <= now;
-                }
+            Some(g) if joins(cp, &g, now, policy) => {
+                let (ids, ready) = match g.kind {
+                    RoundKind::Scans => &mut scans,
+                    RoundKind::Reports => &mut reports,
+                };
+                ids.push(job.id.clone());
+                *ready |= cp.due.plus(g.wait) <= now;
             }
+            Some(_) => {}
             None if cp.due <= now => match machine::action(&cp.state, policy) {
                 Action::Nothing => {}
                 action => agenda.starts.push(Start::Act(job.id.clone(), action)),
@@ -210,7 +209,7 @@ pub fn agenda<'a, K: Clone + 'a>(
             None => {}
         }
     }
-    for (kind, ids, ready) in polls {
+    for (kind, (ids, ready)) in [(RoundKind::Scans, scans), (RoundKind::Reports, reports)] {
         if ready && !in_flight.has(kind) {
             agenda.rounds.push((kind, ids));
         }
