@@ -315,9 +315,7 @@ impl Engine {
 
     /// Starts what the schedule says is due.
     fn schedule(&mut self, now: Timestamp) {
-        if !schedule::paused(self.pause_until(), now) {
-            self.pause = None;
-        }
+        self.lift_ended_pause(now);
         let agenda = schedule::agenda(
             self.view(),
             self.rounds,
@@ -358,6 +356,13 @@ impl Engine {
                 }
             }
             Done::Probe(pause) => self.pause = pause,
+        }
+    }
+
+    /// A pause whose time is over is lifted (the schedule says when).
+    fn lift_ended_pause(&mut self, now: Timestamp) {
+        if !schedule::paused(self.pause_until(), now) {
+            self.pause = None;
         }
     }
 
