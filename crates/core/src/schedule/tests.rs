@@ -3,7 +3,7 @@
 use super::*;
 use crate::ip::test_ips::set;
 use crate::machine::{Ctx, Plan};
-use crate::state::{HistoryEntry, Outcome};
+use crate::state::Outcome;
 
 const T0: Timestamp = Timestamp(1_700_000_000_000);
 const SEC: Duration = Duration::from_secs(1);
@@ -11,16 +11,12 @@ const MIN: Duration = Duration::from_secs(60);
 /// The loop's own cadence in these tests (the run loop passes its spool-scan interval).
 const MAX: Duration = Duration::from_secs(1);
 
+/// `state`, due at `due` (the rest as accepted at T0: the schedule reads no more).
 fn at(state: JobState, due: Timestamp) -> Checkpoint {
-    let step = state.step_name();
     Checkpoint {
         state,
         due,
-        attempts: 0,
-        failing_since: None,
-        last_error: None,
-        cancel_requested: false,
-        history: vec![HistoryEntry { step, at: T0 }],
+        ..Checkpoint::accepted(T0)
     }
 }
 
