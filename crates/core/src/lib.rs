@@ -4,6 +4,7 @@
 //! - [`config`]: the daemon's TOML config, validated with errors that name the key;
 //! - [`state`], [`machine`]: the job state machine — data, and pure transitions of
 //!   (checkpoint, outcome, now);
+//! - [`schedule`]: which jobs act now, which polls share a call, when the driver wakes;
 //! - [`codec`], [`store`]: the versioned encoding and the sled checkpoint store;
 //! - [`time`]: wall-clock timestamps and durations;
 //! - [`text`]: untrusted text — the format-character check of job fields, escaping for log
@@ -17,6 +18,7 @@ pub mod config;
 pub mod ip;
 pub mod job;
 pub mod machine;
+pub mod schedule;
 pub mod scope;
 pub mod state;
 pub mod store;

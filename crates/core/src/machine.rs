@@ -291,7 +291,7 @@ fn next(cp: &Checkpoint, outcome: &Outcome, now: Timestamp, ctx: &Ctx<'_>) -> Ne
         ),
         (S::LaunchingScan { .. } | S::ScanLaunchSent { .. }, O::ScanLaunched(scan))
         | (S::ScanLaunchSent { .. }, O::ScanFound(scan)) => {
-            let first = scan.launched_at.plus(p.scan_first_check).max(now);
+            let first = crate::schedule::first_check_at(scan, p).max(now);
             Next::Advance(scan_running(scan.clone(), None, 0), first)
         }
         (S::ScanLaunchSent { group_id, sent_at }, O::ScanAbsent) => {

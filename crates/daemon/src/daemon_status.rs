@@ -6,6 +6,7 @@
 
 use crate::fsutil;
 use crate::spool::Spool;
+use baseliner_core::store::JobRecord;
 use baseliner_core::time::Timestamp;
 use serde::{Deserialize, Serialize};
 use std::io;
@@ -112,6 +113,43 @@ pub fn write(spool: &Spool, st: &DaemonStatus) -> io::Result<()> {
     let mut bytes = serde_json::to_vec_pretty(st).map_err(io::Error::other)?;
     bytes.push(b'\n');
     fsutil::write_atomic(&spool.daemon_status(), &bytes)
+}
+
+/// The daemon's one-line summary (systemd's `STATUS=`, `daemon.json`'s `summary`): the
+/// unfinished jobs per step and the pause (`until`, why), if any.
+pub fn summary_line<'a>(
+    unfinished: impl IntoIterator<Item = &'a JobRecord>,
+    pause: Option<(Timestamp, &str)>,
+) -> String {
+    let counts = crate::metrics::count_by_step(unfinished);
+    let mut s = format!("{} unfinished job(s)", counts.values().sum::<u64>());
+    for (k, v) in counts {
+        s.push_str(&format!(", {v} {k}"));
+    }
+    if let Some((until, reason)) = pause {
+        s.push_str(&format!("; PAUSED until {until}: {reason}"));
+    }
+    s
+}
+
+/// Rewrites `daemon.json` for this process; `running` is false at a clean stop. A failure
+/// is logged (the next change rewrites it).
+pub fn publish(
+    spool: &Spool,
+    line: &str,
+    unfinished: usize,
+    pause: Option<(Timestamp, &str)>,
+    running: bool,
+) {
+    let paused = pause.map(|(until, reason)| PauseDoc {
+        until: until.to_rfc3339(),
+        reason: reason.to_owned(),
+    });
+    let mut doc = DaemonStatus::now(line.to_owned(), unfinished, paused);
+    doc.running = running;
+    if let Err(e) = write(spool, &doc) {
+        tracing::warn!("{} not written: {e}", spool.daemon_status().display());
+    }
 }
 
 /// Reads `daemon.json`; `Ok(None)` when there is none (the daemon never started).

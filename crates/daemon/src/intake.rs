@@ -16,20 +16,26 @@
 //! every refused file leaves `incoming/`. Dot-files are ignored (writers use them). Nothing
 //! a submitter drops can stop the daemon: every problem is either a rejection or a logged
 //! retry at the next pass. Untrusted names are escaped in log lines.
+//!
+//! Cancel requests ([`CancelRequests`]): a file in `cancel/` named by a job id asks for that
+//! job's cancel. The run loop applies each request and only then removes its file, so a
+//! crash in between repeats the request (a cancel is safe to repeat). An entry that is not a
+//! job id or not a regular file is warned about once and skipped from then on.
 
 use crate::fsutil;
 use crate::spool::Spool;
 use crate::status::{self, JobStatus};
 use baseliner_core::job::{job_to_toml, parse_job, JobRules};
-use baseliner_core::store::{JobRecord, Store};
+use baseliner_core::store::{JobId, JobRecord, Store};
 use baseliner_core::text::{escape_log, forbidden_format_char, is_forbidden_format};
 use baseliner_core::time::Timestamp;
+use std::collections::HashSet;
 use std::ffi::OsString;
 use std::fs;
 use std::io::{self, Read};
 use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 /// Files larger than this are refused.
 pub const MAX_JOB_FILE: u64 = 1024 * 1024;
@@ -334,6 +340,73 @@ fn reject(spool: &Spool, path: &Path, name: &str, why: &str, report: &mut Intake
     }
 }
 
+/// The cancel requests of `cancel/`, and the entries already warned about.
+#[derive(Debug, Default)]
+pub struct CancelRequests {
+    /// Entries of `cancel/` already handled that could not be removed (a directory, …):
+    /// skipped from then on, so each is warned about once.
+    junk: HashSet<OsString>,
+}
+
+/// One request found in `cancel/`; hand it back to [`CancelRequests::handled`] once
+/// applied.
+#[derive(Debug)]
+pub struct CancelRequest {
+    /// The job to cancel.
+    pub id: JobId,
+    file_name: OsString,
+    path: PathBuf,
+}
+
+impl CancelRequests {
+    /// The requests now in `cancel/`. Entries that are not requests are warned about
+    /// (once), removed where they can be, and left out.
+    pub fn pending(&mut self, spool: &Spool) -> Vec<CancelRequest> {
+        let Ok(rd) = fs::read_dir(spool.cancel()) else {
+            return Vec::new();
+        };
+        let mut out = Vec::new();
+        for e in rd.flatten() {
+            let file_name = e.file_name();
+            if self.junk.contains(&file_name) {
+                continue;
+            }
+            let name = file_name.to_string_lossy().into_owned();
+            if name.starts_with('.') {
+                continue;
+            }
+            let is_file = e.file_type().is_ok_and(|t| t.is_file());
+            match JobId::parse(&name).filter(|_| is_file) {
+                Some(id) => out.push(CancelRequest {
+                    id,
+                    file_name,
+                    path: e.path(),
+                }),
+                None => {
+                    let why = if is_file {
+                        "not a job id"
+                    } else {
+                        "not a regular file"
+                    };
+                    tracing::warn!("ignoring cancel request {name:?}: {why}");
+                    if !is_file || fs::remove_file(e.path()).is_err() {
+                        self.junk.insert(file_name);
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    /// Removes an applied request's file (or, when it cannot be removed, skips it from then
+    /// on).
+    pub fn handled(&mut self, req: CancelRequest) {
+        if fs::remove_file(&req.path).is_err() {
+            self.junk.insert(req.file_name);
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -391,6 +464,41 @@ mod tests {
         let r = scan(&spool, &store, &rules, Timestamp::now());
         assert_eq!(r.accepted.len(), 1, "taken although .staging/ was removed");
         assert!(spool.staging().is_dir());
+    }
+
+    #[test]
+    fn cancel_requests_stay_until_handled_and_junk_is_warned_about_once() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let spool = Spool::new(dir.path().join("spool"));
+        spool.create_dirs().expect("spool");
+        let cancel = spool.cancel();
+        fs::write(cancel.join("20260101-0001-ab"), "").expect("request");
+        fs::write(cancel.join(".partial"), "").expect("dot-file");
+        fs::write(cancel.join("not a job\u{1b}[31m"), "").expect("hostile name");
+        fs::create_dir(cancel.join("20260101-0002-cd")).expect("a directory");
+        let mut reqs = CancelRequests::default();
+        let pending = reqs.pending(&spool);
+        let ids: Vec<&str> = pending.iter().map(|r| r.id.as_str()).collect();
+        assert_eq!(ids, ["20260101-0001-ab"]);
+        assert!(
+            !cancel.join("not a job\u{1b}[31m").exists(),
+            "a file that is no request is removed"
+        );
+        assert!(
+            cancel.join(".partial").exists(),
+            "dot-files are the writers'"
+        );
+        // Not handled yet (a crash here): the request is still there at the next pass.
+        assert_eq!(reqs.pending(&spool).len(), 1);
+        for req in pending {
+            reqs.handled(req);
+        }
+        assert!(!cancel.join("20260101-0001-ab").exists());
+        assert!(reqs.pending(&spool).is_empty());
+        assert!(
+            reqs.junk.contains(std::ffi::OsStr::new("20260101-0002-cd")),
+            "the directory is remembered, so it is warned about once"
+        );
     }
 
     #[test]

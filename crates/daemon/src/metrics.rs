@@ -5,9 +5,11 @@
 //! is paused, and alerts (command, webhook) that failed.
 
 use crate::governor::ApiStats;
+use baseliner_core::store::JobRecord;
 use baseliner_core::time::Timestamp;
 use std::collections::BTreeMap;
 use std::fmt::Write;
+use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 /// An effect outside Qualys whose failure is counted.
@@ -54,6 +56,53 @@ pub struct Snapshot {
     pub transitions: u64,
     /// Alert commands and webhooks that failed since start: (command, webhook).
     pub alert_failures: (u64, u64),
+}
+
+/// How many of `records` are at each public step.
+pub fn count_by_step<'a>(
+    records: impl IntoIterator<Item = &'a JobRecord>,
+) -> BTreeMap<&'static str, u64> {
+    let mut counts = BTreeMap::new();
+    for r in records {
+        *counts
+            .entry(r.checkpoint.state.step_name().as_str())
+            .or_default() += 1;
+    }
+    counts
+}
+
+impl Snapshot {
+    /// The snapshot of the run loop's counters: `unfinished` jobs (from memory), jobs
+    /// `finished` since the store opened, the per-API counters, the pause and the commits.
+    pub fn of<'a>(
+        unfinished: impl IntoIterator<Item = &'a JobRecord> + Clone,
+        finished: &BTreeMap<&'static str, u64>,
+        apis: Vec<(String, ApiStats)>,
+        paused: bool,
+        transitions: u64,
+    ) -> Snapshot {
+        let mut jobs = finished.clone();
+        for (step, n) in count_by_step(unfinished.clone()) {
+            *jobs.entry(step).or_default() += n;
+        }
+        Snapshot {
+            jobs,
+            apis,
+            oldest_active: unfinished.into_iter().map(|r| r.accepted_at).min(),
+            paused,
+            transitions,
+            alert_failures: alert_failures(),
+        }
+    }
+}
+
+/// Writes the metrics file at `path` atomically; a failure is logged (the next write
+/// replaces it).
+pub fn write_file(path: &Path, snap: &Snapshot) {
+    let text = render(snap, Timestamp::now());
+    if let Err(e) = crate::fsutil::write_atomic(path, text.as_bytes()) {
+        tracing::warn!("metrics file {} not written: {e}", path.display());
+    }
 }
 
 /// How one per-API family reads its value.

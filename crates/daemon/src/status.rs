@@ -1,11 +1,13 @@
 //! `status.json` (SPEC.md "The spool"): the per-job status document, built from a store
 //! record, written atomically at every transition, and read back by `baseliner status`
-//! without ever opening the store.
+//! without ever opening the store. The run loop publishes a job's file after every commit
+//! ([`publish`]) and, once after start, rewrites every file that lags behind the store
+//! ([`repair`]).
 
 use crate::fsutil;
 use crate::spool::Spool;
 use baseliner_core::state::JobState;
-use baseliner_core::store::JobRecord;
+use baseliner_core::store::{JobRecord, Store};
 use baseliner_core::time::Timestamp;
 use serde::{Deserialize, Serialize};
 use std::io;
@@ -164,6 +166,62 @@ pub fn write(spool: &Spool, status: &JobStatus) -> io::Result<()> {
     let mut bytes = serde_json::to_vec_pretty(status).map_err(io::Error::other)?;
     bytes.push(b'\n');
     fsutil::write_atomic(&dir.join("status.json"), &bytes)
+}
+
+/// The status document of `rec` as of `now`, with the job's outputs and alert as they are
+/// on disk.
+fn current(spool: &Spool, rec: &JobRecord, now: Timestamp) -> JobStatus {
+    let id = rec.id.as_str();
+    let outputs = crate::outputs::list(spool, id);
+    let alert = crate::actions::alert_summary(&spool.job_dir(id));
+    JobStatus::from_record(rec, now, outputs, alert)
+}
+
+/// Rewrites `jobs/ID/status.json` from the record (and the outputs on disk); a failure is
+/// logged (the next commit or start rewrites it).
+pub fn publish(spool: &Spool, rec: &JobRecord, now: Timestamp) {
+    if let Err(e) = write(spool, &current(spool, rec, now)) {
+        tracing::error!(job_id = rec.id.as_str(), "status.json not written: {e}");
+    }
+}
+
+/// True when `jobs/ID/status.json` says what the record says (its write time aside).
+pub fn matches(spool: &Spool, rec: &JobRecord) -> bool {
+    match read(&spool.status_file(rec.id.as_str())) {
+        Ok(on_disk) => {
+            let mut current = current(spool, rec, Timestamp(0));
+            current.updated_at = on_disk.updated_at.clone();
+            current == on_disk
+        }
+        Err(_) => false,
+    }
+}
+
+/// A crash between a commit and its status file leaves the file one step behind (for a
+/// finished job, for good): the store is the truth, so every file that disagrees with it
+/// is rewritten. It may touch every job directory: it stops early once `stop()` says so
+/// (the next start finishes it). Returns how many files were rewritten.
+pub fn repair(spool: &Spool, store: &Store, stop: impl Fn() -> bool) -> usize {
+    let records = match store.all() {
+        Ok(r) => r,
+        Err(e) => {
+            tracing::error!("status files not checked: {e}");
+            return 0;
+        }
+    };
+    let now = Timestamp::now();
+    let mut repaired = 0usize;
+    for rec in records.iter().filter(|r| !matches(spool, r)) {
+        if stop() {
+            break;
+        }
+        publish(spool, rec, now);
+        repaired += 1;
+    }
+    if repaired > 0 {
+        tracing::info!("rewrote {repaired} status file(s) that lagged behind the store");
+    }
+    repaired
 }
 
 /// Reads one status file.

@@ -1,0 +1,53 @@
+//! The spool pass of the run loop: new jobs from `incoming/` ([`crate::intake::scan`]) and
+//! cancel requests from `cancel/` ([`crate::intake::CancelRequests`]), each applied
+//! through the machine before its file is removed. A job with an action in flight is
+//! interrupted; one in a poll round is canceled now and the round's answer for it ignored.
+
+use super::Engine;
+use crate::intake;
+use baseliner_core::state::Outcome;
+use baseliner_core::store::JobId;
+use baseliner_core::time::Timestamp;
+
+impl Engine {
+    /// Intake, then cancel requests (each file removed once its cancel is applied).
+    pub(super) fn spool_pass(&mut self, now: Timestamp) {
+        let rules = self.config.job_rules();
+        let report = intake::scan(&self.spool, &self.store, &rules, now);
+        for rec in report.accepted {
+            self.jobs.insert(rec.id.clone(), rec);
+        }
+        for req in self.cancels.pending(&self.spool) {
+            self.cancel(&req.id, now);
+            self.cancels.handled(req);
+        }
+    }
+
+    pub(super) fn cancel(&mut self, id: &JobId, now: Timestamp) {
+        if !self.jobs.contains_key(id) {
+            tracing::warn!(
+                job_id = id.as_str(),
+                "cancel request for a job that is not running"
+            );
+        } else if !self.busy.contains(id) {
+            tracing::info!(job_id = id.as_str(), "cancel requested");
+            self.advance(id, &Outcome::CancelRequested, now);
+        } else {
+            tracing::info!(job_id = id.as_str(), "cancel requested: interrupting");
+            match self.interrupts.get_mut(id) {
+                // Its task stops waiting and calling, and reports the cancel.
+                Some(stop) => {
+                    if let Some(stop) = stop.take() {
+                        let _ = stop.send(());
+                    }
+                }
+                // In a poll round: applied now, the round's answer is ignored later.
+                None => {
+                    self.busy.remove(id);
+                    self.left_rounds.insert(id.clone());
+                    self.advance(id, &Outcome::CancelRequested, now);
+                }
+            }
+        }
+    }
+}

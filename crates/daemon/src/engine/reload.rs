@@ -1,0 +1,94 @@
+//! What a SIGHUP may change: the re-read config, with the settings that only a restart
+//! changes kept from the running one (the paths, and the client: `[qualys]`,
+//! `[limits].max_download`, `[limits].download_timeout`, all built into the client once).
+//! The engine owns the config and hands the executor a snapshot (`Arc<Config>`) of it.
+
+use super::{Done, Engine};
+use baseliner_core::config::Config;
+use std::sync::Arc;
+
+/// The config to run with after a reload that read `new`, and a warning for each kept
+/// setting that `new` would have changed.
+pub fn merge(running: &Config, mut new: Config) -> (Config, Vec<&'static str>) {
+    let mut warnings = Vec::new();
+    if new.paths != running.paths {
+        warnings.push("[paths] changes take effect at the next start; keeping the old paths");
+    }
+    if new.qualys != running.qualys
+        || new.limits.max_download != running.limits.max_download
+        || new.limits.download_timeout != running.limits.download_timeout
+    {
+        warnings.push(
+            "[qualys] and [limits].max_download changes take effect at the next start; keeping the old ones (so do [limits].download_timeout changes)",
+        );
+    }
+    new.paths = running.paths.clone();
+    new.qualys = running.qualys.clone();
+    new.limits.max_download = running.limits.max_download;
+    new.limits.download_timeout = running.limits.download_timeout;
+    (new, warnings)
+}
+
+impl Engine {
+    /// SIGHUP: re-reads the config (a bad one keeps the running config), hands the
+    /// executor its snapshot, and checks the login again.
+    pub(super) fn reload_config(&mut self) {
+        let Some(reload) = &self.reload else { return };
+        let cfg = match reload() {
+            Ok(cfg) => cfg,
+            Err(e) => {
+                tracing::error!("reload refused, keeping the running configuration: {e}");
+                return;
+            }
+        };
+        let (cfg, warnings) = merge(&self.config, cfg);
+        for w in warnings {
+            tracing::warn!("{w}");
+        }
+        self.policy = cfg.policy();
+        self.config = Arc::new(cfg);
+        self.exec.set_config(self.config.clone());
+        tracing::info!("configuration reloaded");
+        self.notifier.reloaded("configuration reloaded");
+        // The credentials may have been fixed (or broken): check them now.
+        let (exec, tx) = (self.exec.clone(), self.tx.clone());
+        self.tasks.spawn(async move {
+            let _ = tx.send(Done::Probe(crate::probe::check(exec.client()).await));
+        });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::PathBuf;
+    use std::time::Duration;
+
+    const MINIMAL: &str = "[qualys]\nurl = \"https://qualysapi.qualys.com/\"\nusername = \"u\"\n[scope]\nauthorized = [\"64.39.106.0/24\"]\n";
+
+    #[test]
+    fn a_reload_keeps_paths_and_client_and_takes_the_rest() {
+        let running = Config::parse(MINIMAL).expect("minimal config");
+        let mut new = running.clone();
+        new.paths.spool = PathBuf::from("/elsewhere");
+        new.qualys.username = "someone else".into();
+        new.limits.max_download = 1;
+        new.limits.max_active_jobs = 3;
+        let (merged, warnings) = merge(&running, new);
+        assert_eq!(merged.paths, running.paths);
+        assert_eq!(merged.qualys, running.qualys);
+        assert_eq!(merged.limits.max_download, running.limits.max_download);
+        assert_eq!(merged.limits.max_active_jobs, 3, "the rest takes effect");
+        assert_eq!(warnings.len(), 2, "{warnings:?}");
+        let (_, warnings) = merge(&running, running.clone());
+        assert!(warnings.is_empty());
+        let mut slower = running.clone();
+        slower.limits.download_timeout = Duration::from_secs(1);
+        let (merged, warnings) = merge(&running, slower);
+        assert_eq!(
+            merged.limits.download_timeout,
+            running.limits.download_timeout
+        );
+        assert_eq!(warnings.len(), 1);
+    }
+}

@@ -1,0 +1,75 @@
+//! Setting actions going: a job's action in its own task (its intent committed and
+//! flushed first when the action is not safe to repeat; a cancel interrupts it), and a poll
+//! round in one task for every job in it.
+
+use super::{Done, Engine};
+use baseliner_core::machine;
+use baseliner_core::schedule::RoundKind;
+use baseliner_core::state::{Action, Outcome};
+use baseliner_core::store::{JobId, JobRecord};
+use baseliner_core::time::Timestamp;
+use tokio::sync::oneshot;
+
+impl Engine {
+    pub(super) fn start_action(&mut self, id: &JobId, action: Action, now: Timestamp) {
+        if action.needs_intent() {
+            let Some(rec) = self.jobs.get(id) else { return };
+            let Some(intent) = machine::intent(&rec.checkpoint, now) else {
+                tracing::error!(
+                    job_id = id.as_str(),
+                    "no intent for {action:?}; not sending"
+                );
+                return;
+            };
+            crate::crashpoint::hit("before-intent");
+            // Intent before effect: the flushed checkpoint says the request may be out.
+            if !self.commit(id, intent, now) {
+                return;
+            }
+            crate::crashpoint::hit("after-intent");
+        }
+        let Some(rec) = self.jobs.get(id).cloned() else {
+            return;
+        };
+        self.busy.insert(id.clone());
+        let (exec, tx, id) = (self.exec.clone(), self.tx.clone(), id.clone());
+        let (stop, stopped) = oneshot::channel();
+        self.interrupts.insert(id.clone(), Some(stop));
+        self.tasks.spawn(async move {
+            // A cancel drops the action where it is: a governor wait, a call in flight, a
+            // download (whose temporary file the client removes).
+            let outcome = tokio::select! {
+                o = exec.perform(&rec, &action) => o,
+                Ok(()) = stopped => Outcome::CancelRequested,
+            };
+            if action.needs_intent() {
+                crate::crashpoint::hit("after-effect");
+            }
+            let _ = tx.send(Done::Job { id, outcome });
+        });
+    }
+
+    pub(super) fn start_round(&mut self, kind: RoundKind, ids: Vec<JobId>) {
+        let recs: Vec<JobRecord> = ids
+            .iter()
+            .filter_map(|i| self.jobs.get(i).cloned())
+            .collect();
+        self.set_round(kind, true);
+        self.busy.extend(ids);
+        let (exec, tx) = (self.exec.clone(), self.tx.clone());
+        self.tasks.spawn(async move {
+            let outcomes = match kind {
+                RoundKind::Scans => exec.poll_scans(&recs).await,
+                RoundKind::Reports => exec.poll_reports(&recs).await,
+            };
+            let _ = tx.send(Done::Round { kind, outcomes });
+        });
+    }
+
+    pub(super) fn set_round(&mut self, kind: RoundKind, in_flight: bool) {
+        match kind {
+            RoundKind::Scans => self.rounds.scans = in_flight,
+            RoundKind::Reports => self.rounds.reports = in_flight,
+        }
+    }
+}
