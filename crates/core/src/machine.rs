@@ -4,7 +4,7 @@
 //! job id, so the same inputs always give the same checkpoint.
 //!
 //! The driver loop, per job: take [`action`] of the checkpoint's state; when the action
-//! [needs an intent](Action::needs_intent), write and flush [`intent`]'s checkpoint first;
+//! [needs an intent](needs_intent), write and flush [`intent`]'s checkpoint first;
 //! execute the action; write and flush [`step`]'s checkpoint for the outcome. The outcome
 //! of a request sent after an intent is applied to the `…Sent` checkpoint.
 //!
@@ -58,7 +58,8 @@ pub struct Ctx<'a> {
 
 /// The action a state calls for. A `…Sent` state calls for a lookup, never a second request.
 ///
-/// `policy` supplies `lookup_slack`, which widens the scan lookup's time window.
+/// `policy` supplies `lookup_slack`, which widens the scan lookups' time windows (the
+/// launch lookup's and the poll's), so the executor needs no policy of its own for them.
 pub fn action(state: &JobState, policy: &Policy) -> Action {
     match state {
         JobState::Accepted | JobState::AddingIps => Action::AddIps,
@@ -77,6 +78,7 @@ pub fn action(state: &JobState, policy: &Policy) -> Action {
         },
         JobState::ScanRunning { scan, .. } => Action::PollScan {
             scan_ref: scan.scan_ref.clone(),
+            listed_after: scan.launched_at.minus(policy.lookup_slack),
         },
         JobState::LaunchingReport { scan } => Action::LaunchReport {
             scan_ref: scan.scan_ref.clone(),
@@ -104,32 +106,22 @@ pub fn action(state: &JobState, policy: &Policy) -> Action {
 }
 
 /// The checkpoint to write and flush *before* executing `action(cp.state)` when that action
-/// [needs an intent](Action::needs_intent); `None` otherwise.
+/// [needs an intent](needs_intent); `None` otherwise.
 ///
-/// The intent moves to the `…Sent` state with `sent_at = now` and `due = now`; retry
-/// counters and history are kept (same public step).
+/// The intent moves to the `…Sent` state ([`JobState::sent`]) with `sent_at = now` and
+/// `due = now`; retry counters and history are kept (same public step).
 pub fn intent(cp: &Checkpoint, now: Timestamp) -> Option<Checkpoint> {
-    let sent = match &cp.state {
-        JobState::CreatingGroup => JobState::GroupCreateSent { sent_at: now },
-        JobState::ExtendingGroup { group_id } => JobState::GroupExtendSent {
-            group_id: *group_id,
-            sent_at: now,
-        },
-        JobState::LaunchingScan { group_id } => JobState::ScanLaunchSent {
-            group_id: Some(*group_id),
-            sent_at: now,
-        },
-        JobState::LaunchingReport { scan } => JobState::ReportLaunchSent {
-            scan: scan.clone(),
-            sent_at: now,
-        },
-        _ => return None,
-    };
     Some(Checkpoint {
-        state: sent,
+        state: cp.state.sent(now)?,
         due: now,
         ..cp.clone()
     })
+}
+
+/// True when the action `state` calls for sends a request that is not safe to repeat:
+/// the driver must first commit [`intent`]'s checkpoint (see [`JobState::sent`]).
+pub fn needs_intent(state: &JobState) -> bool {
+    state.sent(Timestamp(0)).is_some()
 }
 
 /// True for the `…Sent` states: a request that is not safe to repeat may have reached Qualys.
@@ -152,7 +144,7 @@ pub fn step(cp: &Checkpoint, outcome: &Outcome, now: Timestamp, ctx: &Ctx<'_>) -
         return cp.clone();
     }
     match outcome {
-        Outcome::Deferred { until, reason } => Checkpoint {
+        Outcome::Deferred { until, reason, .. } => Checkpoint {
             due: (*until).max(now),
             last_error: Some(reason.clone()),
             ..cp.clone()

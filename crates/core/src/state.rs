@@ -369,6 +369,31 @@ impl JobState {
         }
     }
 
+    /// The one table of requests that are not safe to repeat (group create and edit, scan
+    /// launch, report launch): for a state whose action sends one, the `…Sent` state to
+    /// record, flushed, *before* sending it (`sent_at = now`); `None` for every other state.
+    /// [`crate::machine::intent`] and [`crate::machine::needs_intent`] read it; the Qualys
+    /// client keeps its own per-call list (`Call::safe_to_repeat`) only to classify a lost
+    /// answer, because it does not depend on the core.
+    pub fn sent(&self, now: Timestamp) -> Option<JobState> {
+        Some(match self {
+            JobState::CreatingGroup => JobState::GroupCreateSent { sent_at: now },
+            JobState::ExtendingGroup { group_id } => JobState::GroupExtendSent {
+                group_id: *group_id,
+                sent_at: now,
+            },
+            JobState::LaunchingScan { group_id } => JobState::ScanLaunchSent {
+                group_id: Some(*group_id),
+                sent_at: now,
+            },
+            JobState::LaunchingReport { scan } => JobState::ReportLaunchSent {
+                scan: scan.clone(),
+                sent_at: now,
+            },
+            _ => return None,
+        })
+    }
+
     /// True when no further action will ever be taken.
     pub fn is_terminal(&self) -> bool {
         matches!(
@@ -439,7 +464,8 @@ pub enum Action {
     AddIps,
     /// List asset groups by the organization's title (a read).
     FindGroup,
-    /// Create the asset group. Not safe to repeat: record the intent first.
+    /// Create the asset group. Not safe to repeat: record the intent first
+    /// ([`JobState::sent`] holds which actions need one).
     CreateGroup,
     /// Add the job's IPs to an existing group. Recorded as an intent first.
     ExtendGroup {
@@ -461,6 +487,10 @@ pub enum Action {
     PollScan {
         /// The scan.
         scan_ref: String,
+        /// Lower bound for the scan list's `launched_after_datetime`: the scan's launch time
+        /// widened by [`crate::machine::Policy::lookup_slack`] for clock skew. A batched
+        /// list asks from the earliest bound of its polls.
+        listed_after: Timestamp,
     },
     /// Launch the report. Not safe to repeat: record the intent first.
     LaunchReport {
@@ -490,20 +520,6 @@ pub enum Action {
     },
     /// Nothing: the job is finished.
     Nothing,
-}
-
-impl Action {
-    /// True when the request may not be repeated blindly: the driver must first move the
-    /// job to its `…Sent` state ([`crate::machine::intent`]) and flush that to disk.
-    pub fn needs_intent(&self) -> bool {
-        matches!(
-            self,
-            Action::CreateGroup
-                | Action::ExtendGroup { .. }
-                | Action::LaunchScan { .. }
-                | Action::LaunchReport { .. }
-        )
-    }
 }
 
 /// What came of an action. Produced by the driver from the API's answer.
@@ -574,6 +590,8 @@ pub enum Outcome {
         until: Timestamp,
         /// Why, for the status file.
         reason: String,
+        /// Whether the wait holds this job only or every job (an account problem).
+        scope: DeferScope,
     },
     /// A failure that did not apply the request (refused connection, 5xx on a read, …).
     Transient {
@@ -593,6 +611,16 @@ pub enum Outcome {
     },
     /// The user asked to cancel the job.
     CancelRequested,
+}
+
+/// Who a [`Outcome::Deferred`] holds back.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DeferScope {
+    /// This job only (a rate limit, a 409 of this API).
+    Job,
+    /// Every job: the account cannot work (bad credentials, expired, EULA). The driver
+    /// pauses until `until`.
+    Daemon,
 }
 
 /// One entry of the job's history: a public step entered at a time.

@@ -17,7 +17,7 @@ use crate::spool::Spool;
 use crate::status::{self, JobStatus};
 use baseliner_core::config::Config;
 use baseliner_core::machine::{self, Ctx, Plan, Policy};
-use baseliner_core::state::{Action, Checkpoint, JobState, Outcome};
+use baseliner_core::state::{Action, Checkpoint, DeferScope, JobState, Outcome};
 use baseliner_core::store::{JobId, JobRecord, Store};
 use baseliner_core::time::Timestamp;
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -543,7 +543,11 @@ impl Engine {
     }
 
     fn start_action(&mut self, id: &JobId, action: Action, now: Timestamp) {
-        if action.needs_intent() {
+        let needs_intent = self
+            .jobs
+            .get(id)
+            .is_some_and(|r| machine::needs_intent(&r.checkpoint.state));
+        if needs_intent {
             let Some(rec) = self.jobs.get(id) else { return };
             let Some(intent) = machine::intent(&rec.checkpoint, now) else {
                 tracing::error!(
@@ -575,7 +579,7 @@ impl Engine {
                 o = exec.perform(&rec, &action) => o,
                 Ok(()) = stopped => Outcome::CancelRequested,
             };
-            if action.needs_intent() {
+            if needs_intent {
                 crate::crashpoint::hit("after-effect");
             }
             let _ = tx.send(Done::Job { id, outcome });
@@ -586,9 +590,15 @@ impl Engine {
         if !self.rounds_busy.insert(kind) {
             return;
         }
-        let recs: Vec<JobRecord> = ids
+        let polls: Vec<(JobId, Action)> = ids
             .iter()
-            .filter_map(|i| self.jobs.get(i).cloned())
+            .filter_map(|i| self.jobs.get(i))
+            .map(|r| {
+                (
+                    r.id.clone(),
+                    machine::action(&r.checkpoint.state, &self.policy),
+                )
+            })
             .collect();
         for id in &ids {
             self.busy.insert(id.clone());
@@ -597,8 +607,8 @@ impl Engine {
         let tx = self.tx.clone();
         self.tasks.spawn(async move {
             let outcomes = match kind {
-                RoundKind::Scans => exec.poll_scans(&recs).await,
-                RoundKind::Reports => exec.poll_reports(&recs).await,
+                RoundKind::Scans => exec.poll_scans(&polls).await,
+                RoundKind::Reports => exec.poll_reports(&polls).await,
             };
             let _ = tx.send(Done::Round { kind, outcomes });
         });
@@ -630,8 +640,13 @@ impl Engine {
     }
 
     fn note_pause(&mut self, outcome: &Outcome, now: Timestamp) {
-        if let Outcome::Deferred { until, reason } = outcome {
-            if crate::exec::is_account_problem(reason) && *until > now {
+        if let Outcome::Deferred {
+            until,
+            reason,
+            scope: DeferScope::Daemon,
+        } = outcome
+        {
+            if *until > now {
                 if self.pause.is_none() {
                     tracing::error!("pausing every job until {until}: {reason}");
                 }

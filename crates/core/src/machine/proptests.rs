@@ -12,7 +12,7 @@
 //! half the absence margin after it was sent, and lookups before then do not see it.
 
 use super::*;
-use crate::state::{HistoryEntry, StepName};
+use crate::state::{DeferScope, HistoryEntry, StepName};
 use proptest::prelude::*;
 use std::time::Duration;
 
@@ -212,7 +212,7 @@ fn drive(
     while !committed.state.is_terminal() {
         now = now.max(committed.due).plus(Duration::from_millis(1));
         let act = action(&committed.state, &policy);
-        if act.needs_intent() {
+        if needs_intent(&committed.state) {
             // Like the real driver: commit the intent when there is one, then send.
             if let Some(i) = intent(&committed, now) {
                 committed = i;
@@ -244,6 +244,7 @@ fn drive(
                 10 | 11 => Outcome::Deferred {
                     until: now.plus(Duration::from_secs(30)),
                     reason: "409".into(),
+                    scope: DeferScope::Job,
                 },
                 // Ambiguous: the request may or may not have been applied (maybe later).
                 12 => {

@@ -2,7 +2,7 @@
 
 use super::*;
 use crate::ip::test_ips::set;
-use crate::state::{HistoryEntry, StepName};
+use crate::state::{DeferScope, HistoryEntry, StepName};
 use std::time::Duration;
 
 const T0: Timestamp = Timestamp(1_700_000_000_000);
@@ -133,6 +133,7 @@ fn every_state_calls_for_its_action() {
             running(None, 0),
             Action::PollScan {
                 scan_ref: scan().scan_ref,
+                listed_after: T0.minus(p.lookup_slack),
             },
         ),
         (
@@ -201,7 +202,7 @@ fn every_state_calls_for_its_action() {
         assert_eq!(got, want, "action of {state:?}");
         // A `…Sent` state's action is never one that needs an intent (a second launch).
         if is_sent(&state) {
-            assert!(!got.needs_intent(), "{state:?} must call for a lookup");
+            assert!(!needs_intent(&state), "{state:?} must call for a lookup");
         }
     }
 }
@@ -209,7 +210,6 @@ fn every_state_calls_for_its_action() {
 #[test]
 fn intents_move_to_the_sent_states_only_for_unsafe_actions() {
     let now = T0.plus(MIN);
-    let p = Policy::default();
     let cases = [
         (
             JobState::CreatingGroup,
@@ -256,11 +256,7 @@ fn intents_move_to_the_sent_states_only_for_unsafe_actions() {
             want,
             "intent of {state:?}"
         );
-        assert_eq!(
-            got.is_some(),
-            action(&state, &p).needs_intent(),
-            "{state:?}"
-        );
+        assert_eq!(got.is_some(), needs_intent(&state), "{state:?}");
         if let Some(i) = got {
             assert_eq!(i.due, now);
             assert_eq!(i.attempts, 2, "an intent is not progress");
@@ -1068,6 +1064,7 @@ fn deferred_waits_without_counting_an_attempt() {
         Outcome::Deferred {
             until: later,
             reason: "409 rate".into(),
+            scope: DeferScope::Job,
         },
         now,
     );
@@ -1080,6 +1077,7 @@ fn deferred_waits_without_counting_an_attempt() {
         Outcome::Deferred {
             until: T0,
             reason: "x".into(),
+            scope: DeferScope::Job,
         },
         now,
     );
@@ -1094,6 +1092,7 @@ fn deferred_waits_without_counting_an_attempt() {
         Outcome::Deferred {
             until: later,
             reason: "409".into(),
+            scope: DeferScope::Job,
         },
         now,
     );
