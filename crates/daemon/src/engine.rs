@@ -779,7 +779,5 @@ fn status_matches(spool: &Spool, rec: &JobRecord) -> bool {
 
 /// A per-job jitter seed (FNV-1a of the id): the same job always gets the same jitter.
 fn seed_of(id: &str) -> u64 {
-    id.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
-        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
-    })
+    baseliner_core::hash::fnv1a(id.as_bytes())
 }

@@ -32,6 +32,15 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
     sync_parent(path)
 }
 
+/// Replaces `path` with `value` as pretty JSON and a final newline, atomically and
+/// durably ([`write_atomic`]): the one writer of the JSON files readers open
+/// (`status.json`, `daemon.json`, `alert.json`, `webhook.json`, their intents).
+pub fn write_json<T: serde::Serialize + ?Sized>(path: &Path, value: &T) -> io::Result<()> {
+    let mut bytes = serde_json::to_vec_pretty(value).map_err(io::Error::other)?;
+    bytes.push(b'\n');
+    write_atomic(path, &bytes)
+}
+
 /// Creates `path` with `bytes` atomically, durably, and only if nothing is there yet:
 /// returns `Ok(false)` when `path` already exists (it is left untouched). Used where
 /// several writers may pick the same name (`baseliner submit`). The file is made mode

@@ -161,9 +161,7 @@ fn scan_state_text(s: &baseliner_core::state::ScanStatus) -> String {
 pub fn write(spool: &Spool, status: &JobStatus) -> io::Result<()> {
     let dir = spool.job_dir(&status.id);
     fsutil::ensure_dir(&dir)?;
-    let mut bytes = serde_json::to_vec_pretty(status).map_err(io::Error::other)?;
-    bytes.push(b'\n');
-    fsutil::write_atomic(&dir.join("status.json"), &bytes)
+    fsutil::write_json(&dir.join("status.json"), status)
 }
 
 /// Reads one status file.

@@ -98,6 +98,12 @@ impl Call {
 
     /// True when repeating the call after an unclear failure cannot do harm (reads, and
     /// adding IPs, which is idempotent). Group add/edit, launches and cancels are not.
+    ///
+    /// The job's rule of what is not safe to repeat (and so needs an intent first) is the
+    /// core's `JobState::sent`. This client does not depend on the core, so it keeps this
+    /// per-call list for one purpose only: to classify a lost answer as `Ambiguous` (may
+    /// have been applied) rather than `Transient`. It also lists the cancels, which the
+    /// job's machine treats as safe (a second cancel is refused harmlessly).
     pub fn safe_to_repeat(self) -> bool {
         !matches!(
             self,
