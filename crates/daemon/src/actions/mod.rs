@@ -7,7 +7,7 @@
 //!   ([`summary_html`], [`svg`]), from the facts of [`summary`];
 //! - `information.csv` (information gathered) and `coverage.csv` ([`coverage`]);
 //! - the comparison with the organization's previous job ([`delta`]);
-//! - the alert, at most once per job ([`alert`], [`command`]), and the webhook's message in
+//! - the alert, at most once per job ([`alert`], [`command`], the rule in [`once`]), and the webhook's message in
 //!   the configured format ([`messages`], sent by [`webhook`]).
 //!
 //! Safe to repeat: every file is replaced through a temporary file and a rename, the
@@ -24,6 +24,7 @@ pub mod findings;
 pub mod flex;
 pub mod messages;
 pub mod model;
+pub mod once;
 pub mod report_xml;
 pub mod summary;
 pub mod summary_html;
