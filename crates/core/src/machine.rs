@@ -54,6 +54,10 @@ pub struct Ctx<'a> {
     pub scope: &'a IpSet,
     /// The job's addresses.
     pub ips: &'a IpSet,
+    /// The baseline the driver found for this job ([`baseline::choose`]), kept in
+    /// `Downloading` when the job enters it; the driver need only look it up for an outcome
+    /// that led there ([`baseline::entered_downloading`]) and step again with it.
+    pub baseline: Option<&'a str>,
 }
 
 /// The action a state calls for. A `…Sent` state calls for a lookup, never a second request.
@@ -87,9 +91,14 @@ pub fn action(state: &JobState, policy: &Policy) -> Action {
         JobState::ReportRunning { report_id, .. } => Action::PollReport {
             report_id: *report_id,
         },
-        JobState::Downloading { scan, report_id } => Action::Download {
+        JobState::Downloading {
+            scan,
+            report_id,
+            baseline,
+        } => Action::Download {
             scan_ref: scan.scan_ref.clone(),
             report_id: *report_id,
+            baseline: baseline.clone(),
         },
         JobState::Canceling {
             scan_ref,
@@ -352,12 +361,15 @@ fn next(cp: &Checkpoint, outcome: &Outcome, now: Timestamp, ctx: &Ctx<'_>) -> Ne
                 missing_polls: *missing_polls,
                 since: report_running_since(cp),
             };
-            report_polled(&running, polled.as_ref(), now, p)
+            report_polled(&running, polled.as_ref(), now, p, ctx.baseline)
         }
+        // Back to polling: the report is fetched before any action item runs, so no delta
+        // was made yet and the baseline is chosen again when the job re-enters.
         (
             S::Downloading {
                 scan,
                 report_id: Some(report_id),
+                ..
             },
             O::ReportNotReady,
         ) => Next::Unresolved {
@@ -365,7 +377,12 @@ fn next(cp: &Checkpoint, outcome: &Outcome, now: Timestamp, ctx: &Ctx<'_>) -> Ne
             due: now.plus(p.report_every),
             note: Some(format!("report {report_id} not ready to fetch yet")),
         },
-        (S::Downloading { scan, report_id }, O::Downloaded) => Next::Advance(
+        (
+            S::Downloading {
+                scan, report_id, ..
+            },
+            O::Downloaded,
+        ) => Next::Advance(
             S::Done {
                 scan: scan.clone(),
                 report_id: *report_id,
@@ -490,6 +507,7 @@ fn scan_polled(
                 JobState::Downloading {
                     scan: scan.clone(),
                     report_id: None,
+                    baseline: ctx.baseline.map(str::to_string),
                 },
                 now,
             )
@@ -501,6 +519,7 @@ fn scan_polled(
                 JobState::Downloading {
                     scan: scan.clone(),
                     report_id: None,
+                    baseline: ctx.baseline.map(str::to_string),
                 }
             };
             Next::Advance(next, now)
@@ -546,6 +565,7 @@ fn report_polled(
     polled: Option<&ReportState>,
     now: Timestamp,
     p: &Policy,
+    baseline: Option<&str>,
 ) -> Next {
     let ReportRun {
         scan,
@@ -569,6 +589,7 @@ fn report_polled(
             JobState::Downloading {
                 scan: scan.clone(),
                 report_id: Some(report_id),
+                baseline: baseline.map(str::to_string),
             },
             now,
         ),
@@ -722,6 +743,7 @@ fn retry(
 }
 
 pub mod adopt;
+pub mod baseline;
 mod names;
 mod policy;
 #[cfg(test)]

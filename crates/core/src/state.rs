@@ -120,6 +120,10 @@ pub enum JobState {
         scan: ScanInfo,
         /// The finished report, when one was wanted.
         report_id: Option<u64>,
+        /// The job the delta compares against (the organization's previous finished job,
+        /// [`crate::machine::baseline`]), chosen when the job entered this step and kept,
+        /// so a repeat after a crash compares against the same job; `None`: no baseline.
+        baseline: Option<String>,
     },
     /// Everything is done.
     Done {
@@ -510,6 +514,8 @@ pub enum Action {
         scan_ref: String,
         /// The finished report, when one was wanted.
         report_id: Option<u64>,
+        /// The job the delta compares against, as kept in `Downloading`.
+        baseline: Option<String>,
     },
     /// Cancel whatever runs remotely (idempotent enough: a second cancel is refused harmlessly).
     Cancel {

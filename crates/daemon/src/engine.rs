@@ -398,8 +398,18 @@ impl Engine {
             seed,
             scope: &self.config.scope.authorized,
             ips: &rec.job.ips,
+            baseline: None,
         };
-        let next = machine::step(&rec.checkpoint, outcome, now, &ctx);
+        let mut next = machine::step(&rec.checkpoint, outcome, now, &ctx);
+        // The baseline is looked up once, when the job enters `downloading`; the core keeps it.
+        if machine::baseline::entered_downloading(&rec.checkpoint.state, &next.state) {
+            let found = crate::outputs::baseline(&self.spool, &self.store, rec);
+            let ctx = Ctx {
+                baseline: found.as_deref(),
+                ..ctx
+            };
+            next = machine::step(&rec.checkpoint, outcome, now, &ctx);
+        }
         self.commit(id, next, now);
     }
 

@@ -227,7 +227,11 @@ impl Executor {
             Action::Download {
                 scan_ref,
                 report_id,
-            } => self.download(rec, scan_ref, *report_id).await?,
+                baseline,
+            } => {
+                self.download(rec, scan_ref, *report_id, baseline.clone())
+                    .await?
+            }
             Action::Cancel {
                 scan_ref,
                 report_id,
@@ -430,6 +434,7 @@ impl Executor {
         rec: &JobRecord,
         scan_ref: &str,
         report_id: Option<u64>,
+        baseline: Option<String>,
     ) -> Result<Outcome, ApiError> {
         let dir = self.spool.job_dir(rec.id.as_str());
         if let Some(r) = report_id {
@@ -486,8 +491,10 @@ impl Executor {
         }
         // Parsing results and running the alert command block: keep them off the workers.
         let (spool, owned, cfg) = (self.spool.clone(), rec.clone(), self.config());
-        let made =
-            tokio::task::spawn_blocking(move || outputs::action_items(&spool, &owned, &cfg)).await;
+        let made = tokio::task::spawn_blocking(move || {
+            outputs::action_items(&spool, &owned, baseline.as_deref(), &cfg)
+        })
+        .await;
         match made {
             Ok(Ok(())) => {
                 if let Some(url) = self.config().alerts.webhook.clone() {

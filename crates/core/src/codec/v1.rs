@@ -161,6 +161,7 @@ impl From<JobStateV1> for JobState {
             V::Downloading { scan, report_id } => JobState::Downloading {
                 scan: scan.into(),
                 report_id,
+                baseline: None,
             },
             V::Done { scan, report_id } => JobState::Done {
                 scan: scan.into(),

@@ -197,6 +197,7 @@ fn drive(
         seed: ctx_seed,
         scope: &scope,
         ips: &ips,
+        baseline: None,
     };
     // The latest a lost request is applied: still inside the proof window.
     let slowest = policy.request_timeout + policy.send_within();
@@ -311,7 +312,7 @@ proptest! {
         prop_assert!(end.state.is_terminal());
         let policy = Policy::default();
         let (scope, ips) = (scope(), job_ips());
-        let ctx = Ctx { policy: &policy, plan: Plan { report }, seed, scope: &scope, ips: &ips };
+        let ctx = Ctx { policy: &policy, plan: Plan { report }, seed, scope: &scope, ips: &ips, baseline: None };
         prop_assert_eq!(step(&end, &Outcome::Downloaded, end.due, &ctx), end.clone());
         if let JobState::Done { report_id, .. } = &end.state {
             prop_assert_eq!(model.scan_launches, 1);

@@ -21,6 +21,7 @@ fn ctx(policy: &Policy, report: bool) -> Ctx<'_> {
         seed: 99,
         scope: &SCOPE,
         ips: &JOB_IPS,
+        baseline: None,
     }
 }
 
@@ -154,10 +155,12 @@ fn every_state_calls_for_its_action() {
             JobState::Downloading {
                 scan: scan(),
                 report_id: Some(77),
+                baseline: None,
             },
             Action::Download {
                 scan_ref: scan().scan_ref,
                 report_id: Some(77),
+                baseline: None,
             },
         ),
         (
@@ -625,7 +628,8 @@ fn a_scan_that_reached_no_host_skips_the_report_and_ends_done_with_the_reason() 
         next.state,
         JobState::Downloading {
             scan: scan(),
-            report_id: None
+            report_id: None,
+            baseline: None,
         }
     );
     let done = step(&next, &Outcome::Downloaded, now, &ctx(&p, true));
@@ -780,7 +784,8 @@ fn scan_polls_keep_polling_or_advance() {
         without.state,
         JobState::Downloading {
             scan: scan(),
-            report_id: None
+            report_id: None,
+            baseline: None,
         }
     );
     assert_eq!(
@@ -973,7 +978,8 @@ fn report_launch_poll_and_download() {
         finished.state,
         JobState::Downloading {
             scan: scan(),
-            report_id: Some(77)
+            report_id: Some(77),
+            baseline: None,
         }
     );
     assert_eq!(finished.due, now);
@@ -1005,6 +1011,7 @@ fn report_launch_poll_and_download() {
         &at(JobState::Downloading {
             scan: scan(),
             report_id: Some(77),
+            baseline: None,
         }),
         Outcome::ReportNotReady,
         now,
@@ -1020,6 +1027,7 @@ fn report_launch_poll_and_download() {
         &at(JobState::Downloading {
             scan: scan(),
             report_id: Some(77),
+            baseline: None,
         }),
         Outcome::Downloaded,
         now,
@@ -1039,6 +1047,7 @@ fn report_launch_poll_and_download() {
         &at(JobState::Downloading {
             scan: scan(),
             report_id: None,
+            baseline: None,
         }),
         Outcome::ReportNotReady,
         now,
@@ -1047,7 +1056,8 @@ fn report_launch_poll_and_download() {
         odd.state,
         JobState::Downloading {
             scan: scan(),
-            report_id: None
+            report_id: None,
+            baseline: None,
         }
     );
     assert!(odd.last_error.is_some());
@@ -1269,6 +1279,7 @@ fn cancel_from_idle_states_is_immediate() {
         JobState::Downloading {
             scan: scan(),
             report_id: None,
+            baseline: None,
         },
     ] {
         let next = run(&at(state.clone()), Outcome::CancelRequested, now);
@@ -1466,4 +1477,61 @@ fn terminal_states_ignore_everything() {
             assert_eq!(run(&before, outcome, now), before);
         }
     }
+}
+
+#[test]
+fn the_baseline_found_on_entering_downloading_is_kept_and_handed_to_the_download() {
+    let p = Policy::default();
+    let now = T0.plus(MIN * 10);
+    let finished = polled(ScanStatus {
+        state: ScanState::Finished,
+        sub_state: None,
+        processed: true,
+    });
+    let with = Ctx {
+        baseline: Some("20240302-000000-000002"),
+        ..ctx(&p, false)
+    };
+    let next = step(&at(running(None, 0)), &finished, now, &with);
+    assert_eq!(
+        next.state,
+        JobState::Downloading {
+            scan: scan(),
+            report_id: None,
+            baseline: Some("20240302-000000-000002".into()),
+        }
+    );
+    assert_eq!(
+        action(&next.state, &p),
+        Action::Download {
+            scan_ref: scan().scan_ref,
+            report_id: None,
+            baseline: Some("20240302-000000-000002".into()),
+        }
+    );
+    // A failed attempt in Downloading keeps it, whatever the driver would find now.
+    let later = Ctx {
+        baseline: Some("20240309-000000-000009"),
+        ..ctx(&p, false)
+    };
+    let retried = step(
+        &next,
+        &Outcome::Transient {
+            reason: "action items: disk full".into(),
+        },
+        now,
+        &later,
+    );
+    assert_eq!(retried.state, next.state);
+    // From a report that finished too.
+    let report = step(
+        &at(report_running(0)),
+        &Outcome::ReportPolled(Some(ReportState::Finished)),
+        now,
+        &with,
+    );
+    assert!(matches!(
+        report.state,
+        JobState::Downloading { baseline: Some(ref b), .. } if b == "20240302-000000-000002"
+    ));
 }
