@@ -6,6 +6,7 @@
 //! misread. Golden-bytes tests pin the encoding of the stored types, so a change to them
 //! cannot silently orphan stored jobs: such a change needs a new version and a migration.
 
+mod old;
 mod v1;
 mod v2;
 

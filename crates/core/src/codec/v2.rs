@@ -6,39 +6,17 @@
 //! no baseline: the core does not read spool files, so a job caught in that step by the
 //! upgrade finishes without a delta. Every other state is unchanged.
 
-use crate::job::Job;
-use crate::state::{
-    Checkpoint, HistoryEntry, JobState, ReportState, ScanInfo, ScanStatus, StepName,
-};
-use crate::store::{JobId, JobRecord};
+use super::old::OldRecord;
+use crate::state::{JobState, ReportState, ScanInfo, ScanStatus, StepName};
 use crate::time::Timestamp;
 use serde::Deserialize;
 
-/// A format 2 [`JobRecord`].
-#[derive(Debug, Deserialize)]
-pub(super) struct JobRecordV2 {
-    id: JobId,
-    intake_key: String,
-    source_name: String,
-    accepted_at: Timestamp,
-    job: Job,
-    checkpoint: CheckpointV2,
-}
-
-#[derive(Debug, Deserialize)]
-struct CheckpointV2 {
-    state: JobStateV2,
-    due: Timestamp,
-    attempts: u32,
-    failing_since: Option<Timestamp>,
-    last_error: Option<String>,
-    cancel_requested: bool,
-    history: Vec<HistoryEntry>,
-}
+/// A format 2 [`JobRecord`](crate::store::JobRecord).
+pub(super) type JobRecordV2 = OldRecord<JobStateV2>;
 
 /// The format 2 states, in their stored order (bincode writes the variant index).
 #[derive(Debug, Deserialize)]
-enum JobStateV2 {
+pub(super) enum JobStateV2 {
     Accepted,
     AddingIps,
     FindingGroup,
@@ -186,28 +164,6 @@ impl From<JobStateV2> for JobState {
             } => JobState::Canceled {
                 scan_ref,
                 last_scan,
-            },
-        }
-    }
-}
-
-impl From<JobRecordV2> for JobRecord {
-    fn from(r: JobRecordV2) -> JobRecord {
-        let c = r.checkpoint;
-        JobRecord {
-            id: r.id,
-            intake_key: r.intake_key,
-            source_name: r.source_name,
-            accepted_at: r.accepted_at,
-            job: r.job,
-            checkpoint: Checkpoint {
-                state: c.state.into(),
-                due: c.due,
-                attempts: c.attempts,
-                failing_since: c.failing_since,
-                last_error: c.last_error,
-                cancel_requested: c.cancel_requested,
-                history: c.history,
             },
         }
     }
