@@ -291,7 +291,11 @@ impl ReportState {
 
 /// The public step names of SPEC.md (`status.json`'s `state`). Several internal states
 /// share one public name (for example every group state is `creating_group`).
+///
+/// As JSON a step is its SPEC spelling ([`StepName::as_str`], `snake_case`); the stored
+/// records (bincode) keep the variant's index, so the spelling does not touch the codec.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum StepName {
     /// `accepted`
     Accepted,
@@ -338,6 +342,12 @@ impl StepName {
     /// True for `done`, `failed` and `canceled`.
     pub fn is_terminal(self) -> bool {
         matches!(self, StepName::Done | StepName::Failed | StepName::Canceled)
+    }
+}
+
+impl std::fmt::Display for StepName {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
     }
 }
 
@@ -673,5 +683,35 @@ impl Checkpoint {
                 at: now,
             }],
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::StepName;
+
+    #[test]
+    fn step_names_are_spelled_in_json_as_the_spec_does() {
+        let all = [
+            StepName::Accepted,
+            StepName::AddingIps,
+            StepName::CreatingGroup,
+            StepName::LaunchingScan,
+            StepName::ScanRunning,
+            StepName::LaunchingReport,
+            StepName::ReportRunning,
+            StepName::Downloading,
+            StepName::Done,
+            StepName::Failed,
+            StepName::Canceled,
+        ];
+        for step in all {
+            let json = serde_json::to_value(step).expect("serializes");
+            assert_eq!(json, step.as_str(), "{step:?}");
+            let back: StepName = serde_json::from_value(json).expect("reads back");
+            assert_eq!(back, step);
+            assert_eq!(step.to_string(), step.as_str());
+        }
+        assert!(serde_json::from_str::<StepName>("\"Done\"").is_err());
     }
 }

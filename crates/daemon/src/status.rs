@@ -4,7 +4,7 @@
 
 use crate::fsutil;
 use crate::spool::Spool;
-use baseliner_core::state::JobState;
+use baseliner_core::state::{JobState, StepName};
 use baseliner_core::store::JobRecord;
 use baseliner_core::time::Timestamp;
 use serde::{Deserialize, Serialize};
@@ -19,7 +19,7 @@ pub struct JobStatus {
     /// The organization.
     pub organization: String,
     /// The public step name (`accepted` … `canceled`).
-    pub state: String,
+    pub state: StepName,
     /// The scan reference, once launched.
     pub scan_ref: Option<String>,
     /// The scan's last state as Qualys reported it.
@@ -57,7 +57,7 @@ pub struct JobStatus {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct HistoryItem {
     /// The public step name.
-    pub state: String,
+    pub state: StepName,
     /// When it was entered.
     pub at: String,
 }
@@ -82,7 +82,7 @@ impl JobStatus {
         JobStatus {
             id: rec.id.as_str().to_string(),
             organization: rec.job.organization.clone(),
-            state: state.step_name().as_str().to_string(),
+            state: state.step_name(),
             scan_ref: state.scan_ref().map(str::to_string),
             scan_state,
             report_id: state.report_id(),
@@ -97,7 +97,7 @@ impl JobStatus {
                 .history
                 .iter()
                 .map(|h| HistoryItem {
-                    state: h.step.as_str().to_string(),
+                    state: h.step,
                     at: h.at.to_rfc3339(),
                 })
                 .collect(),
@@ -110,7 +110,7 @@ impl JobStatus {
     /// True when the job will take no new step (a `canceled` job may still be confirming
     /// its cancel with Qualys: see [`JobStatus::canceling`]).
     pub fn is_terminal(&self) -> bool {
-        matches!(self.state.as_str(), "done" | "failed" | "canceled")
+        self.state.is_terminal()
     }
 
     /// What went wrong with the job's alert, if anything: the command or the webhook
@@ -140,7 +140,7 @@ impl JobStatus {
         if self.canceling {
             "canceling"
         } else {
-            &self.state
+            self.state.as_str()
         }
     }
 }
@@ -222,7 +222,7 @@ mod tests {
             last_scan: None,
         };
         let st = JobStatus::from_record(&rec, Timestamp(0), Vec::new(), None);
-        assert_eq!(st.state, "canceled", "SPEC's vocabulary");
+        assert_eq!(st.state.as_str(), "canceled", "SPEC's vocabulary");
         assert!(st.canceling && st.is_terminal());
         assert_eq!(st.shown_state(), "canceling");
         assert_eq!(st.scan_ref.as_deref(), Some("scan/1.2"));
