@@ -134,7 +134,7 @@ pub fn needs_intent(state: &JobState) -> bool {
 }
 
 /// True for the `…Sent` states: a request that is not safe to repeat may have reached Qualys.
-pub fn is_sent(state: &JobState) -> bool {
+pub(crate) fn is_sent(state: &JobState) -> bool {
     matches!(
         state,
         JobState::GroupCreateSent { .. }
@@ -751,8 +751,7 @@ mod proptests;
 mod scope_rules;
 pub mod template;
 
-use names::outcome_name;
-pub use names::state_name;
+use names::{outcome_name, state_name};
 pub use policy::Policy;
 pub use scope_rules::parse_target;
 use scope_rules::{group_found, group_outside_reason, not_yet_absent, outside_scope};

@@ -81,13 +81,6 @@ pub fn rename_durable(from: &Path, to: &Path) -> io::Result<()> {
     Ok(())
 }
 
-/// fsyncs the file at `tmp` (written by someone else, e.g. a streamed download), then
-/// renames it to `path` durably.
-pub fn sync_file_and_rename(tmp: &Path, path: &Path) -> io::Result<()> {
-    File::open(tmp)?.sync_all()?;
-    rename_durable(tmp, path)
-}
-
 /// fsyncs the directory holding `path`, so that a rename or create in it survives a crash.
 pub fn sync_parent(path: &Path) -> io::Result<()> {
     match path.parent() {
