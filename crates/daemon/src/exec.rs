@@ -499,7 +499,9 @@ impl Executor {
             Ok(Ok(())) => {
                 if let Some(url) = self.config().alerts.webhook.clone() {
                     let dir = self.spool.job_dir(rec.id.as_str());
-                    if let Err(e) = crate::actions::webhook::send_once(&dir, rec, &url).await {
+                    if let Err(e) =
+                        crate::actions::webhook::send_once(&dir, rec, scan_ref, &url).await
+                    {
                         return Ok(Outcome::Transient {
                             reason: format!("alert webhook: {e}"),
                         });

@@ -46,10 +46,16 @@ struct WebhookIntent<'a> {
     url: &'a str,
 }
 
-/// Sends the webhook for `rec` when its alert was due (`alert.json` exists) and it was
-/// not sent or attempted before ([`super::once`]). Errors are recorded in `webhook.json`,
-/// not returned; only a failure to write the intent or the outcome file is an error.
-pub async fn send_once(job_dir: &Path, rec: &JobRecord, url: &str) -> std::io::Result<()> {
+/// Sends the webhook for `rec` (whose finished scan is `scan_ref`) when its alert was due
+/// (`alert.json` exists) and it was not sent or attempted before ([`super::once`]). Errors
+/// are recorded in `webhook.json`, not returned; only a failure to write the intent or the
+/// outcome file is an error.
+pub async fn send_once(
+    job_dir: &Path,
+    rec: &JobRecord,
+    scan_ref: &str,
+    url: &str,
+) -> std::io::Result<()> {
     let once = Once::new(job_dir, INTENT_FILE, RESULT_FILE);
     let Some(alerted) = alert::alert_summary(job_dir) else {
         return Ok(()); // no alert was due
@@ -78,7 +84,7 @@ pub async fn send_once(job_dir: &Path, rec: &JobRecord, url: &str) -> std::io::R
             "job_id": id,
             "organization": rec.job.organization,
             "ips": rec.job.ips.to_qualys(),
-            "scan_ref": rec.checkpoint.state.scan_ref(),
+            "scan_ref": scan_ref,
             "reason": alerted.get("reason").cloned().unwrap_or(Value::Null),
             "summary": job_dir.join("summary.md"),
             "findings": job_dir.join("findings.csv"),
