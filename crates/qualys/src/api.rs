@@ -116,21 +116,14 @@ impl Call {
         )
     }
 
-    /// True for calls sent as POST with a form body (mutations and the session);
-    /// the others are GET with a query string.
+    /// True for calls sent as POST with a form body: every call not safe to repeat (the
+    /// mutations), the session, and adding IPs; the others are GET with a query string.
     pub fn is_post(self) -> bool {
-        matches!(
-            self,
-            Call::SessionLogin
-                | Call::SessionLogout
-                | Call::AddIps
-                | Call::AddAssetGroup
-                | Call::EditAssetGroup
-                | Call::LaunchScan
-                | Call::LaunchReport
-                | Call::CancelScan
-                | Call::CancelReport
-        )
+        !self.safe_to_repeat()
+            || matches!(
+                self,
+                Call::SessionLogin | Call::SessionLogout | Call::AddIps
+            )
     }
 }
 
@@ -200,5 +193,27 @@ mod tests {
         assert!(!Call::EditAssetGroup.safe_to_repeat());
         assert!(!Call::CancelReport.safe_to_repeat());
         assert!(Call::LaunchScan.is_post() && !Call::FetchReport.is_post());
+        let gets = [
+            Call::ListAssetGroups,
+            Call::ListAppliances,
+            Call::ListScans,
+            Call::FetchScan,
+            Call::ListReports,
+            Call::FetchReport,
+            Call::ListReportTemplates,
+        ];
+        let posts = [
+            Call::SessionLogin,
+            Call::SessionLogout,
+            Call::AddIps,
+            Call::AddAssetGroup,
+            Call::EditAssetGroup,
+            Call::LaunchScan,
+            Call::LaunchReport,
+            Call::CancelScan,
+            Call::CancelReport,
+        ];
+        assert!(gets.iter().all(|c| !c.is_post() && c.safe_to_repeat()));
+        assert!(posts.iter().all(|c| c.is_post()), "{posts:?}");
     }
 }
