@@ -716,7 +716,7 @@ async fn a_huge_to_wait_waits_the_window_and_the_deferral_names_its_end() {
     let m = wait_message(&e.api, hour, &seen, now);
     assert!(m.contains("999999999") && m.contains("clamped"), "{m}");
     match outcome_of_error(&e, now) {
-        Outcome::Deferred { until, reason } => {
+        Outcome::Deferred { until, reason, .. } => {
             assert_eq!(until, hour);
             assert!(
                 reason.contains(&format!("waiting until {hour}")),

@@ -6,14 +6,16 @@
 //! misread. Golden-bytes tests pin the encoding of the stored types, so a change to them
 //! cannot silently orphan stored jobs: such a change needs a new version and a migration.
 
+mod old;
 mod v1;
+mod v2;
 
 use crate::store::JobRecord;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
 /// The format version written in front of every record.
-pub const FORMAT_VERSION: u8 = 2;
+pub const FORMAT_VERSION: u8 = 3;
 
 /// The oldest format version a job record is still read (and migrated) from.
 pub const OLDEST_RECORD_VERSION: u8 = 1;
@@ -72,11 +74,12 @@ pub fn decode<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, CodecError> {
 }
 
 /// Decodes a stored job record of this format version or an older one (migrated, see
-/// [`v1`]).
+/// [`v1`] and [`v2`]).
 pub fn decode_job_record(bytes: &[u8]) -> Result<JobRecord, CodecError> {
     match bytes.split_first() {
         None => Err(CodecError::Empty),
         Some((1, body)) => decode_body::<v1::JobRecordV1>(body).map(JobRecord::from),
+        Some((2, body)) => decode_body::<v2::JobRecordV2>(body).map(JobRecord::from),
         Some(_) => decode(bytes),
     }
 }

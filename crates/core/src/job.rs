@@ -606,14 +606,14 @@ fn parse_document(file_name: &str, bytes: &[u8]) -> Result<Value, JobError> {
         serde_json::from_str::<Value>(text).map_err(|e| JobError::Syntax {
             file_name: file_name.to_owned(),
             format: "JSON",
-            message: fields::one_line(&e.to_string()),
+            message: crate::text::one_line(&e.to_string()),
         })
     }
 }
 
 /// A TOML error as `line L, column C: message`, on one line.
 fn toml_message(text: &str, e: &toml::de::Error) -> String {
-    let message = fields::one_line(e.message());
+    let message = crate::text::one_line(e.message());
     match e.span() {
         Some(span) => {
             let before = text.get(..span.start).unwrap_or(text);

@@ -15,6 +15,7 @@
 pub mod backoff;
 pub mod codec;
 pub mod config;
+pub mod hash;
 pub mod ip;
 pub mod job;
 pub mod machine;

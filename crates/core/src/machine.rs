@@ -4,7 +4,7 @@
 //! job id, so the same inputs always give the same checkpoint.
 //!
 //! The driver loop, per job: take [`action`] of the checkpoint's state; when the action
-//! [needs an intent](Action::needs_intent), write and flush [`intent`]'s checkpoint first;
+//! [needs an intent](needs_intent), write and flush [`intent`]'s checkpoint first;
 //! execute the action; write and flush [`step`]'s checkpoint for the outcome. The outcome
 //! of a request sent after an intent is applied to the `…Sent` checkpoint.
 //!
@@ -54,11 +54,16 @@ pub struct Ctx<'a> {
     pub scope: &'a IpSet,
     /// The job's addresses.
     pub ips: &'a IpSet,
+    /// The baseline the driver found for this job ([`baseline::choose`]), kept in
+    /// `Downloading` when the job enters it; the driver need only look it up for an outcome
+    /// that led there ([`baseline::entered_downloading`]) and step again with it.
+    pub baseline: Option<&'a str>,
 }
 
 /// The action a state calls for. A `…Sent` state calls for a lookup, never a second request.
 ///
-/// `policy` supplies `lookup_slack`, which widens the scan lookup's time window.
+/// `policy` supplies `lookup_slack`, which widens the scan lookups' time windows (the
+/// launch lookup's and the poll's), so the executor needs no policy of its own for them.
 pub fn action(state: &JobState, policy: &Policy) -> Action {
     match state {
         JobState::Accepted | JobState::AddingIps => Action::AddIps,
@@ -77,6 +82,7 @@ pub fn action(state: &JobState, policy: &Policy) -> Action {
         },
         JobState::ScanRunning { scan, .. } => Action::PollScan {
             scan_ref: scan.scan_ref.clone(),
+            listed_after: scan.launched_at.minus(policy.lookup_slack),
         },
         JobState::LaunchingReport { scan } => Action::LaunchReport {
             scan_ref: scan.scan_ref.clone(),
@@ -85,9 +91,14 @@ pub fn action(state: &JobState, policy: &Policy) -> Action {
         JobState::ReportRunning { report_id, .. } => Action::PollReport {
             report_id: *report_id,
         },
-        JobState::Downloading { scan, report_id } => Action::Download {
+        JobState::Downloading {
+            scan,
+            report_id,
+            baseline,
+        } => Action::Download {
             scan_ref: scan.scan_ref.clone(),
             report_id: *report_id,
+            baseline: baseline.clone(),
         },
         JobState::Canceling {
             scan_ref,
@@ -104,36 +115,26 @@ pub fn action(state: &JobState, policy: &Policy) -> Action {
 }
 
 /// The checkpoint to write and flush *before* executing `action(cp.state)` when that action
-/// [needs an intent](Action::needs_intent); `None` otherwise.
+/// [needs an intent](needs_intent); `None` otherwise.
 ///
-/// The intent moves to the `…Sent` state with `sent_at = now` and `due = now`; retry
-/// counters and history are kept (same public step).
+/// The intent moves to the `…Sent` state ([`JobState::sent`]) with `sent_at = now` and
+/// `due = now`; retry counters and history are kept (same public step).
 pub fn intent(cp: &Checkpoint, now: Timestamp) -> Option<Checkpoint> {
-    let sent = match &cp.state {
-        JobState::CreatingGroup => JobState::GroupCreateSent { sent_at: now },
-        JobState::ExtendingGroup { group_id } => JobState::GroupExtendSent {
-            group_id: *group_id,
-            sent_at: now,
-        },
-        JobState::LaunchingScan { group_id } => JobState::ScanLaunchSent {
-            group_id: Some(*group_id),
-            sent_at: now,
-        },
-        JobState::LaunchingReport { scan } => JobState::ReportLaunchSent {
-            scan: scan.clone(),
-            sent_at: now,
-        },
-        _ => return None,
-    };
     Some(Checkpoint {
-        state: sent,
+        state: cp.state.sent(now)?,
         due: now,
         ..cp.clone()
     })
 }
 
+/// True when the action `state` calls for sends a request that is not safe to repeat:
+/// the driver must first commit [`intent`]'s checkpoint (see [`JobState::sent`]).
+pub fn needs_intent(state: &JobState) -> bool {
+    state.sent(Timestamp(0)).is_some()
+}
+
 /// True for the `…Sent` states: a request that is not safe to repeat may have reached Qualys.
-pub fn is_sent(state: &JobState) -> bool {
+pub(crate) fn is_sent(state: &JobState) -> bool {
     matches!(
         state,
         JobState::GroupCreateSent { .. }
@@ -152,7 +153,7 @@ pub fn step(cp: &Checkpoint, outcome: &Outcome, now: Timestamp, ctx: &Ctx<'_>) -
         return cp.clone();
     }
     match outcome {
-        Outcome::Deferred { until, reason } => Checkpoint {
+        Outcome::Deferred { until, reason, .. } => Checkpoint {
             due: (*until).max(now),
             last_error: Some(reason.clone()),
             ..cp.clone()
@@ -360,12 +361,15 @@ fn next(cp: &Checkpoint, outcome: &Outcome, now: Timestamp, ctx: &Ctx<'_>) -> Ne
                 missing_polls: *missing_polls,
                 since: report_running_since(cp),
             };
-            report_polled(&running, polled.as_ref(), now, p)
+            report_polled(&running, polled.as_ref(), now, p, ctx.baseline)
         }
+        // Back to polling: the report is fetched before any action item runs, so no delta
+        // was made yet and the baseline is chosen again when the job re-enters.
         (
             S::Downloading {
                 scan,
                 report_id: Some(report_id),
+                ..
             },
             O::ReportNotReady,
         ) => Next::Unresolved {
@@ -373,7 +377,12 @@ fn next(cp: &Checkpoint, outcome: &Outcome, now: Timestamp, ctx: &Ctx<'_>) -> Ne
             due: now.plus(p.report_every),
             note: Some(format!("report {report_id} not ready to fetch yet")),
         },
-        (S::Downloading { scan, report_id }, O::Downloaded) => Next::Advance(
+        (
+            S::Downloading {
+                scan, report_id, ..
+            },
+            O::Downloaded,
+        ) => Next::Advance(
             S::Done {
                 scan: scan.clone(),
                 report_id: *report_id,
@@ -498,6 +507,7 @@ fn scan_polled(
                 JobState::Downloading {
                     scan: scan.clone(),
                     report_id: None,
+                    baseline: ctx.baseline.map(str::to_string),
                 },
                 now,
             )
@@ -509,6 +519,7 @@ fn scan_polled(
                 JobState::Downloading {
                     scan: scan.clone(),
                     report_id: None,
+                    baseline: ctx.baseline.map(str::to_string),
                 }
             };
             Next::Advance(next, now)
@@ -554,6 +565,7 @@ fn report_polled(
     polled: Option<&ReportState>,
     now: Timestamp,
     p: &Policy,
+    baseline: Option<&str>,
 ) -> Next {
     let ReportRun {
         scan,
@@ -577,6 +589,7 @@ fn report_polled(
             JobState::Downloading {
                 scan: scan.clone(),
                 report_id: Some(report_id),
+                baseline: baseline.map(str::to_string),
             },
             now,
         ),
@@ -730,6 +743,7 @@ fn retry(
 }
 
 pub mod adopt;
+pub mod baseline;
 mod names;
 mod policy;
 #[cfg(test)]
@@ -737,8 +751,7 @@ mod proptests;
 mod scope_rules;
 pub mod template;
 
-use names::outcome_name;
-pub use names::state_name;
+use names::{outcome_name, state_name};
 pub use policy::Policy;
 pub use scope_rules::parse_target;
 use scope_rules::{group_found, group_outside_reason, not_yet_absent, outside_scope};

@@ -120,6 +120,10 @@ pub enum JobState {
         scan: ScanInfo,
         /// The finished report, when one was wanted.
         report_id: Option<u64>,
+        /// The job the delta compares against (the organization's previous finished job,
+        /// [`crate::machine::baseline`]), chosen when the job entered this step and kept,
+        /// so a repeat after a crash compares against the same job; `None`: no baseline.
+        baseline: Option<String>,
     },
     /// Everything is done.
     Done {
@@ -287,7 +291,11 @@ impl ReportState {
 
 /// The public step names of SPEC.md (`status.json`'s `state`). Several internal states
 /// share one public name (for example every group state is `creating_group`).
+///
+/// As JSON a step is its SPEC spelling ([`StepName::as_str`], `snake_case`); the stored
+/// records (bincode) keep the variant's index, so the spelling does not touch the codec.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum StepName {
     /// `accepted`
     Accepted,
@@ -337,6 +345,12 @@ impl StepName {
     }
 }
 
+impl std::fmt::Display for StepName {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 impl JobState {
     /// The public step name of this state.
     pub fn step_name(&self) -> StepName {
@@ -367,6 +381,31 @@ impl JobState {
             // Not terminal yet, but the user asked for it: shown as canceled.
             JobState::Canceling { .. } | JobState::Canceled { .. } => StepName::Canceled,
         }
+    }
+
+    /// The one table of requests that are not safe to repeat (group create and edit, scan
+    /// launch, report launch): for a state whose action sends one, the `…Sent` state to
+    /// record, flushed, *before* sending it (`sent_at = now`); `None` for every other state.
+    /// [`crate::machine::intent`] and [`crate::machine::needs_intent`] read it; the Qualys
+    /// client keeps its own per-call list (`Call::safe_to_repeat`) only to classify a lost
+    /// answer, because it does not depend on the core.
+    pub fn sent(&self, now: Timestamp) -> Option<JobState> {
+        Some(match self {
+            JobState::CreatingGroup => JobState::GroupCreateSent { sent_at: now },
+            JobState::ExtendingGroup { group_id } => JobState::GroupExtendSent {
+                group_id: *group_id,
+                sent_at: now,
+            },
+            JobState::LaunchingScan { group_id } => JobState::ScanLaunchSent {
+                group_id: Some(*group_id),
+                sent_at: now,
+            },
+            JobState::LaunchingReport { scan } => JobState::ReportLaunchSent {
+                scan: scan.clone(),
+                sent_at: now,
+            },
+            _ => return None,
+        })
     }
 
     /// True when no further action will ever be taken.
@@ -439,7 +478,8 @@ pub enum Action {
     AddIps,
     /// List asset groups by the organization's title (a read).
     FindGroup,
-    /// Create the asset group. Not safe to repeat: record the intent first.
+    /// Create the asset group. Not safe to repeat: record the intent first
+    /// ([`JobState::sent`] holds which actions need one).
     CreateGroup,
     /// Add the job's IPs to an existing group. Recorded as an intent first.
     ExtendGroup {
@@ -461,6 +501,10 @@ pub enum Action {
     PollScan {
         /// The scan.
         scan_ref: String,
+        /// Lower bound for the scan list's `launched_after_datetime`: the scan's launch time
+        /// widened by [`crate::machine::Policy::lookup_slack`] for clock skew. A batched
+        /// list asks from the earliest bound of its polls.
+        listed_after: Timestamp,
     },
     /// Launch the report. Not safe to repeat: record the intent first.
     LaunchReport {
@@ -480,6 +524,8 @@ pub enum Action {
         scan_ref: String,
         /// The finished report, when one was wanted.
         report_id: Option<u64>,
+        /// The job the delta compares against, as kept in `Downloading`.
+        baseline: Option<String>,
     },
     /// Cancel whatever runs remotely (idempotent enough: a second cancel is refused harmlessly).
     Cancel {
@@ -490,20 +536,6 @@ pub enum Action {
     },
     /// Nothing: the job is finished.
     Nothing,
-}
-
-impl Action {
-    /// True when the request may not be repeated blindly: the driver must first move the
-    /// job to its `…Sent` state ([`crate::machine::intent`]) and flush that to disk.
-    pub fn needs_intent(&self) -> bool {
-        matches!(
-            self,
-            Action::CreateGroup
-                | Action::ExtendGroup { .. }
-                | Action::LaunchScan { .. }
-                | Action::LaunchReport { .. }
-        )
-    }
 }
 
 /// What came of an action. Produced by the driver from the API's answer.
@@ -574,6 +606,8 @@ pub enum Outcome {
         until: Timestamp,
         /// Why, for the status file.
         reason: String,
+        /// Whether the wait holds this job only or every job (an account problem).
+        scope: DeferScope,
     },
     /// A failure that did not apply the request (refused connection, 5xx on a read, …).
     Transient {
@@ -593,6 +627,16 @@ pub enum Outcome {
     },
     /// The user asked to cancel the job.
     CancelRequested,
+}
+
+/// Who a [`Outcome::Deferred`] holds back.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DeferScope {
+    /// This job only (a rate limit, a 409 of this API).
+    Job,
+    /// Every job: the account cannot work (bad credentials, expired, EULA). The driver
+    /// pauses until `until`.
+    Daemon,
 }
 
 /// One entry of the job's history: a public step entered at a time.
@@ -639,5 +683,35 @@ impl Checkpoint {
                 at: now,
             }],
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::StepName;
+
+    #[test]
+    fn step_names_are_spelled_in_json_as_the_spec_does() {
+        let all = [
+            StepName::Accepted,
+            StepName::AddingIps,
+            StepName::CreatingGroup,
+            StepName::LaunchingScan,
+            StepName::ScanRunning,
+            StepName::LaunchingReport,
+            StepName::ReportRunning,
+            StepName::Downloading,
+            StepName::Done,
+            StepName::Failed,
+            StepName::Canceled,
+        ];
+        for step in all {
+            let json = serde_json::to_value(step).expect("serializes");
+            assert_eq!(json, step.as_str(), "{step:?}");
+            let back: StepName = serde_json::from_value(json).expect("reads back");
+            assert_eq!(back, step);
+            assert_eq!(step.to_string(), step.as_str());
+        }
+        assert!(serde_json::from_str::<StepName>("\"Done\"").is_err());
     }
 }

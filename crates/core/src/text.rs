@@ -11,7 +11,9 @@
 //!   U+202E cannot reorder one;
 //! - [`table_cell`]: untrusted text in one cell of a terminal table — no control character,
 //!   no bidirectional control, no line break: line breaks and tabs become spaces, everything
-//!   else unsafe becomes U+FFFD.
+//!   else unsafe becomes U+FFFD;
+//! - [`one_line`]: a message kept on one line (job errors, systemd's `STATUS=`) — control
+//!   characters become blanks and runs of blanks one space.
 //!
 //! Pure functions over `&str`; no IO.
 
@@ -123,9 +125,29 @@ pub fn table_cell(s: &str) -> Cow<'_, str> {
     )
 }
 
+/// `message` on one line: every control character (line breaks and tabs included) becomes
+/// a blank, and runs of blanks become single spaces, trimmed at both ends.
+///
+/// The Qualys client keeps a copy of its own (`baseliner-qualys` does not depend on the
+/// core); the simulator shares no code with either.
+pub fn one_line(message: &str) -> String {
+    message
+        .split(|c: char| c.is_whitespace() || c.is_control())
+        .filter(|w| !w.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn one_line_joins_lines_and_drops_controls() {
+        assert_eq!(one_line("a\n  |\n b"), "a | b");
+        assert_eq!(one_line(" x\r\n\ty\u{7}z "), "x y z");
+        assert_eq!(one_line(""), "");
+    }
 
     #[test]
     fn bidi_controls_and_invisible_format_characters_are_forbidden() {

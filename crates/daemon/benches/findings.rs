@@ -53,7 +53,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         command_timeout: Duration::from_secs(1),
     };
     let t1 = Instant::now();
-    let done = actions::run(&spool, &rec, &alerts, &Default::default())?;
+    let done = actions::run(&spool, &rec, None, &alerts, &Default::default())?;
     let secs = t1.elapsed().as_secs_f64();
     let csv = std::fs::metadata(dir.join("findings.csv"))?.len();
     println!(
@@ -76,7 +76,13 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         std::fs::create_dir_all(&second)?;
         std::fs::rename(&path, second.join("results.json"))?;
         let t2 = Instant::now();
-        let done = actions::run(&spool, &record(SECOND)?, &alerts, &Default::default())?;
+        let done = actions::run(
+            &spool,
+            &record(SECOND)?,
+            Some(ID),
+            &alerts,
+            &Default::default(),
+        )?;
         let secs = t2.elapsed().as_secs_f64();
         println!(
             "second job, against the first as baseline: {} findings in {:.1}s: {:.1} MB/s",

@@ -106,7 +106,10 @@ async fn run(jobs: usize, sim_cfg: SimConfig, polling: [Duration; 3]) -> BenchRe
         wall,
         calls,
         transitions: summary.transitions,
-        done: statuses.iter().filter(|s| s.state == "done").count(),
+        done: statuses
+            .iter()
+            .filter(|s| s.state == baseliner_core::state::StepName::Done)
+            .count(),
     })
 }
 

@@ -110,9 +110,7 @@ fn parse_start(stat: &str) -> Option<u64> {
 
 /// Writes `daemon.json` atomically.
 pub fn write(spool: &Spool, st: &DaemonStatus) -> io::Result<()> {
-    let mut bytes = serde_json::to_vec_pretty(st).map_err(io::Error::other)?;
-    bytes.push(b'\n');
-    fsutil::write_atomic(&spool.daemon_status(), &bytes)
+    fsutil::write_json(&spool.daemon_status(), st)
 }
 
 /// The daemon's one-line summary (systemd's `STATUS=`, `daemon.json`'s `summary`): the

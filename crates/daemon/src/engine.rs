@@ -25,7 +25,7 @@ use crate::status;
 use baseliner_core::config::Config;
 use baseliner_core::machine::{self, Ctx, Plan, Policy};
 use baseliner_core::schedule::{self, InFlight, Job, RoundKind, Rules, Start};
-use baseliner_core::state::{Checkpoint, Outcome};
+use baseliner_core::state::{Checkpoint, DeferScope, Outcome};
 use baseliner_core::store::{JobId, JobRecord, Store};
 use baseliner_core::time::Timestamp;
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -258,8 +258,18 @@ impl Engine {
             seed: seed_of(rec.id.as_str()),
             scope: &self.config.scope.authorized,
             ips: &rec.job.ips,
+            baseline: None,
         };
-        let next = machine::step(&rec.checkpoint, outcome, now, &ctx);
+        let mut next = machine::step(&rec.checkpoint, outcome, now, &ctx);
+        // The baseline is looked up once, when the job enters `downloading`; the core keeps it.
+        if machine::baseline::entered_downloading(&rec.checkpoint.state, &next.state) {
+            let found = crate::outputs::baseline(&self.spool, &self.store, rec);
+            let ctx = Ctx {
+                baseline: found.as_deref(),
+                ..ctx
+            };
+            next = machine::step(&rec.checkpoint, outcome, now, &ctx);
+        }
         self.commit(id, next, now);
     }
 
@@ -368,8 +378,13 @@ impl Engine {
 
     /// An outcome that pauses every job (an account problem) sets the daemon-wide pause.
     fn note_pause(&mut self, outcome: &Outcome, now: Timestamp) {
-        if let Outcome::Deferred { until, reason } = outcome {
-            if crate::exec::is_account_problem(reason) && *until > now {
+        if let Outcome::Deferred {
+            until,
+            reason,
+            scope: DeferScope::Daemon,
+        } = outcome
+        {
+            if *until > now {
                 if self.pause.is_none() {
                     tracing::error!("pausing every job until {until}: {reason}");
                 }
@@ -384,7 +399,5 @@ impl Engine {
 
 /// A per-job jitter seed (FNV-1a of the id): the same job always gets the same jitter.
 fn seed_of(id: &str) -> u64 {
-    id.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
-        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
-    })
+    baseliner_core::hash::fnv1a(id.as_bytes())
 }

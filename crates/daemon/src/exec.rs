@@ -8,37 +8,30 @@
 
 mod report_file;
 
+use crate::adapt;
 use crate::governor::{Governors, Observed};
 use crate::outputs;
 use crate::spool::Spool;
 use baseliner_core::config::Config;
 use baseliner_core::machine::adopt;
 use baseliner_core::machine::template::{report_basis, ReportBasis, TemplateSeen};
-use baseliner_core::state::{Action, Outcome, ReportState, ScanInfo, ScanState, ScanStatus};
-use baseliner_core::store::JobRecord;
+use baseliner_core::state::{Action, DeferScope, Outcome, ScanInfo, ScanStatus};
+use baseliner_core::store::{JobId, JobRecord};
 use baseliner_core::time::Timestamp;
 use baseliner_qualys::{
-    ApiError, Call, Client, ErrorKind, FetchError, Limits, Reply, ReportTarget, TrackingMethod,
+    ApiError, Call, Client, ErrorKind, FetchError, Limits, Reply, ReportTarget,
 };
 use report_file::{report_file_name, report_file_names};
 use std::future::Future;
-use std::net::Ipv4Addr;
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
-/// Prefix of the reason of a daemon-wide pause (credentials, account, registration).
-pub const ACCOUNT_PROBLEM: &str = "account problem: ";
 /// How long an account problem pauses every job before the next try.
 const ACCOUNT_PAUSE: Duration = Duration::from_secs(300);
 /// Wait after a 409 that named no wait.
 const DEFAULT_409_WAIT: Duration = Duration::from_secs(60);
 /// Wait after a concurrency 409 (another client holds the slots).
 const CONCURRENCY_WAIT: Duration = Duration::from_secs(10);
-
-/// True when a `Deferred` reason is a daemon-wide account problem.
-pub fn is_account_problem(reason: &str) -> bool {
-    reason.starts_with(ACCOUNT_PROBLEM)
-}
 
 /// Performs actions. Shared by every task; the config can be swapped on reload.
 pub struct Executor {
@@ -148,9 +141,27 @@ impl Executor {
         result
     }
 
-    /// Performs `action` for `rec` and reports what came of it.
+    /// Performs `action` for `rec` and reports what came of it. Everything state-dependent
+    /// the executor needs comes with the `Action` (the scan to poll, the lookup's lower
+    /// bound); the record supplies only the job's identity and spec.
     pub async fn perform(&self, rec: &JobRecord, action: &Action) -> Outcome {
-        let result = self.try_perform(rec, action).await;
+        let result = match action {
+            // Batched by the engine; a single poll is a one-job round.
+            Action::PollScan { .. } | Action::PollReport { .. } => {
+                let one = [(rec.id.clone(), action.clone())];
+                let mut v = match action {
+                    Action::PollScan { .. } => self.poll_scans(&one).await,
+                    _ => self.poll_reports(&one).await,
+                };
+                Ok(v.pop().map_or_else(
+                    || Outcome::Transient {
+                        reason: "empty poll".into(),
+                    },
+                    |(_, o)| o,
+                ))
+            }
+            _ => self.try_perform(rec, action).await,
+        };
         match result {
             Ok(outcome) => outcome,
             Err(e) => outcome_of_error(&e, Timestamp::now()),
@@ -159,94 +170,29 @@ impl Executor {
 
     async fn try_perform(&self, rec: &JobRecord, action: &Action) -> Result<Outcome, ApiError> {
         let job = &rec.job;
-        let id = rec.id.as_str();
-        let ranges = ranges_of(rec);
         let c = &self.client;
-        let cfg = self.config();
-        // A request behind an intent goes out within `send_within` of it, or not at all.
-        let send_by = action
-            .needs_intent()
-            .then(|| tokio::time::Instant::now() + cfg.policy().send_within());
         Ok(match action {
             Action::AddIps => {
-                let tracking = match job.tracking_method {
-                    baseliner_core::job::TrackingMethod::Ip => TrackingMethod::Ip,
-                    baseliner_core::job::TrackingMethod::Dns => TrackingMethod::Dns,
-                    baseliner_core::job::TrackingMethod::Netbios => TrackingMethod::Netbios,
-                };
-                self.call(Call::AddIps, c.add_ips(&ranges, tracking))
+                let tracking = adapt::tracking(job.tracking_method);
+                self.call(Call::AddIps, c.add_ips(&adapt::ranges(&job.ips), tracking))
                     .await?;
                 Outcome::IpsAdded
             }
-            Action::FindGroup => {
-                let groups = self
-                    .call(
-                        Call::ListAssetGroups,
-                        c.list_asset_groups(Some(&job.organization)),
-                    )
-                    .await?;
-                match groups
-                    .iter()
-                    .find(|g| g.title.trim() == job.organization.trim())
-                {
-                    None => Outcome::GroupAbsent,
-                    // The machine checks the whole set against the job and the scope.
-                    Some(g) => Outcome::GroupFound {
-                        group_id: g.id,
-                        ips: baseliner_core::ip::IpSet::from_ranges(
-                            g.ips
-                                .iter()
-                                .map(|(a, b)| baseliner_core::ip::Ipv4Range {
-                                    first: *a,
-                                    last: *b,
-                                })
-                                .collect(),
-                        ),
-                        unreadable: g.other_ips.clone(),
-                    },
-                }
-            }
-            Action::CreateGroup => {
-                let appliances = self.appliance_ids(job.scanner_appliance.as_deref()).await?;
-                let created = self
-                    .call_by(
-                        Call::AddAssetGroup,
-                        c.add_asset_group(
-                            &job.organization,
-                            &ranges,
-                            Some(&job.comments),
-                            &appliances,
-                        ),
-                        send_by,
-                    )
-                    .await;
-                match created {
-                    Ok(group_id) => Outcome::GroupCreated { group_id },
-                    // Another job (or person) created the group meanwhile: look it up again
-                    // and extend it, as if this job had found it in the first place.
-                    Err(e)
-                        if e.kind == ErrorKind::InvalidParameter
-                            && e.text.contains("already exists") =>
-                    {
-                        Outcome::Ambiguous {
-                            reason: format!("group created meanwhile: {e}"),
-                        }
-                    }
-                    Err(e) => return Err(e),
-                }
-            }
+            Action::FindGroup => self.find_group(rec).await?,
+            Action::CreateGroup => self.create_group(rec).await?,
             Action::ExtendGroup { group_id } => {
                 let appliances = self.appliance_ids(job.scanner_appliance.as_deref()).await?;
+                let ranges = adapt::ranges(&job.ips);
                 self.call_by(
                     Call::EditAssetGroup,
                     c.edit_asset_group(*group_id, &ranges, &appliances),
-                    send_by,
+                    self.send_by(),
                 )
                 .await?;
                 Outcome::GroupExtended
             }
             Action::LaunchScan { group_id } => {
-                let title = job.scan_title_with_id(id);
+                let title = job.scan_title_with_id(rec.id.as_str());
                 let launched = self
                     .call_by(
                         Call::LaunchScan,
@@ -256,7 +202,7 @@ impl Executor {
                             &job.option_title,
                             job.scanner_appliance.as_deref(),
                         ),
-                        send_by,
+                        self.send_by(),
                     )
                     .await?;
                 Outcome::ScanLaunched(ScanInfo {
@@ -265,81 +211,11 @@ impl Executor {
                     target: None,
                 })
             }
-            Action::FindScan { launched_after } => {
-                let scans = self
-                    .call(
-                        Call::ListScans,
-                        c.list_scans_launched_after(&launched_after.to_rfc3339()),
-                    )
-                    .await?;
-                let title = job.scan_title_with_id(id);
-                let sent = adopt::ScanSent {
-                    title: &title,
-                    group_title: &job.organization,
-                    ips: &job.ips,
-                    scope: &cfg.scope.authorized,
-                };
-                let ours = scans.iter().find(|s| {
-                    let seen = adopt::ScanSeen {
-                        title: &s.title,
-                        asset_groups: &s.asset_groups,
-                        target: s.target.as_deref(),
-                    };
-                    adopt::is_our_scan(&seen, &sent)
-                });
-                match ours {
-                    Some(s) => Outcome::ScanFound(ScanInfo {
-                        scan_ref: s.scan_ref.clone(),
-                        launched_at: s
-                            .launched_at
-                            .as_deref()
-                            .and_then(Timestamp::parse_rfc3339)
-                            .unwrap_or(*launched_after),
-                        target: None,
-                    }),
-                    None => Outcome::ScanAbsent,
-                }
-            }
-            Action::PollScan { .. } | Action::PollReport { .. } => {
-                // Batched by the engine; a single poll is a one-job round.
-                let mut v = match action {
-                    Action::PollScan { .. } => self.poll_scans(std::slice::from_ref(rec)).await,
-                    _ => self.poll_reports(std::slice::from_ref(rec)).await,
-                };
-                v.pop()
-                    .map(|(_, o)| o)
-                    .unwrap_or_else(|| Outcome::Transient {
-                        reason: "empty poll".into(),
-                    })
-            }
-            Action::LaunchReport { scan_ref } => {
-                let Some(template) = job.report_template_id else {
-                    return Ok(Outcome::Permanent {
-                        reason: "a report was planned without a template".into(),
-                    });
-                };
-                let basis = match self.report_basis(template).await? {
-                    Ok(b) => b,
-                    Err(reason) => return Ok(Outcome::Permanent { reason }),
-                };
-                let refs = [scan_ref.as_str()];
-                let target = match basis {
-                    ReportBasis::Scan => ReportTarget::Scans(&refs),
-                    ReportBasis::Hosts => ReportTarget::Ips(&ranges),
-                };
-                let title = job.report_title_with_id(id);
-                let report_id = self
-                    .call_by(
-                        Call::LaunchReport,
-                        c.launch_report(template, target, job.report_format.as_str(), &title),
-                        send_by,
-                    )
-                    .await?;
-                Outcome::ReportLaunched { report_id }
-            }
+            Action::FindScan { launched_after } => self.find_scan(rec, *launched_after).await?,
+            Action::LaunchReport { scan_ref } => self.launch_report(rec, scan_ref).await?,
             Action::FindReport => {
                 let reports = self.call(Call::ListReports, c.list_reports(None)).await?;
-                let title = job.report_title_with_id(id);
+                let title = job.report_title_with_id(rec.id.as_str());
                 match reports
                     .iter()
                     .find(|r| adopt::is_our_report(&r.title, r.report_type.as_deref(), &title))
@@ -351,13 +227,16 @@ impl Executor {
             Action::Download {
                 scan_ref,
                 report_id,
+                baseline,
             } => {
-                return self.download(rec, scan_ref, *report_id).await;
+                self.download(rec, scan_ref, *report_id, baseline.clone())
+                    .await?
             }
             Action::Cancel {
                 scan_ref,
                 report_id,
             } => {
+                let id = rec.id.as_str();
                 if let Some(r) = report_id {
                     let sent = self.call(Call::CancelReport, c.cancel_report(*r)).await;
                     already_gone(sent, id, &format!("report {r}"))?;
@@ -368,10 +247,142 @@ impl Executor {
                 }
                 Outcome::CancelDone
             }
-            Action::Nothing => Outcome::Transient {
-                reason: "nothing to do".into(),
-            },
+            // The engine batches polls (see `perform`) and starts nothing for a finished job.
+            Action::PollScan { .. } | Action::PollReport { .. } | Action::Nothing => {
+                Outcome::Transient {
+                    reason: "nothing to do".into(),
+                }
+            }
         })
+    }
+
+    /// The deadline of a request behind an intent: it goes out within
+    /// [`baseliner_core::machine::Policy::send_within`] of the intent, or not at all.
+    fn send_by(&self) -> Option<tokio::time::Instant> {
+        Some(tokio::time::Instant::now() + self.config().policy().send_within())
+    }
+
+    async fn find_group(&self, rec: &JobRecord) -> Result<Outcome, ApiError> {
+        let org = &rec.job.organization;
+        let groups = self
+            .call(
+                Call::ListAssetGroups,
+                self.client.list_asset_groups(Some(org)),
+            )
+            .await?;
+        Ok(
+            match groups.iter().find(|g| adopt::is_our_group(&g.title, org)) {
+                None => Outcome::GroupAbsent,
+                // The machine checks the whole set against the job and the scope.
+                Some(g) => Outcome::GroupFound {
+                    group_id: g.id,
+                    ips: adapt::ip_set(&g.ips),
+                    unreadable: g.other_ips.clone(),
+                },
+            },
+        )
+    }
+
+    async fn create_group(&self, rec: &JobRecord) -> Result<Outcome, ApiError> {
+        let job = &rec.job;
+        let appliances = self.appliance_ids(job.scanner_appliance.as_deref()).await?;
+        let created = self
+            .call_by(
+                Call::AddAssetGroup,
+                self.client.add_asset_group(
+                    &job.organization,
+                    &adapt::ranges(&job.ips),
+                    Some(&job.comments),
+                    &appliances,
+                ),
+                self.send_by(),
+            )
+            .await;
+        match created {
+            Ok(group_id) => Ok(Outcome::GroupCreated { group_id }),
+            // Another job (or person) created the group meanwhile: look it up again and
+            // extend it, as if this job had found it in the first place.
+            Err(e)
+                if e.kind == ErrorKind::InvalidParameter && e.text.contains("already exists") =>
+            {
+                Ok(Outcome::Ambiguous {
+                    reason: format!("group created meanwhile: {e}"),
+                })
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    async fn find_scan(
+        &self,
+        rec: &JobRecord,
+        launched_after: Timestamp,
+    ) -> Result<Outcome, ApiError> {
+        let job = &rec.job;
+        let scans = self
+            .call(
+                Call::ListScans,
+                self.client
+                    .list_scans_launched_after(&launched_after.to_rfc3339()),
+            )
+            .await?;
+        let title = job.scan_title_with_id(rec.id.as_str());
+        let cfg = self.config();
+        let sent = adopt::ScanSent {
+            title: &title,
+            group_title: &job.organization,
+            ips: &job.ips,
+            scope: &cfg.scope.authorized,
+        };
+        let ours = scans.iter().find(|s| {
+            let seen = adopt::ScanSeen {
+                title: &s.title,
+                asset_groups: &s.asset_groups,
+                target: s.target.as_deref(),
+            };
+            adopt::is_our_scan(&seen, &sent)
+        });
+        Ok(match ours {
+            Some(s) => Outcome::ScanFound(ScanInfo {
+                scan_ref: s.scan_ref.clone(),
+                launched_at: s
+                    .launched_at
+                    .as_deref()
+                    .and_then(Timestamp::parse_rfc3339)
+                    .unwrap_or(launched_after),
+                target: None,
+            }),
+            None => Outcome::ScanAbsent,
+        })
+    }
+
+    async fn launch_report(&self, rec: &JobRecord, scan_ref: &str) -> Result<Outcome, ApiError> {
+        let job = &rec.job;
+        let Some(template) = job.report_template_id else {
+            return Ok(Outcome::Permanent {
+                reason: "a report was planned without a template".into(),
+            });
+        };
+        let basis = match self.report_basis(template).await? {
+            Ok(b) => b,
+            Err(reason) => return Ok(Outcome::Permanent { reason }),
+        };
+        let refs = [scan_ref];
+        let ranges = adapt::ranges(&job.ips);
+        let target = match basis {
+            ReportBasis::Scan => ReportTarget::Scans(&refs),
+            ReportBasis::Hosts => ReportTarget::Ips(&ranges),
+        };
+        let title = job.report_title_with_id(rec.id.as_str());
+        let report_id = self
+            .call_by(
+                Call::LaunchReport,
+                self.client
+                    .launch_report(template, target, job.report_format.as_str(), &title),
+                self.send_by(),
+            )
+            .await?;
+        Ok(Outcome::ReportLaunched { report_id })
     }
 
     /// How template `id` is targeted, from the template list (read once per run; a failed
@@ -423,6 +434,7 @@ impl Executor {
         rec: &JobRecord,
         scan_ref: &str,
         report_id: Option<u64>,
+        baseline: Option<String>,
     ) -> Result<Outcome, ApiError> {
         let dir = self.spool.job_dir(rec.id.as_str());
         if let Some(r) = report_id {
@@ -479,13 +491,17 @@ impl Executor {
         }
         // Parsing results and running the alert command block: keep them off the workers.
         let (spool, owned, cfg) = (self.spool.clone(), rec.clone(), self.config());
-        let made =
-            tokio::task::spawn_blocking(move || outputs::action_items(&spool, &owned, &cfg)).await;
+        let made = tokio::task::spawn_blocking(move || {
+            outputs::action_items(&spool, &owned, baseline.as_deref(), &cfg)
+        })
+        .await;
         match made {
             Ok(Ok(())) => {
                 if let Some(url) = self.config().alerts.webhook.clone() {
                     let dir = self.spool.job_dir(rec.id.as_str());
-                    if let Err(e) = crate::actions::webhook::send_once(&dir, rec, &url).await {
+                    if let Err(e) =
+                        crate::actions::webhook::send_once(&dir, rec, scan_ref, &url).await
+                    {
                         return Ok(Outcome::Transient {
                             reason: format!("alert webhook: {e}"),
                         });
@@ -545,23 +561,22 @@ impl Executor {
         }
     }
 
-    /// One scan-list call for every job in `recs` (all in `ScanRunning`).
-    pub async fn poll_scans(
-        &self,
-        recs: &[JobRecord],
-    ) -> Vec<(baseliner_core::store::JobId, Outcome)> {
-        let wanted: Vec<(&JobRecord, &ScanInfo)> = recs
+    /// One scan-list call for every [`Action::PollScan`] in `polls` (other actions are
+    /// skipped), listing from the earliest lower bound among them.
+    pub async fn poll_scans(&self, polls: &[(JobId, Action)]) -> Vec<(JobId, Outcome)> {
+        let wanted: Vec<(&JobId, &str, Timestamp)> = polls
             .iter()
-            .filter_map(|r| match &r.checkpoint.state {
-                baseliner_core::state::JobState::ScanRunning { scan, .. } => Some((r, scan)),
+            .filter_map(|(id, a)| match a {
+                Action::PollScan {
+                    scan_ref,
+                    listed_after,
+                } => Some((id, scan_ref.as_str(), *listed_after)),
                 _ => None,
             })
             .collect();
-        let Some(oldest) = wanted.iter().map(|(_, s)| s.launched_at).min() else {
+        let Some(after) = wanted.iter().map(|(_, _, t)| *t).min() else {
             return Vec::new();
         };
-        // Our launch times come from our clock; the slack absorbs skew with Qualys's.
-        let after = oldest.minus(self.config().policy().lookup_slack);
         let result = self
             .call(
                 Call::ListScans,
@@ -571,11 +586,11 @@ impl Executor {
         match result {
             Ok(scans) => wanted
                 .iter()
-                .map(|(r, s)| {
-                    let o = match scans.iter().find(|x| x.scan_ref == s.scan_ref) {
+                .map(|(id, scan_ref, _)| {
+                    let o = match scans.iter().find(|x| x.scan_ref == *scan_ref) {
                         Some(x) => Outcome::ScanPolled {
                             status: ScanStatus {
-                                state: scan_state(x.state.as_ref()),
+                                state: adapt::scan_state(x.state.as_ref()),
                                 sub_state: x.sub_state.clone(),
                                 processed: x.processed,
                             },
@@ -583,30 +598,26 @@ impl Executor {
                         },
                         None => Outcome::ScanNotListed,
                     };
-                    (r.id.clone(), o)
+                    ((*id).clone(), o)
                 })
                 .collect(),
             Err(e) => {
                 let o = outcome_of_error(&e, Timestamp::now());
                 wanted
                     .iter()
-                    .map(|(r, _)| (r.id.clone(), o.clone()))
+                    .map(|(id, _, _)| ((*id).clone(), o.clone()))
                     .collect()
             }
         }
     }
 
-    /// One report-list call for every job in `recs` (all in `ReportRunning`).
-    pub async fn poll_reports(
-        &self,
-        recs: &[JobRecord],
-    ) -> Vec<(baseliner_core::store::JobId, Outcome)> {
-        let wanted: Vec<(&JobRecord, u64)> = recs
+    /// One report-list call for every [`Action::PollReport`] in `polls` (other actions are
+    /// skipped).
+    pub async fn poll_reports(&self, polls: &[(JobId, Action)]) -> Vec<(JobId, Outcome)> {
+        let wanted: Vec<(&JobId, u64)> = polls
             .iter()
-            .filter_map(|r| match &r.checkpoint.state {
-                baseliner_core::state::JobState::ReportRunning { report_id, .. } => {
-                    Some((r, *report_id))
-                }
+            .filter_map(|(id, a)| match a {
+                Action::PollReport { report_id } => Some((id, *report_id)),
                 _ => None,
             })
             .collect();
@@ -624,19 +635,19 @@ impl Executor {
         {
             Ok(reports) => wanted
                 .iter()
-                .map(|(r, rid)| {
+                .map(|(id, rid)| {
                     let st = reports
                         .iter()
                         .find(|x| x.id == *rid)
-                        .map(|x| report_state(x.state.as_ref()));
-                    (r.id.clone(), Outcome::ReportPolled(st))
+                        .map(|x| adapt::report_state(x.state.as_ref()));
+                    ((*id).clone(), Outcome::ReportPolled(st))
                 })
                 .collect(),
             Err(e) => {
                 let o = outcome_of_error(&e, Timestamp::now());
                 wanted
                     .iter()
-                    .map(|(r, _)| (r.id.clone(), o.clone()))
+                    .map(|(id, _)| ((*id).clone(), o.clone()))
                     .collect()
             }
         }
@@ -657,44 +668,6 @@ fn already_gone<T>(sent: Result<T, ApiError>, job: &str, what: &str) -> Result<(
     }
 }
 
-fn scan_state(s: Option<&baseliner_qualys::ScanState>) -> ScanState {
-    use baseliner_qualys::ScanState as Q;
-    match s {
-        None => ScanState::Other("(no state)".into()),
-        Some(Q::Submitted) => ScanState::Submitted,
-        Some(Q::Queued) => ScanState::Queued,
-        Some(Q::Loading) => ScanState::Loading,
-        Some(Q::Running) => ScanState::Running,
-        Some(Q::Paused) => ScanState::Paused,
-        Some(Q::Finished) => ScanState::Finished,
-        Some(Q::Error) => ScanState::Error,
-        Some(Q::Canceled) => ScanState::Canceled,
-        Some(Q::Other(o)) => ScanState::parse(o),
-    }
-}
-
-fn report_state(s: Option<&baseliner_qualys::ReportState>) -> ReportState {
-    use baseliner_qualys::ReportState as Q;
-    match s {
-        None => ReportState::Other("(no state)".into()),
-        Some(Q::Other(o)) => ReportState::parse(o),
-        Some(Q::Submitted) => ReportState::Submitted,
-        Some(Q::Running) => ReportState::Running,
-        Some(Q::Finished) => ReportState::Finished,
-        Some(Q::Canceled) => ReportState::Canceled,
-        Some(Q::Errors) => ReportState::Errors,
-    }
-}
-
-fn ranges_of(rec: &JobRecord) -> Vec<(Ipv4Addr, Ipv4Addr)> {
-    rec.job
-        .ips
-        .ranges()
-        .iter()
-        .map(|r| (r.first, r.last))
-        .collect()
-}
-
 /// A download's failure: the API's, or writing the file.
 enum Fetched {
     Api(ApiError),
@@ -712,15 +685,19 @@ pub fn outcome_of_error(e: &ApiError, now: Timestamp) -> Outcome {
             Outcome::Deferred {
                 until,
                 reason: format!("{reason}; waiting until {until}"),
+                scope: DeferScope::Job,
             }
         }
         ErrorKind::ConcurrencyLimited => Outcome::Deferred {
             until: now.plus(CONCURRENCY_WAIT),
             reason,
+            scope: DeferScope::Job,
         },
+        // Credentials, account, registration: every job waits (the engine pauses).
         k if k.is_account_problem() => Outcome::Deferred {
             until: now.plus(ACCOUNT_PAUSE),
-            reason: format!("{ACCOUNT_PROBLEM}{reason}"),
+            reason: format!("account problem: {reason}"),
+            scope: DeferScope::Daemon,
         },
         // Qualys's CODE and text, as the job's failure reason (`CODE 1905 parameter …`).
         ErrorKind::InvalidParameter | ErrorKind::Rejected => Outcome::Permanent {

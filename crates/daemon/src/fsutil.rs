@@ -32,6 +32,15 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
     sync_parent(path)
 }
 
+/// Replaces `path` with `value` as pretty JSON and a final newline, atomically and
+/// durably ([`write_atomic`]): the one writer of the JSON files readers open
+/// (`status.json`, `daemon.json`, `alert.json`, `webhook.json`, their intents).
+pub fn write_json<T: serde::Serialize + ?Sized>(path: &Path, value: &T) -> io::Result<()> {
+    let mut bytes = serde_json::to_vec_pretty(value).map_err(io::Error::other)?;
+    bytes.push(b'\n');
+    write_atomic(path, &bytes)
+}
+
 /// Creates `path` with `bytes` atomically, durably, and only if nothing is there yet:
 /// returns `Ok(false)` when `path` already exists (it is left untouched). Used where
 /// several writers may pick the same name (`baseliner submit`). The file is made mode
@@ -70,13 +79,6 @@ pub fn rename_durable(from: &Path, to: &Path) -> io::Result<()> {
         sync_parent(from)?;
     }
     Ok(())
-}
-
-/// fsyncs the file at `tmp` (written by someone else, e.g. a streamed download), then
-/// renames it to `path` durably.
-pub fn sync_file_and_rename(tmp: &Path, path: &Path) -> io::Result<()> {
-    File::open(tmp)?.sync_all()?;
-    rename_durable(tmp, path)
 }
 
 /// fsyncs the directory holding `path`, so that a rename or create in it survives a crash.

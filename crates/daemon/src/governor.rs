@@ -15,7 +15,6 @@
 
 use baseliner_core::text::escape_log;
 use baseliner_core::time::Timestamp;
-use baseliner_qualys::Limits;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
@@ -45,19 +44,6 @@ pub struct Observed {
     pub to_wait_raw: Option<u64>,
     /// `X-Concurrency-Limit-Limit`.
     pub concurrency_limit: Option<u64>,
-}
-
-impl From<&Limits> for Observed {
-    fn from(l: &Limits) -> Observed {
-        Observed {
-            limit: l.limit,
-            window_sec: l.window_sec,
-            remaining: l.remaining,
-            to_wait_sec: l.to_wait_sec,
-            to_wait_raw: l.to_wait_raw,
-            concurrency_limit: l.concurrency_limit,
-        }
-    }
 }
 
 /// Whether a wait whose end went from `before` to `after` at `now` is announced: when it
@@ -421,7 +407,7 @@ mod tests {
             "999999999".parse().expect("value"),
         );
         headers.insert("X-RateLimit-Window-Sec", "3600".parse().expect("value"));
-        let limits = Limits::from_headers(&headers);
+        let limits = baseliner_qualys::Limits::from_headers(&headers);
         let until = g.observe("a", &Observed::from(&limits), true, now);
         assert_eq!(until, Some(now.plus(Duration::from_secs(3600))));
     }

@@ -274,11 +274,7 @@ fn already_moved(spool: &Spool, id: &str) -> bool {
 
 /// The intake key: the file's name and a hash of its content (FNV-1a, 64 bits).
 pub fn intake_key(name: &str, bytes: &[u8]) -> String {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for b in bytes {
-        h ^= u64::from(*b);
-        h = h.wrapping_mul(0x0100_0000_01b3);
-    }
+    let h = baseliner_core::hash::fnv1a(bytes);
     format!("{name}:{h:016x}:{}", bytes.len())
 }
 

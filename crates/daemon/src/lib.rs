@@ -3,6 +3,7 @@
 //!
 //! - [`engine`]: the run loop, the driver of the core's state machine;
 //! - [`exec`]: performs one action against Qualys and reports its outcome;
+//! - [`adapt`]: the conversions between the core's and the client's types;
 //! - [`governor`]: per-API rate and concurrency governors fed by response headers;
 //! - [`intake`], [`spool`], [`status`], [`daemon_status`], [`fsutil`]: the spool and its
 //!   durable files;
@@ -11,6 +12,7 @@
 //! - [`cmd`], [`cli`]: the commands.
 
 pub mod actions;
+pub mod adapt;
 pub mod cli;
 pub mod cmd;
 pub mod crashpoint;

@@ -12,7 +12,7 @@
 
 use crate::engine::Pause;
 use crate::exec::outcome_of_error;
-use baseliner_core::state::Outcome;
+use baseliner_core::state::{DeferScope, Outcome};
 use baseliner_core::time::Timestamp;
 use baseliner_qualys::Client;
 use std::time::Duration;
@@ -62,8 +62,13 @@ async fn attempts(client: &Client) -> Option<Pause> {
             Err(e) => e,
         };
         let outcome = outcome_of_error(&e, now);
-        let account = matches!(&outcome, Outcome::Deferred { reason, .. }
-            if crate::exec::is_account_problem(reason));
+        let account = matches!(
+            &outcome,
+            Outcome::Deferred {
+                scope: DeferScope::Daemon,
+                ..
+            }
+        );
         if !account && e.http_status.is_some() {
             // Qualys answered (a 5xx, a maintenance page): it is there; jobs retry as usual.
             tracing::warn!("login check: {e}; jobs retry as usual");
@@ -86,7 +91,11 @@ async fn attempts(client: &Client) -> Option<Pause> {
 /// The pause a failed check's outcome calls for.
 fn pause_for(outcome: &Outcome, now: Timestamp) -> Pause {
     match outcome {
-        Outcome::Deferred { until, reason } if crate::exec::is_account_problem(reason) => Pause {
+        Outcome::Deferred {
+            until,
+            reason,
+            scope: DeferScope::Daemon,
+        } => Pause {
             until: *until,
             reason: reason.clone(),
         },
@@ -117,7 +126,8 @@ mod tests {
         let p = pause_for(
             &Outcome::Deferred {
                 until: Timestamp(1300),
-                reason: format!("{}CODE 2000 Bad Login", crate::exec::ACCOUNT_PROBLEM),
+                reason: "account problem: CODE 2000 Bad Login".into(),
+                scope: DeferScope::Daemon,
             },
             now,
         );

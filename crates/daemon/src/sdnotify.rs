@@ -60,12 +60,18 @@ impl Notifier {
 
     /// READY=1 with a status line.
     pub fn ready(&self, status: &str) {
-        self.send(&format!("READY=1\nSTATUS={}", one_line(status)));
+        self.send(&format!(
+            "READY=1\nSTATUS={}",
+            baseliner_core::text::one_line(status)
+        ));
     }
 
     /// STATUS=… (a one-line summary).
     pub fn status(&self, status: &str) {
-        self.send(&format!("STATUS={}", one_line(status)));
+        self.send(&format!(
+            "STATUS={}",
+            baseliner_core::text::one_line(status)
+        ));
     }
 
     /// WATCHDOG=1.
@@ -83,12 +89,6 @@ impl Notifier {
     pub fn reloaded(&self, status: &str) {
         self.status(status);
     }
-}
-
-fn one_line(s: &str) -> String {
-    s.chars()
-        .map(|c| if c.is_control() { ' ' } else { c })
-        .collect()
 }
 
 #[cfg(test)]

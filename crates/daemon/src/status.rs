@@ -6,7 +6,7 @@
 
 use crate::fsutil;
 use crate::spool::Spool;
-use baseliner_core::state::JobState;
+use baseliner_core::state::{JobState, StepName};
 use baseliner_core::store::{JobRecord, Store};
 use baseliner_core::time::Timestamp;
 use serde::{Deserialize, Serialize};
@@ -21,7 +21,7 @@ pub struct JobStatus {
     /// The organization.
     pub organization: String,
     /// The public step name (`accepted` … `canceled`).
-    pub state: String,
+    pub state: StepName,
     /// The scan reference, once launched.
     pub scan_ref: Option<String>,
     /// The scan's last state as Qualys reported it.
@@ -59,7 +59,7 @@ pub struct JobStatus {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct HistoryItem {
     /// The public step name.
-    pub state: String,
+    pub state: StepName,
     /// When it was entered.
     pub at: String,
 }
@@ -84,7 +84,7 @@ impl JobStatus {
         JobStatus {
             id: rec.id.as_str().to_string(),
             organization: rec.job.organization.clone(),
-            state: state.step_name().as_str().to_string(),
+            state: state.step_name(),
             scan_ref: state.scan_ref().map(str::to_string),
             scan_state,
             report_id: state.report_id(),
@@ -99,7 +99,7 @@ impl JobStatus {
                 .history
                 .iter()
                 .map(|h| HistoryItem {
-                    state: h.step.as_str().to_string(),
+                    state: h.step,
                     at: h.at.to_rfc3339(),
                 })
                 .collect(),
@@ -112,7 +112,7 @@ impl JobStatus {
     /// True when the job will take no new step (a `canceled` job may still be confirming
     /// its cancel with Qualys: see [`JobStatus::canceling`]).
     pub fn is_terminal(&self) -> bool {
-        matches!(self.state.as_str(), "done" | "failed" | "canceled")
+        self.state.is_terminal()
     }
 
     /// What went wrong with the job's alert, if anything: the command or the webhook
@@ -142,7 +142,7 @@ impl JobStatus {
         if self.canceling {
             "canceling"
         } else {
-            &self.state
+            self.state.as_str()
         }
     }
 }
@@ -163,9 +163,7 @@ fn scan_state_text(s: &baseliner_core::state::ScanStatus) -> String {
 pub fn write(spool: &Spool, status: &JobStatus) -> io::Result<()> {
     let dir = spool.job_dir(&status.id);
     fsutil::ensure_dir(&dir)?;
-    let mut bytes = serde_json::to_vec_pretty(status).map_err(io::Error::other)?;
-    bytes.push(b'\n');
-    fsutil::write_atomic(&dir.join("status.json"), &bytes)
+    fsutil::write_json(&dir.join("status.json"), status)
 }
 
 /// The status document of `rec` as of `now`, with the job's outputs and alert as they are
@@ -282,7 +280,7 @@ mod tests {
             last_scan: None,
         };
         let st = JobStatus::from_record(&rec, Timestamp(0), Vec::new(), None);
-        assert_eq!(st.state, "canceled", "SPEC's vocabulary");
+        assert_eq!(st.state.as_str(), "canceled", "SPEC's vocabulary");
         assert!(st.canceling && st.is_terminal());
         assert_eq!(st.shown_state(), "canceling");
         assert_eq!(st.scan_ref.as_deref(), Some("scan/1.2"));

@@ -98,6 +98,12 @@ impl Call {
 
     /// True when repeating the call after an unclear failure cannot do harm (reads, and
     /// adding IPs, which is idempotent). Group add/edit, launches and cancels are not.
+    ///
+    /// The job's rule of what is not safe to repeat (and so needs an intent first) is the
+    /// core's `JobState::sent`. This client does not depend on the core, so it keeps this
+    /// per-call list for one purpose only: to classify a lost answer as `Ambiguous` (may
+    /// have been applied) rather than `Transient`. It also lists the cancels, which the
+    /// job's machine treats as safe (a second cancel is refused harmlessly).
     pub fn safe_to_repeat(self) -> bool {
         !matches!(
             self,
@@ -110,21 +116,14 @@ impl Call {
         )
     }
 
-    /// True for calls sent as POST with a form body (mutations and the session);
-    /// the others are GET with a query string.
+    /// True for calls sent as POST with a form body: every call not safe to repeat (the
+    /// mutations), the session, and adding IPs; the others are GET with a query string.
     pub fn is_post(self) -> bool {
-        matches!(
-            self,
-            Call::SessionLogin
-                | Call::SessionLogout
-                | Call::AddIps
-                | Call::AddAssetGroup
-                | Call::EditAssetGroup
-                | Call::LaunchScan
-                | Call::LaunchReport
-                | Call::CancelScan
-                | Call::CancelReport
-        )
+        !self.safe_to_repeat()
+            || matches!(
+                self,
+                Call::SessionLogin | Call::SessionLogout | Call::AddIps
+            )
     }
 }
 
@@ -194,5 +193,27 @@ mod tests {
         assert!(!Call::EditAssetGroup.safe_to_repeat());
         assert!(!Call::CancelReport.safe_to_repeat());
         assert!(Call::LaunchScan.is_post() && !Call::FetchReport.is_post());
+        let gets = [
+            Call::ListAssetGroups,
+            Call::ListAppliances,
+            Call::ListScans,
+            Call::FetchScan,
+            Call::ListReports,
+            Call::FetchReport,
+            Call::ListReportTemplates,
+        ];
+        let posts = [
+            Call::SessionLogin,
+            Call::SessionLogout,
+            Call::AddIps,
+            Call::AddAssetGroup,
+            Call::EditAssetGroup,
+            Call::LaunchScan,
+            Call::LaunchReport,
+            Call::CancelScan,
+            Call::CancelReport,
+        ];
+        assert!(gets.iter().all(|c| !c.is_post() && c.safe_to_repeat()));
+        assert!(posts.iter().all(|c| c.is_post()), "{posts:?}");
     }
 }

@@ -159,6 +159,9 @@ impl fmt::Display for ApiError {
 impl std::error::Error for ApiError {}
 
 /// Collapses all whitespace runs (newlines included) into single spaces.
+///
+/// A copy of `baseliner_core::text::one_line`'s rule for Qualys's texts, kept here because
+/// the client does not depend on the core (it knows nothing of jobs).
 pub(crate) fn one_line(text: &str) -> String {
     text.split_whitespace().collect::<Vec<_>>().join(" ")
 }

@@ -72,22 +72,65 @@ fn fixed_record() -> JobRecord {
     }
 }
 
-/// The bytes of [`fixed_checkpoint`], format version 2. If this test fails, the stored
+/// The bytes of [`fixed_checkpoint`], format version 3. If this test fails, the stored
 /// format changed: stored jobs would no longer decode. Bump [`FORMAT_VERSION`] and migrate,
 /// or undo the change.
+const CHECKPOINT_V3: &str = concat!(
+    "0309157363616e2f313736343239323530302e3132333435fd40340e903503000000010301074e6f",
+    "5f56756c6e0001fd005c1790350300000201fd40340e903503000001084854545020353033000200",
+    "fd40340e903503000004fd40340e9035030000",
+);
+
+/// The bytes of [`fixed_record`], format version 3 (see [`CHECKPOINT_V3`]).
+const RECORD_V3: &str = concat!(
+    "031632303235313132382d3031313530302d3030303034321361636d652e746f6d6c3a313233343a",
+    "353637380961636d652e746f6d6cfd40340e90350300000441636d65000f496e697469616c204f70",
+    "74696f6e73184163717569736974696f6e207363616e206f662041636d650163015b000100000000",
+    "fd40340e9035030000000000000100fd40340e9035030000",
+);
+
+/// Format 2 (before the baseline was kept in `Downloading`): the bytes of
+/// [`fixed_checkpoint`] as that build wrote them.
 const CHECKPOINT_V2: &str = concat!(
     "0209157363616e2f313736343239323530302e3132333435fd40340e903503000000010301074e6f",
     "5f56756c6e0001fd005c1790350300000201fd40340e903503000001084854545020353033000200",
     "fd40340e903503000004fd40340e9035030000",
 );
 
-/// The bytes of [`fixed_record`], format version 2 (see [`CHECKPOINT_V2`]).
+/// Format 2: the bytes of [`fixed_record`] as that build wrote them.
 const RECORD_V2: &str = concat!(
     "021632303235313132382d3031313530302d3030303034321361636d652e746f6d6c3a313233343a",
     "353637380961636d652e746f6d6cfd40340e90350300000441636d65000f496e697469616c204f70",
     "74696f6e73184163717569736974696f6e207363616e206f662041636d650163015b000100000000",
     "fd40340e9035030000000000000100fd40340e9035030000",
 );
+
+/// Format 2: [`fixed_record`] in `Downloading` (report 77, TARGET known) as the format 2
+/// build (main 6a973fb) wrote it, printed by that build's encoder.
+const DOWNLOADING_RECORD_V2: &str = concat!(
+    "021632303235313132382d3031313530302d3030303034321361636d652e746f6d6c3a313233343a",
+    "353637380961636d652e746f6d6cfd40340e90350300000441636d65000f496e697469616c204f70",
+    "74696f6e73184163717569736974696f6e207363616e206f662041636d650163015b00010000000d",
+    "157363616e2f313736343239323530302e3132333435fd40340e9035030000010831302e302e302e",
+    "31014dfd005c1790350300000201fd40340e903503000001084854545020353033000200fd40340e",
+    "903503000004fd40340e9035030000",
+);
+
+/// [`fixed_record`] in that `Downloading` state (with the baseline format 3 adds).
+fn downloading_record(baseline: Option<&str>) -> JobRecord {
+    let mut rec = fixed_record();
+    rec.checkpoint = fixed_checkpoint();
+    rec.checkpoint.state = JobState::Downloading {
+        scan: ScanInfo {
+            target: Some("10.0.0.1".to_string()),
+            scan_ref: "scan/1764292500.12345".to_string(),
+            launched_at: Timestamp(1_764_292_500_000),
+        },
+        report_id: Some(77),
+        baseline: baseline.map(str::to_string),
+    };
+    rec
+}
 
 /// Format 1 (before the group id, TARGET and last scan state were kept): the bytes of
 /// [`fixed_checkpoint`] as that build wrote them. Kept to test the migration.
@@ -129,7 +172,7 @@ fn checkpoint_golden_bytes() {
     let bytes = encode(&fixed_checkpoint()).expect("encodes");
     assert_eq!(
         hex(&bytes),
-        CHECKPOINT_V2,
+        CHECKPOINT_V3,
         "the stored Checkpoint format changed"
     );
     let back: Checkpoint = decode(&bytes).expect("decodes");
@@ -141,12 +184,48 @@ fn job_record_golden_bytes() {
     let bytes = encode(&fixed_record()).expect("encodes");
     assert_eq!(
         hex(&bytes),
-        RECORD_V2,
+        RECORD_V3,
         "the stored JobRecord format changed"
     );
     let back: JobRecord = decode(&bytes).expect("decodes");
     assert_eq!(back, fixed_record());
     assert_eq!(decode_job_record(&bytes).expect("decodes"), fixed_record());
+}
+
+#[test]
+fn downloading_keeps_its_baseline_golden_bytes() {
+    // Format 3 appends the baseline to format 2's `Downloading`: `01` + the id, or `00`.
+    let with = encode(&downloading_record(Some("J0"))).expect("encodes");
+    // The state ends with the report id (`01 4d`, Some(77)); the due time follows.
+    let v2 = DOWNLOADING_RECORD_V2;
+    let state_end = v2.find("014dfd005c17").expect("report id, then due") + 4;
+    let expect = |opt: &str| format!("03{}{opt}{}", &v2[2..state_end], &v2[state_end..]);
+    assert_eq!(hex(&with), expect("01024a30"));
+    let without = encode(&downloading_record(None)).expect("encodes");
+    assert_eq!(hex(&without), expect("00"));
+    assert_eq!(
+        decode_job_record(&with).expect("decodes"),
+        downloading_record(Some("J0"))
+    );
+}
+
+#[test]
+fn format_2_records_decode_and_migrate() {
+    // Format 2's encoding of a freshly accepted job and of a ScanRunning checkpoint.
+    let old = decode_job_record(&unhex(RECORD_V2)).expect("format 2 decodes");
+    assert_eq!(old, fixed_record());
+    let cp: Checkpoint = super::decode_body::<Checkpoint>(&unhex(&CHECKPOINT_V2[2..]))
+        .expect("a format 2 ScanRunning checkpoint reads as today's");
+    assert_eq!(cp, fixed_checkpoint());
+    // A format 2 `Downloading` (the baseline was a sidecar file then): no baseline.
+    let downloading =
+        decode_job_record(&unhex(DOWNLOADING_RECORD_V2)).expect("format 2 Downloading decodes");
+    assert_eq!(downloading, downloading_record(None));
+    // The generic decoder reads only the current version.
+    assert!(matches!(
+        decode::<JobRecord>(&unhex(RECORD_V2)),
+        Err(CodecError::UnknownVersion { found: 2 })
+    ));
 }
 
 #[test]
@@ -198,16 +277,16 @@ fn every_record_starts_with_the_version() {
 #[test]
 fn unknown_versions_and_damage_are_typed_errors() {
     let mut bytes = encode(&fixed_checkpoint()).expect("encodes");
-    bytes[0] = 3;
-    let err = decode::<Checkpoint>(&bytes).expect_err("version 3 is unknown");
+    bytes[0] = 4;
+    let err = decode::<Checkpoint>(&bytes).expect_err("version 4 is unknown");
     assert!(
-        matches!(err, CodecError::UnknownVersion { found: 3 }),
+        matches!(err, CodecError::UnknownVersion { found: 4 }),
         "{err:?}"
     );
-    assert!(err.to_string().contains("version 3"), "{err}");
+    assert!(err.to_string().contains("version 4"), "{err}");
     assert!(matches!(
         decode_job_record(&bytes),
-        Err(CodecError::UnknownVersion { found: 3 })
+        Err(CodecError::UnknownVersion { found: 4 })
     ));
 
     assert!(matches!(decode::<Checkpoint>(&[]), Err(CodecError::Empty)));

@@ -9,45 +9,23 @@
 //! format 1 `ScanLaunchSent` keeps looking for its scan, and goes back to the group lookup
 //! if the scan proves absent.
 
-use crate::job::Job;
-use crate::state::{
-    Checkpoint, HistoryEntry, JobState, ReportState, ScanInfo, ScanStatus, StepName,
-};
-use crate::store::{JobId, JobRecord};
+use super::old::OldRecord;
+use crate::state::{JobState, ReportState, ScanInfo, ScanStatus, StepName};
 use crate::time::Timestamp;
 use serde::Deserialize;
 
 /// A format 1 [`JobRecord`].
-#[derive(Debug, Deserialize)]
-pub(super) struct JobRecordV1 {
-    id: JobId,
-    intake_key: String,
-    source_name: String,
-    accepted_at: Timestamp,
-    job: Job,
-    checkpoint: CheckpointV1,
-}
+pub(super) type JobRecordV1 = OldRecord<JobStateV1>;
 
 #[derive(Debug, Deserialize)]
-struct CheckpointV1 {
-    state: JobStateV1,
-    due: Timestamp,
-    attempts: u32,
-    failing_since: Option<Timestamp>,
-    last_error: Option<String>,
-    cancel_requested: bool,
-    history: Vec<HistoryEntry>,
-}
-
-#[derive(Debug, Deserialize)]
-struct ScanInfoV1 {
+pub(super) struct ScanInfoV1 {
     scan_ref: String,
     launched_at: Timestamp,
 }
 
 /// The format 1 states, in their stored order (bincode writes the variant index).
 #[derive(Debug, Deserialize)]
-enum JobStateV1 {
+pub(super) enum JobStateV1 {
     Accepted,
     AddingIps,
     FindingGroup,
@@ -161,6 +139,7 @@ impl From<JobStateV1> for JobState {
             V::Downloading { scan, report_id } => JobState::Downloading {
                 scan: scan.into(),
                 report_id,
+                baseline: None,
             },
             V::Done { scan, report_id } => JobState::Done {
                 scan: scan.into(),
@@ -189,28 +168,6 @@ impl From<JobStateV1> for JobState {
             V::Canceled { scan_ref } => JobState::Canceled {
                 scan_ref,
                 last_scan: None,
-            },
-        }
-    }
-}
-
-impl From<JobRecordV1> for JobRecord {
-    fn from(r: JobRecordV1) -> JobRecord {
-        let c = r.checkpoint;
-        JobRecord {
-            id: r.id,
-            intake_key: r.intake_key,
-            source_name: r.source_name,
-            accepted_at: r.accepted_at,
-            job: r.job,
-            checkpoint: Checkpoint {
-                state: c.state.into(),
-                due: c.due,
-                attempts: c.attempts,
-                failing_since: c.failing_since,
-                last_error: c.last_error,
-                cancel_requested: c.cancel_requested,
-                history: c.history,
             },
         }
     }

@@ -141,11 +141,6 @@ fn wrong_type(field: &'static str, expected: &'static str, found: &Value) -> Job
     }
 }
 
-/// `message` on one line: line breaks and runs of blanks become single spaces.
-pub(crate) fn one_line(message: &str) -> String {
-    message.split_whitespace().collect::<Vec<_>>().join(" ")
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -157,7 +152,6 @@ mod tests {
         let long = "x".repeat(100);
         let q = quote(&json!(long));
         assert!(q.ends_with("… (102 characters)"), "{q}");
-        assert_eq!(one_line("a\n  |\n b"), "a | b");
     }
 
     #[test]

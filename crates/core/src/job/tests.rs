@@ -523,5 +523,8 @@ fn a_comma_in_the_scanner_appliance_is_refused() {
     // Qualys splits iscanner_name at commas (qualys-api.md §6.1): "a,b" would scan with two.
     let text = format!("{MINIMAL}scanner_appliance = \"scanner-dc1,scanner-dc2\"\n");
     let e = parse_job("a.toml", text.as_bytes(), &rules()).expect_err("refused");
-    assert!(e.to_string().starts_with("scanner_appliance: a comma"), "{e}");
+    assert!(
+        e.to_string().starts_with("scanner_appliance: a comma"),
+        "{e}"
+    );
 }

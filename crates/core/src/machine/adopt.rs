@@ -50,6 +50,12 @@ pub fn is_our_scan(seen: &ScanSeen<'_>, sent: &ScanSent<'_>) -> bool {
     }
 }
 
+/// True when a listed asset group is the organization's: its title is exactly the
+/// organization (blanks around either ignored).
+pub fn is_our_group(title: &str, organization: &str) -> bool {
+    title.trim() == organization.trim()
+}
+
 /// True when a listed report (its TITLE and TYPE) is the report this job launched: the
 /// exact title, and a scan report (`Scan`) when the list shows a type.
 pub fn is_our_report(title: &str, report_type: Option<&str>, sent_title: &str) -> bool {

@@ -31,7 +31,7 @@ pub(super) fn outcome_name(outcome: &Outcome) -> &'static str {
 }
 
 /// The internal state's name, for messages.
-pub fn state_name(state: &JobState) -> &'static str {
+pub(super) fn state_name(state: &JobState) -> &'static str {
     match state {
         JobState::Accepted => "Accepted",
         JobState::AddingIps => "AddingIps",

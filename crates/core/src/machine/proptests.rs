@@ -12,7 +12,7 @@
 //! half the absence margin after it was sent, and lookups before then do not see it.
 
 use super::*;
-use crate::state::{HistoryEntry, StepName};
+use crate::state::{DeferScope, HistoryEntry, StepName};
 use proptest::prelude::*;
 use std::time::Duration;
 
@@ -197,6 +197,7 @@ fn drive(
         seed: ctx_seed,
         scope: &scope,
         ips: &ips,
+        baseline: None,
     };
     // The latest a lost request is applied: still inside the proof window.
     let slowest = policy.request_timeout + policy.send_within();
@@ -212,7 +213,7 @@ fn drive(
     while !committed.state.is_terminal() {
         now = now.max(committed.due).plus(Duration::from_millis(1));
         let act = action(&committed.state, &policy);
-        if act.needs_intent() {
+        if needs_intent(&committed.state) {
             // Like the real driver: commit the intent when there is one, then send.
             if let Some(i) = intent(&committed, now) {
                 committed = i;
@@ -244,6 +245,7 @@ fn drive(
                 10 | 11 => Outcome::Deferred {
                     until: now.plus(Duration::from_secs(30)),
                     reason: "409".into(),
+                    scope: DeferScope::Job,
                 },
                 // Ambiguous: the request may or may not have been applied (maybe later).
                 12 => {
@@ -310,7 +312,7 @@ proptest! {
         prop_assert!(end.state.is_terminal());
         let policy = Policy::default();
         let (scope, ips) = (scope(), job_ips());
-        let ctx = Ctx { policy: &policy, plan: Plan { report }, seed, scope: &scope, ips: &ips };
+        let ctx = Ctx { policy: &policy, plan: Plan { report }, seed, scope: &scope, ips: &ips, baseline: None };
         prop_assert_eq!(step(&end, &Outcome::Downloaded, end.due, &ctx), end.clone());
         if let JobState::Done { report_id, .. } = &end.state {
             prop_assert_eq!(model.scan_launches, 1);

@@ -2,7 +2,7 @@
 
 use super::*;
 use crate::ip::test_ips::set;
-use crate::state::{HistoryEntry, StepName};
+use crate::state::{DeferScope, HistoryEntry, StepName};
 use std::time::Duration;
 
 const T0: Timestamp = Timestamp(1_700_000_000_000);
@@ -21,6 +21,7 @@ fn ctx(policy: &Policy, report: bool) -> Ctx<'_> {
         seed: 99,
         scope: &SCOPE,
         ips: &JOB_IPS,
+        baseline: None,
     }
 }
 
@@ -133,6 +134,7 @@ fn every_state_calls_for_its_action() {
             running(None, 0),
             Action::PollScan {
                 scan_ref: scan().scan_ref,
+                listed_after: T0.minus(p.lookup_slack),
             },
         ),
         (
@@ -153,10 +155,12 @@ fn every_state_calls_for_its_action() {
             JobState::Downloading {
                 scan: scan(),
                 report_id: Some(77),
+                baseline: None,
             },
             Action::Download {
                 scan_ref: scan().scan_ref,
                 report_id: Some(77),
+                baseline: None,
             },
         ),
         (
@@ -201,7 +205,7 @@ fn every_state_calls_for_its_action() {
         assert_eq!(got, want, "action of {state:?}");
         // A `…Sent` state's action is never one that needs an intent (a second launch).
         if is_sent(&state) {
-            assert!(!got.needs_intent(), "{state:?} must call for a lookup");
+            assert!(!needs_intent(&state), "{state:?} must call for a lookup");
         }
     }
 }
@@ -209,7 +213,6 @@ fn every_state_calls_for_its_action() {
 #[test]
 fn intents_move_to_the_sent_states_only_for_unsafe_actions() {
     let now = T0.plus(MIN);
-    let p = Policy::default();
     let cases = [
         (
             JobState::CreatingGroup,
@@ -256,11 +259,7 @@ fn intents_move_to_the_sent_states_only_for_unsafe_actions() {
             want,
             "intent of {state:?}"
         );
-        assert_eq!(
-            got.is_some(),
-            action(&state, &p).needs_intent(),
-            "{state:?}"
-        );
+        assert_eq!(got.is_some(), needs_intent(&state), "{state:?}");
         if let Some(i) = got {
             assert_eq!(i.due, now);
             assert_eq!(i.attempts, 2, "an intent is not progress");
@@ -629,7 +628,8 @@ fn a_scan_that_reached_no_host_skips_the_report_and_ends_done_with_the_reason() 
         next.state,
         JobState::Downloading {
             scan: scan(),
-            report_id: None
+            report_id: None,
+            baseline: None,
         }
     );
     let done = step(&next, &Outcome::Downloaded, now, &ctx(&p, true));
@@ -784,7 +784,8 @@ fn scan_polls_keep_polling_or_advance() {
         without.state,
         JobState::Downloading {
             scan: scan(),
-            report_id: None
+            report_id: None,
+            baseline: None,
         }
     );
     assert_eq!(
@@ -977,7 +978,8 @@ fn report_launch_poll_and_download() {
         finished.state,
         JobState::Downloading {
             scan: scan(),
-            report_id: Some(77)
+            report_id: Some(77),
+            baseline: None,
         }
     );
     assert_eq!(finished.due, now);
@@ -1009,6 +1011,7 @@ fn report_launch_poll_and_download() {
         &at(JobState::Downloading {
             scan: scan(),
             report_id: Some(77),
+            baseline: None,
         }),
         Outcome::ReportNotReady,
         now,
@@ -1024,6 +1027,7 @@ fn report_launch_poll_and_download() {
         &at(JobState::Downloading {
             scan: scan(),
             report_id: Some(77),
+            baseline: None,
         }),
         Outcome::Downloaded,
         now,
@@ -1043,6 +1047,7 @@ fn report_launch_poll_and_download() {
         &at(JobState::Downloading {
             scan: scan(),
             report_id: None,
+            baseline: None,
         }),
         Outcome::ReportNotReady,
         now,
@@ -1051,7 +1056,8 @@ fn report_launch_poll_and_download() {
         odd.state,
         JobState::Downloading {
             scan: scan(),
-            report_id: None
+            report_id: None,
+            baseline: None,
         }
     );
     assert!(odd.last_error.is_some());
@@ -1068,6 +1074,7 @@ fn deferred_waits_without_counting_an_attempt() {
         Outcome::Deferred {
             until: later,
             reason: "409 rate".into(),
+            scope: DeferScope::Job,
         },
         now,
     );
@@ -1080,6 +1087,7 @@ fn deferred_waits_without_counting_an_attempt() {
         Outcome::Deferred {
             until: T0,
             reason: "x".into(),
+            scope: DeferScope::Job,
         },
         now,
     );
@@ -1094,6 +1102,7 @@ fn deferred_waits_without_counting_an_attempt() {
         Outcome::Deferred {
             until: later,
             reason: "409".into(),
+            scope: DeferScope::Job,
         },
         now,
     );
@@ -1270,6 +1279,7 @@ fn cancel_from_idle_states_is_immediate() {
         JobState::Downloading {
             scan: scan(),
             report_id: None,
+            baseline: None,
         },
     ] {
         let next = run(&at(state.clone()), Outcome::CancelRequested, now);
@@ -1467,4 +1477,61 @@ fn terminal_states_ignore_everything() {
             assert_eq!(run(&before, outcome, now), before);
         }
     }
+}
+
+#[test]
+fn the_baseline_found_on_entering_downloading_is_kept_and_handed_to_the_download() {
+    let p = Policy::default();
+    let now = T0.plus(MIN * 10);
+    let finished = polled(ScanStatus {
+        state: ScanState::Finished,
+        sub_state: None,
+        processed: true,
+    });
+    let with = Ctx {
+        baseline: Some("20240302-000000-000002"),
+        ..ctx(&p, false)
+    };
+    let next = step(&at(running(None, 0)), &finished, now, &with);
+    assert_eq!(
+        next.state,
+        JobState::Downloading {
+            scan: scan(),
+            report_id: None,
+            baseline: Some("20240302-000000-000002".into()),
+        }
+    );
+    assert_eq!(
+        action(&next.state, &p),
+        Action::Download {
+            scan_ref: scan().scan_ref,
+            report_id: None,
+            baseline: Some("20240302-000000-000002".into()),
+        }
+    );
+    // A failed attempt in Downloading keeps it, whatever the driver would find now.
+    let later = Ctx {
+        baseline: Some("20240309-000000-000009"),
+        ..ctx(&p, false)
+    };
+    let retried = step(
+        &next,
+        &Outcome::Transient {
+            reason: "action items: disk full".into(),
+        },
+        now,
+        &later,
+    );
+    assert_eq!(retried.state, next.state);
+    // From a report that finished too.
+    let report = step(
+        &at(report_running(0)),
+        &Outcome::ReportPolled(Some(ReportState::Finished)),
+        now,
+        &with,
+    );
+    assert!(matches!(
+        report.state,
+        JobState::Downloading { baseline: Some(ref b), .. } if b == "20240302-000000-000002"
+    ));
 }

@@ -214,6 +214,7 @@ fn the_machines_first_due_time_is_the_schedules_first_check() {
         seed: 1,
         scope: &scope,
         ips: &ips,
+        baseline: None,
     };
     let sent = at(
         JobState::ScanLaunchSent {

@@ -1,17 +1,18 @@
 //! The alert, at most once per job across crashes.
 //!
-//! Before the command runs, `jobs/ID/.alert-intent` is written and fsynced; after it,
-//! `jobs/ID/alert.json` records the outcome. On a repeat: `alert.json` present → nothing
-//! to do; only the intent present → the command may have run before a crash, so it is not
-//! run again and `alert.json` says `unknown: interrupted by a crash`. An alert that fails
-//! never fails the job.
+//! The rule is [`super::once`]'s: `jobs/ID/.alert-intent` is written and fsynced before
+//! the command runs, `jobs/ID/alert.json` (an [`AlertRecord`]) after it. On a repeat:
+//! `alert.json` present → nothing to do; only the intent present → the command may have run
+//! before a crash, so it is not run again and `alert.json` says `unknown: interrupted by a
+//! crash`. An alert that fails never fails the job.
 
 use super::command;
 use super::error::ActionError;
-use crate::fsutil;
+use super::once::{Before, Once};
 use baseliner_core::config::AlertsConfig;
 use baseliner_core::time::Timestamp;
-use serde_json::{json, Value};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
 use std::path::Path;
 
 /// The intent file, written before the command runs.
@@ -30,8 +31,39 @@ pub enum Alerted {
     Now(String),
 }
 
+/// `alert.json`: the alert's outcome. Fields are declared in alphabetical order, the
+/// order the file has always had.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AlertRecord {
+    /// When the outcome was recorded (RFC 3339).
+    pub at: String,
+    /// The command run, when one was.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub command: Option<Vec<String>>,
+    /// Its exit code, when it exited.
+    pub exit_code: Option<i32>,
+    /// Which findings triggered the alert.
+    pub reason: String,
+    /// When the command started, when one was run.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub started_at: Option<String>,
+    /// `ok`, `failed`, `timed out …`, `not sent: …`, `unknown: interrupted by a crash`.
+    pub status: String,
+    /// The end of the command's standard error.
+    pub stderr_tail: String,
+    /// `pending` while a webhook is configured (its outcome is `webhook.json`), else null.
+    pub webhook: Option<String>,
+}
+
+/// `.alert-intent`: the command about to run.
+#[derive(Debug, Serialize)]
+struct AlertIntent<'a> {
+    command: &'a [String],
+    started_at: &'a str,
+}
+
 /// Sends the alert for job `job_id` whose summary is `summary`, unless it was already
-/// sent or attempted. `reason` says which findings triggered it.
+/// sent or attempted ([`super::once`]). `reason` says which findings triggered it.
 pub fn alert_once(
     job_dir: &Path,
     job_id: &str,
@@ -39,66 +71,68 @@ pub fn alert_once(
     reason: &str,
     cfg: &AlertsConfig,
 ) -> Result<Alerted, ActionError> {
-    let result = job_dir.join(RESULT_FILE);
-    let intent = job_dir.join(INTENT_FILE);
-    if result.exists() {
-        return Ok(Alerted::AlreadyDone);
-    }
+    let once = Once::new(job_dir, INTENT_FILE, RESULT_FILE);
+    let settle = |r: &AlertRecord| {
+        once.settle(r)
+            .map_err(|e| ActionError::io(once.result_path(), e))
+    };
     // The webhook itself is sent by the executor (see `webhook.rs`); its outcome is
     // merged in by [`alert_summary`].
-    let webhook = cfg.webhook.as_ref().map(|_| "pending");
-    if intent.exists() {
-        let v = json!({
-            "status": "unknown: interrupted by a crash",
-            "reason": reason,
-            "exit_code": null,
-            "stderr_tail": "",
-            "webhook": webhook,
-            "at": Timestamp::now().to_rfc3339(),
-        });
-        write_json(&result, &v)?;
-        note_failure(job_id, &status_of(&v), "");
-        return Ok(Alerted::Interrupted);
+    let webhook = cfg.webhook.as_ref().map(|_| "pending".to_string());
+    let record = |status: &str| AlertRecord {
+        at: Timestamp::now().to_rfc3339(),
+        command: None,
+        exit_code: None,
+        reason: reason.to_string(),
+        started_at: None,
+        status: status.to_string(),
+        stderr_tail: String::new(),
+        webhook: webhook.clone(),
+    };
+    match once.before() {
+        Before::Settled => return Ok(Alerted::AlreadyDone),
+        Before::Interrupted => {
+            let r = record("unknown: interrupted by a crash");
+            settle(&r)?;
+            note_failure(job_id, &r.status, "");
+            return Ok(Alerted::Interrupted);
+        }
+        Before::Untried => {}
     }
     let Some(argv) = &cfg.command else {
-        let v = json!({
-            "status": "not sent: no [alerts].command configured",
-            "reason": reason,
-            "exit_code": null,
-            "stderr_tail": "",
-            "webhook": webhook,
-            "at": Timestamp::now().to_rfc3339(),
-        });
-        write_json(&result, &v)?;
-        return Ok(Alerted::Now(status_of(&v)));
+        let r = record("not sent: no [alerts].command configured");
+        settle(&r)?;
+        return Ok(Alerted::Now(r.status));
     };
     let started = Timestamp::now().to_rfc3339();
-    write_json(&intent, &json!({ "command": argv, "started_at": started }))?;
+    let intent = AlertIntent {
+        command: argv,
+        started_at: &started,
+    };
+    once.intend(&intent)
+        .map_err(|e| ActionError::io(once.intent_path(), e))?;
     crate::crashpoint::hit("alert-after-intent");
     let summary_arg = summary.to_string_lossy();
     let dir_arg = job_dir.to_string_lossy();
     let env = command::job_env(job_id, &dir_arg, &summary_arg, reason);
     let out = command::run(argv, &[job_id, &summary_arg], &env, cfg.command_timeout);
     crate::crashpoint::hit("alert-after-command");
-    let v = json!({
-        "status": out.status,
-        "reason": reason,
-        "command": argv,
-        "exit_code": out.exit_code,
-        "stderr_tail": out.stderr_tail,
-        "webhook": webhook,
-        "started_at": started,
-        "at": Timestamp::now().to_rfc3339(),
-    });
-    write_json(&result, &v)?;
+    let r = AlertRecord {
+        command: Some(argv.clone()),
+        exit_code: out.exit_code,
+        started_at: Some(started),
+        stderr_tail: out.stderr_tail.clone(),
+        ..record(&out.status)
+    };
+    settle(&r)?;
     if out.status != "ok" {
         note_failure(job_id, &out.status, &out.stderr_tail);
     }
-    Ok(Alerted::Now(status_of(&v)))
+    Ok(Alerted::Now(r.status))
 }
 
-/// `alert.json` of the job in `job_dir`, for the status display; `None` when there is
-/// none or it does not parse.
+/// `alert.json` of the job in `job_dir`, with the webhook's outcome merged in, for the
+/// status display; `None` when there is none or it does not parse.
 pub fn alert_summary(job_dir: &Path) -> Option<Value> {
     let bytes = std::fs::read(job_dir.join(RESULT_FILE)).ok()?;
     let mut v: Value = serde_json::from_slice(&bytes).ok()?;
@@ -114,20 +148,6 @@ fn note_failure(job_id: &str, status: &str, stderr_tail: &str) {
     crate::metrics::count_alert_failure(crate::metrics::Effect::Command);
     let tail = stderr_tail.trim().escape_debug().to_string();
     tracing::warn!(job_id, "alert command {status}; stderr: {tail}");
-}
-
-fn status_of(v: &Value) -> String {
-    v.get("status")
-        .and_then(Value::as_str)
-        .unwrap_or_default()
-        .to_owned()
-}
-
-/// Writes `v` durably (temporary file, fsync, rename, fsync of the directory).
-fn write_json(path: &Path, v: &Value) -> Result<(), ActionError> {
-    let mut bytes = serde_json::to_vec_pretty(v).map_err(|e| ActionError::io(path, e.into()))?;
-    bytes.push(b'\n');
-    fsutil::write_atomic(path, &bytes).map_err(|e| ActionError::io(path, e))
 }
 
 #[cfg(test)]

@@ -1,23 +1,18 @@
 //! The baseline delta: this job's findings against the organization's previous finished
-//! job, compared by (address, QID, port). The baseline chosen on the first run is pinned
-//! in `jobs/ID/.delta-baseline`, so a repeat after a crash compares against the same job
-//! even if another one finished meanwhile.
+//! job, compared by (address, QID, port). Which job that is was chosen by the core when the
+//! job entered `downloading` (`baseliner_core::machine::baseline`) and is kept in its
+//! checkpoint, so a repeat after a crash compares against the same job even if another one
+//! finished meanwhile.
 
 use super::csv::Reader;
 use super::error::ActionError;
 use super::model::{parse_number, parse_port, parse_severity, Findings, Key, KeySet};
-use crate::fsutil;
-use crate::spool::Spool;
-use crate::status;
 use std::fs::File;
-use std::io::{self, BufReader};
+use std::io::BufReader;
 use std::path::Path;
 
 /// How many new or fixed findings are listed by name (all are counted).
 pub const LIST_MAX: usize = 50;
-
-/// The file pinning the chosen baseline (its id, or empty for none).
-pub const PIN_FILE: &str = ".delta-baseline";
 
 /// One finding named in the delta.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -53,40 +48,6 @@ pub struct Delta {
     pub fixed_count: u64,
     /// How many findings are in both.
     pub unchanged_count: u64,
-}
-
-/// The baseline of job `id` of `organization`: pinned on the first call, then reused.
-/// It is the latest `done` job of the same organization with a smaller id that has a
-/// `findings.csv`.
-pub fn baseline_for(
-    spool: &Spool,
-    id: &str,
-    organization: &str,
-) -> Result<Option<String>, ActionError> {
-    let pin = spool.job_dir(id).join(PIN_FILE);
-    match std::fs::read_to_string(&pin) {
-        Ok(text) => {
-            let b = text.trim();
-            return Ok((!b.is_empty()).then(|| b.to_owned()));
-        }
-        Err(e) if e.kind() == io::ErrorKind::NotFound => {}
-        Err(e) => return Err(ActionError::io(&pin, e)),
-    }
-    let (all, _unreadable) =
-        status::read_all(spool).map_err(|e| ActionError::io(&spool.jobs(), e))?;
-    let chosen = all
-        .into_iter()
-        .filter(|s| {
-            s.organization == organization
-                && s.id.as_str() < id
-                && s.state == "done"
-                && spool.job_dir(&s.id).join("findings.csv").is_file()
-        })
-        .map(|s| s.id)
-        .max();
-    let text = chosen.clone().unwrap_or_default();
-    fsutil::write_atomic(&pin, text.as_bytes()).map_err(|e| ActionError::io(&pin, e))?;
-    Ok(chosen)
 }
 
 /// Compares `current` (sorted worst first) with the baseline's `findings.csv`; also gives
@@ -274,50 +235,5 @@ mod tests {
             .map(|c| (c.qid, c.port, c.severity))
             .collect();
         assert_eq!(fixed, vec![(2, Some(443), 5), (3, None, 2)]);
-    }
-
-    #[test]
-    fn baseline_is_the_latest_earlier_done_job_and_is_pinned() {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let spool = Spool::new(dir.path());
-        let job = |id: &str, org: &str, state: &str, csv: bool| {
-            let d = spool.job_dir(id);
-            std::fs::create_dir_all(&d).expect("job dir");
-            let st = serde_json::json!({
-                "id": id, "organization": org, "state": state, "scan_ref": null,
-                "scan_state": null, "report_id": null, "error": null, "last_error": null,
-                "updated_at": "", "accepted_at": "", "next_action_at": null, "ips": "",
-                "source": "", "history": [], "outputs": []
-            });
-            std::fs::write(spool.status_file(id), st.to_string()).expect("status");
-            if csv {
-                std::fs::write(d.join("findings.csv"), "ip\r\n").expect("csv");
-            }
-        };
-        job("20240101-000000-000001", "Acme", "done", true);
-        job("20240102-000000-000002", "Acme", "done", true);
-        job("20240103-000000-000003", "Other", "done", true);
-        job("20240104-000000-000004", "Acme", "failed", true);
-        job("20240105-000000-000005", "Acme", "done", false);
-        job("20240106-000000-000006", "Acme", "downloading", false);
-        let me = "20240106-000000-000006";
-        assert_eq!(
-            baseline_for(&spool, me, "Acme").expect("reads"),
-            Some("20240102-000000-000002".to_string())
-        );
-        // A later-finishing earlier job does not change the pinned choice.
-        std::fs::write(
-            spool.job_dir("20240105-000000-000005").join("findings.csv"),
-            "ip\r\n",
-        )
-        .expect("csv");
-        assert_eq!(
-            baseline_for(&spool, me, "Acme").expect("reads"),
-            Some("20240102-000000-000002".to_string())
-        );
-        assert_eq!(
-            baseline_for(&spool, "20240101-000000-000001", "Acme").expect("reads"),
-            None
-        );
     }
 }

@@ -7,12 +7,12 @@
 //!   ([`summary_html`], [`svg`]), from the facts of [`summary`];
 //! - `information.csv` (information gathered) and `coverage.csv` ([`coverage`]);
 //! - the comparison with the organization's previous job ([`delta`]);
-//! - the alert, at most once per job ([`alert`], [`command`]), and the webhook's message in
+//! - the alert, at most once per job ([`alert`], [`command`], the rule in [`once`]), and the webhook's message in
 //!   the configured format ([`messages`], sent by [`webhook`]).
 //!
 //! Safe to repeat: every file is replaced through a temporary file and a rename, the
 //! outputs are pure functions of the inputs (no "generated at" times), the baseline is
-//! pinned on the first run, and the alert is guarded by its intent file.
+//! kept in the job's checkpoint, and the alert is guarded by its intent file.
 
 pub mod alert;
 pub mod command;
@@ -24,6 +24,7 @@ pub mod findings;
 pub mod flex;
 pub mod messages;
 pub mod model;
+pub mod once;
 pub mod report_xml;
 pub mod summary;
 pub mod summary_html;
@@ -58,10 +59,12 @@ pub struct Done {
 }
 
 /// Produces the action items of job `rec` in its spool directory, with the `[alerts]` and
-/// `[remediation]` settings.
+/// `[remediation]` settings; the delta compares against job `baseline` (as kept in the
+/// job's `Downloading` checkpoint) when there is one.
 pub fn run(
     spool: &Spool,
     rec: &JobRecord,
+    baseline: Option<&str>,
     alerts: &AlertsConfig,
     remediation: &RemediationConfig,
 ) -> Result<Done, ActionError> {
@@ -71,9 +74,9 @@ pub fn run(
     let mut delta = None;
     if let Some((f, _)) = &found {
         let mut baseline_keys = None;
-        if let Some(base) = delta::baseline_for(spool, id, &rec.job.organization)? {
-            let base_csv = spool.job_dir(&base).join("findings.csv");
-            match delta::compare(&base, &base_csv, f, alerts.min_severity) {
+        if let Some(base) = baseline {
+            let base_csv = spool.job_dir(base).join("findings.csv");
+            match delta::compare(base, &base_csv, f, alerts.min_severity) {
                 Ok((d, keys)) => {
                     delta = Some(d);
                     baseline_keys = Some(keys);

@@ -321,7 +321,7 @@ impl Key {
         let ip = ip.trim();
         let ip = match ip.parse::<Ipv4Addr>() {
             Ok(a) => u64::from(u32::from(a)),
-            Err(_) => fnv1a(ip.as_bytes()) | (1 << 63),
+            Err(_) => baseliner_core::hash::fnv1a(ip.as_bytes()) | (1 << 63),
         };
         Key {
             ip,
@@ -374,13 +374,6 @@ impl KeySet {
     pub fn iter(&self) -> impl Iterator<Item = &Key> {
         self.0.iter()
     }
-}
-
-/// A stable 64-bit hash (FNV-1a), so keys do not depend on a random seed.
-fn fnv1a(bytes: &[u8]) -> u64 {
-    bytes.iter().fold(0xcbf2_9ce4_8422_2325_u64, |h, &b| {
-        (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3)
-    })
 }
 
 /// Parses a severity given as text; 0 when absent or outside 1–5.

@@ -9,9 +9,20 @@ use std::time::Duration;
 
 /// [`super::run`] with the default `[remediation]`.
 fn run(spool: &Spool, rec: &JobRecord, a: &AlertsConfig) -> Result<Done, ActionError> {
+    against(spool, rec, None, a)
+}
+
+/// Like [`run`], with the delta against job `baseline` (as the core chose and kept it).
+fn against(
+    spool: &Spool,
+    rec: &JobRecord,
+    baseline: Option<&str>,
+    a: &AlertsConfig,
+) -> Result<Done, ActionError> {
     super::run(
         spool,
         rec,
+        baseline,
         a,
         &baseliner_core::config::RemediationConfig::default(),
     )
@@ -121,7 +132,13 @@ fn second_job_alerts_only_on_new_findings() {
         "downloading",
         &results_json("10.0.0.1", &[("10.0.0.1", 1, 5), ("10.0.0.1", 3, 3)]),
     );
-    let done = run(&spool, &record(b, "Acme", &["10.0.0.1"]), &alerts(&log)).expect("second job");
+    let done = against(
+        &spool,
+        &record(b, "Acme", &["10.0.0.1"]),
+        Some(a),
+        &alerts(&log),
+    )
+    .expect("second job");
     assert_eq!(done.alert, None);
     assert_eq!(
         std::fs::read_to_string(&log).expect("log").lines().count(),
@@ -158,7 +175,13 @@ fn second_job_alerts_only_on_new_findings() {
             &[("10.0.0.1", 1, 5), ("10.0.0.1", 3, 3), ("10.0.0.1", 4, 4)],
         ),
     );
-    let done = run(&spool, &record(c, "Acme", &["10.0.0.1"]), &alerts(&log)).expect("third job");
+    let done = against(
+        &spool,
+        &record(c, "Acme", &["10.0.0.1"]),
+        Some(b),
+        &alerts(&log),
+    )
+    .expect("third job");
     assert_eq!(done.alert, Some(Alerted::Now("ok".into())));
     let v = alert_summary(&spool.job_dir(c)).expect("alert.json");
     assert_eq!(

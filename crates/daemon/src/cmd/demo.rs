@@ -14,6 +14,7 @@ use crate::status;
 use crate::waits::StoreWaits;
 use baseliner_core::config::Config;
 use baseliner_core::job::JobDraft;
+use baseliner_core::state::StepName;
 use baseliner_core::store::Store;
 use baseliner_core::time::Timestamp;
 use baseliner_qualys::Secret;
@@ -137,7 +138,7 @@ async fn run_demo(dir: PathBuf, scan_seconds: u64) -> Result<(), Failure> {
         spool_dir.display(),
         state_dir.display()
     );
-    if summary.unfinished > 0 || all.iter().any(|s| s.state != "done") {
+    if summary.unfinished > 0 || all.iter().any(|s| s.state != StepName::Done) {
         return Err(runtime(anyhow::anyhow!(
             "the demo job did not finish (see the status above)"
         )));

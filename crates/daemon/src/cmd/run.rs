@@ -11,9 +11,9 @@ use crate::sdnotify::Notifier;
 use crate::signals::Signals;
 use crate::spool::Spool;
 use crate::waits::StoreWaits;
-use baseliner_core::config::{AssetApi as AssetApiSetting, Config, ScanListApi};
+use baseliner_core::config::Config;
 use baseliner_core::store::Store;
-use baseliner_qualys::{ApiVersion, AssetApi, Client, ClientConfig, Secret};
+use baseliner_qualys::{Client, ClientConfig, Secret};
 use std::path::Path;
 use std::sync::Arc;
 
@@ -93,14 +93,8 @@ const STOP_LEFTOVERS: std::time::Duration = std::time::Duration::from_secs(1);
 pub fn client_for(cfg: &Config, password: Secret) -> Result<Client, Failure> {
     let q = &cfg.qualys;
     let mut cc = ClientConfig::new(q.url.clone(), q.username.clone(), password);
-    cc.asset_api = match q.asset_api {
-        AssetApiSetting::V1 => AssetApi::V1,
-        AssetApiSetting::V2 => AssetApi::V2,
-    };
-    cc.scan_list_version = match q.scan_list_api {
-        ScanListApi::V2 => ApiVersion::V2,
-        ScanListApi::V3 => ApiVersion::V3,
-    };
+    cc.asset_api = crate::adapt::asset_api(q.asset_api);
+    cc.scan_list_version = crate::adapt::scan_list_version(q.scan_list_api);
     cc.connect_timeout = q.connect_timeout;
     cc.request_timeout = q.request_timeout;
     cc.proxy = q.proxy.clone();

@@ -281,7 +281,7 @@ fn print_one(st: &JobStatus, running: bool, now: Timestamp) {
     }
     println!("history");
     for h in &st.history {
-        println!("  {}  {}", cell(&h.at), cell(&h.state));
+        println!("  {}  {}", cell(&h.at), cell(h.state.as_str()));
     }
 }
 

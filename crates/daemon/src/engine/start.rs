@@ -6,13 +6,17 @@ use super::{Done, Engine};
 use baseliner_core::machine;
 use baseliner_core::schedule::RoundKind;
 use baseliner_core::state::{Action, Outcome};
-use baseliner_core::store::{JobId, JobRecord};
+use baseliner_core::store::JobId;
 use baseliner_core::time::Timestamp;
 use tokio::sync::oneshot;
 
 impl Engine {
     pub(super) fn start_action(&mut self, id: &JobId, action: Action, now: Timestamp) {
-        if action.needs_intent() {
+        let needs_intent = self
+            .jobs
+            .get(id)
+            .is_some_and(|r| machine::needs_intent(&r.checkpoint.state));
+        if needs_intent {
             let Some(rec) = self.jobs.get(id) else { return };
             let Some(intent) = machine::intent(&rec.checkpoint, now) else {
                 tracing::error!(
@@ -42,7 +46,7 @@ impl Engine {
                 o = exec.perform(&rec, &action) => o,
                 Ok(()) = stopped => Outcome::CancelRequested,
             };
-            if action.needs_intent() {
+            if needs_intent {
                 crate::crashpoint::hit("after-effect");
             }
             let _ = tx.send(Done::Job { id, outcome });
@@ -50,17 +54,23 @@ impl Engine {
     }
 
     pub(super) fn start_round(&mut self, kind: RoundKind, ids: Vec<JobId>) {
-        let recs: Vec<JobRecord> = ids
+        let polls: Vec<(JobId, Action)> = ids
             .iter()
-            .filter_map(|i| self.jobs.get(i).cloned())
+            .filter_map(|i| self.jobs.get(i))
+            .map(|r| {
+                (
+                    r.id.clone(),
+                    machine::action(&r.checkpoint.state, &self.policy),
+                )
+            })
             .collect();
         self.set_round(kind, true);
         self.busy.extend(ids);
         let (exec, tx) = (self.exec.clone(), self.tx.clone());
         self.tasks.spawn(async move {
             let outcomes = match kind {
-                RoundKind::Scans => exec.poll_scans(&recs).await,
-                RoundKind::Reports => exec.poll_reports(&recs).await,
+                RoundKind::Scans => exec.poll_scans(&polls).await,
+                RoundKind::Reports => exec.poll_reports(&polls).await,
             };
             let _ = tx.send(Done::Round { kind, outcomes });
         });
