@@ -158,6 +158,18 @@ pub fn step(cp: &Checkpoint, outcome: &Outcome, now: Timestamp, ctx: &Ctx<'_>) -
             last_error: Some(reason.clone()),
             ..cp.clone()
         },
+        // Only the live executor says this, of the send it just refrained from or saw
+        // refused: back to the step before the intent. Elsewhere it is a plain wait.
+        Outcome::NotSent { until, reason } => {
+            let mut next = Checkpoint {
+                state: unsent(&cp.state).unwrap_or_else(|| cp.state.clone()),
+                due: (*until).max(now),
+                last_error: Some(reason.clone()),
+                ..cp.clone()
+            };
+            record_step(&mut next, cp, now);
+            apply_pending_cancel(next, now)
+        }
         Outcome::Transient { reason } => retry(cp, cp.state.clone(), reason, now, ctx),
         Outcome::Ambiguous { reason } => {
             // The request may have been applied: make sure the next action is the lookup.
@@ -618,6 +630,27 @@ fn report_polled(
                 }
             }
         }
+    }
+}
+
+/// The step before the intent of a `…Sent` state (the inverse of [`intent`]); `None` for
+/// other states, and for a scan launch migrated without its group id.
+fn unsent(state: &JobState) -> Option<JobState> {
+    match state {
+        JobState::GroupCreateSent { .. } => Some(JobState::CreatingGroup),
+        JobState::GroupExtendSent { group_id, .. } => Some(JobState::ExtendingGroup {
+            group_id: *group_id,
+        }),
+        JobState::ScanLaunchSent {
+            group_id: Some(group_id),
+            ..
+        } => Some(JobState::LaunchingScan {
+            group_id: *group_id,
+        }),
+        JobState::ReportLaunchSent { scan, .. } => {
+            Some(JobState::LaunchingReport { scan: scan.clone() })
+        }
+        _ => None,
     }
 }
 

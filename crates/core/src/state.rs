@@ -609,6 +609,16 @@ pub enum Outcome {
         /// Whether the wait holds this job only or every job (an account problem).
         scope: DeferScope,
     },
+    /// The request behind an intent was provably not applied: Qualys refused it with a 409
+    /// (a blocked call is not run, qualys-api.md §2.2), or the executor did not send it
+    /// at all (no slot soon enough after the intent). Unlike an unanswered send this needs
+    /// no lookup: the job goes back to the step before its intent, due at `until`.
+    NotSent {
+        /// Earliest time to send again.
+        until: Timestamp,
+        /// Why, for the status file.
+        reason: String,
+    },
     /// A failure that did not apply the request (refused connection, 5xx on a read, …).
     Transient {
         /// Why, for the status file.

@@ -83,40 +83,66 @@ impl Executor {
     where
         F: Future<Output = Result<Reply<T>, ApiError>>,
     {
-        self.call_by(call, fut, None).await
+        let key = self.client.api_for(call);
+        let permit = self.gov.acquire(&key).await;
+        self.answer(&key, fut, permit).await
     }
 
-    /// Like [`Executor::call`], but when the governor has not given a slot by `send_by`
-    /// the request is not sent at all (a `Transient` error: nothing was applied). A request
-    /// behind an intent must go out soon after it, or the absence proof
-    /// ([`baseliner_core::machine::Policy::absent_after`]) would not cover it.
+    /// Like [`Executor::call`] for a request behind an intent: it goes out by `send_by` or
+    /// not at all, so that the absence proof
+    /// ([`baseliner_core::machine::Policy::absent_after`]) covers it. A request that was not
+    /// sent, or that Qualys refused with a 409 (a blocked call is not run, qualys-api.md
+    /// §2.2), is provably not applied: [`Sent::Unsent`] with the outcome that says so.
     async fn call_by<T, F>(
         &self,
         call: Call,
         fut: F,
-        send_by: Option<tokio::time::Instant>,
-    ) -> Result<T, ApiError>
+        send_by: tokio::time::Instant,
+    ) -> Result<Sent<T>, ApiError>
     where
         F: Future<Output = Result<Reply<T>, ApiError>>,
     {
         let key = self.client.api_for(call);
-        let permit = match send_by {
-            None => self.gov.acquire(&key).await,
-            Some(at) => match tokio::time::timeout_at(at, self.gov.acquire(&key)).await {
-                Ok(p) => p,
-                Err(_) => {
-                    return Err(ApiError {
-                        kind: ErrorKind::Transient,
-                        api: key,
-                        http_status: None,
-                        code: None,
-                        text: "not sent: no slot for the request soon enough after its intent"
-                            .to_string(),
-                        limits: Limits::default(),
-                    })
-                }
-            },
+        let unsent = || {
+            let now = Timestamp::now();
+            Ok(Sent::Unsent(Outcome::NotSent {
+                until: now.plus(self.config().policy().send_within()),
+                reason: format!("{key}: not sent, no slot soon enough after its intent"),
+            }))
         };
+        // `timeout_at` polls its future once even past the deadline: check first.
+        if tokio::time::Instant::now() >= send_by {
+            return unsent();
+        }
+        let Ok(permit) = tokio::time::timeout_at(send_by, self.gov.acquire(&key)).await else {
+            return unsent();
+        };
+        if tokio::time::Instant::now() >= send_by {
+            drop(permit);
+            return unsent();
+        }
+        match self.answer(&key, fut, permit).await {
+            Ok(v) => Ok(Sent::Answered(v)),
+            Err(e) if e.kind.is_limit() => {
+                Ok(Sent::Unsent(match outcome_of_error(&e, Timestamp::now()) {
+                    Outcome::Deferred { until, reason, .. } => Outcome::NotSent { until, reason },
+                    other => other,
+                }))
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Sends `fut` holding `permit` and feeds the governor what the answer said.
+    async fn answer<T, F>(
+        &self,
+        key: &str,
+        fut: F,
+        permit: crate::governor::Permit,
+    ) -> Result<T, ApiError>
+    where
+        F: Future<Output = Result<Reply<T>, ApiError>>,
+    {
         let result = fut.await;
         let now = Timestamp::now();
         // Record what the answer said about the limits *before* the slot is freed, so no
@@ -124,7 +150,7 @@ impl Executor {
         let result = match result {
             Ok(reply) => {
                 self.gov
-                    .observe(&key, &Observed::from(&reply.limits), false, now);
+                    .observe(key, &Observed::from(&reply.limits), false, now);
                 Ok(reply.value)
             }
             Err(e) => {
@@ -133,7 +159,7 @@ impl Executor {
                 if let ErrorKind::RateLimited { wait: Some(w) } = &e.kind {
                     seen.to_wait_sec = Some(seen.to_wait_sec.unwrap_or(0).max(w.as_secs().max(1)));
                 }
-                self.gov.observe(&key, &seen, conflict, now);
+                self.gov.observe(key, &seen, conflict, now);
                 Err(e)
             }
         };
@@ -169,6 +195,8 @@ impl Executor {
     }
 
     async fn try_perform(&self, rec: &JobRecord, action: &Action) -> Result<Outcome, ApiError> {
+        // Taken before any lookup the action makes first (appliances, templates).
+        let send_by = self.send_by();
         let job = &rec.job;
         let c = &self.client;
         Ok(match action {
@@ -179,21 +207,25 @@ impl Executor {
                 Outcome::IpsAdded
             }
             Action::FindGroup => self.find_group(rec).await?,
-            Action::CreateGroup => self.create_group(rec).await?,
+            Action::CreateGroup => self.create_group(rec, send_by).await?,
             Action::ExtendGroup { group_id } => {
                 let appliances = self.appliance_ids(job.scanner_appliance.as_deref()).await?;
                 let ranges = adapt::ranges(&job.ips);
-                self.call_by(
-                    Call::EditAssetGroup,
-                    c.edit_asset_group(*group_id, &ranges, &appliances),
-                    self.send_by(),
-                )
-                .await?;
-                Outcome::GroupExtended
+                match self
+                    .call_by(
+                        Call::EditAssetGroup,
+                        c.edit_asset_group(*group_id, &ranges, &appliances),
+                        send_by,
+                    )
+                    .await?
+                {
+                    Sent::Answered(_) => Outcome::GroupExtended,
+                    Sent::Unsent(o) => o,
+                }
             }
             Action::LaunchScan { group_id } => {
                 let title = job.scan_title_with_id(rec.id.as_str());
-                let launched = self
+                let launched = match self
                     .call_by(
                         Call::LaunchScan,
                         c.launch_scan(
@@ -202,9 +234,13 @@ impl Executor {
                             &job.option_title,
                             job.scanner_appliance.as_deref(),
                         ),
-                        self.send_by(),
+                        send_by,
                     )
-                    .await?;
+                    .await?
+                {
+                    Sent::Answered(l) => l,
+                    Sent::Unsent(o) => return Ok(o),
+                };
                 Outcome::ScanLaunched(ScanInfo {
                     scan_ref: launched.scan_ref,
                     launched_at: Timestamp::now(),
@@ -212,7 +248,7 @@ impl Executor {
                 })
             }
             Action::FindScan { launched_after } => self.find_scan(rec, *launched_after).await?,
-            Action::LaunchReport { scan_ref } => self.launch_report(rec, scan_ref).await?,
+            Action::LaunchReport { scan_ref } => self.launch_report(rec, scan_ref, send_by).await?,
             Action::FindReport => {
                 let reports = self.call(Call::ListReports, c.list_reports(None)).await?;
                 let title = job.report_title_with_id(rec.id.as_str());
@@ -256,10 +292,10 @@ impl Executor {
         })
     }
 
-    /// The deadline of a request behind an intent: it goes out within
-    /// [`baseliner_core::machine::Policy::send_within`] of the intent, or not at all.
-    fn send_by(&self) -> Option<tokio::time::Instant> {
-        Some(tokio::time::Instant::now() + self.config().policy().send_within())
+    /// When a request behind an intent must be out: [`baseliner_core::machine::Policy::send_within`]
+    /// after the action began, which is right after its intent was committed.
+    fn send_by(&self) -> tokio::time::Instant {
+        tokio::time::Instant::now() + self.config().policy().send_within()
     }
 
     async fn find_group(&self, rec: &JobRecord) -> Result<Outcome, ApiError> {
@@ -283,7 +319,11 @@ impl Executor {
         )
     }
 
-    async fn create_group(&self, rec: &JobRecord) -> Result<Outcome, ApiError> {
+    async fn create_group(
+        &self,
+        rec: &JobRecord,
+        send_by: tokio::time::Instant,
+    ) -> Result<Outcome, ApiError> {
         let job = &rec.job;
         let appliances = self.appliance_ids(job.scanner_appliance.as_deref()).await?;
         let created = self
@@ -295,11 +335,12 @@ impl Executor {
                     Some(&job.comments),
                     &appliances,
                 ),
-                self.send_by(),
+                send_by,
             )
             .await;
         match created {
-            Ok(group_id) => Ok(Outcome::GroupCreated { group_id }),
+            Ok(Sent::Answered(group_id)) => Ok(Outcome::GroupCreated { group_id }),
+            Ok(Sent::Unsent(o)) => Ok(o),
             // Another job (or person) created the group meanwhile: look it up again and
             // extend it, as if this job had found it in the first place.
             Err(e)
@@ -356,7 +397,12 @@ impl Executor {
         })
     }
 
-    async fn launch_report(&self, rec: &JobRecord, scan_ref: &str) -> Result<Outcome, ApiError> {
+    async fn launch_report(
+        &self,
+        rec: &JobRecord,
+        scan_ref: &str,
+        send_by: tokio::time::Instant,
+    ) -> Result<Outcome, ApiError> {
         let job = &rec.job;
         let Some(template) = job.report_template_id else {
             return Ok(Outcome::Permanent {
@@ -374,15 +420,18 @@ impl Executor {
             ReportBasis::Hosts => ReportTarget::Ips(&ranges),
         };
         let title = job.report_title_with_id(rec.id.as_str());
-        let report_id = self
+        match self
             .call_by(
                 Call::LaunchReport,
                 self.client
                     .launch_report(template, target, job.report_format.as_str(), &title),
-                self.send_by(),
+                send_by,
             )
-            .await?;
-        Ok(Outcome::ReportLaunched { report_id })
+            .await?
+        {
+            Sent::Answered(report_id) => Ok(Outcome::ReportLaunched { report_id }),
+            Sent::Unsent(o) => Ok(o),
+        }
     }
 
     /// How template `id` is targeted, from the template list (read once per run; a failed
@@ -666,6 +715,15 @@ fn already_gone<T>(sent: Result<T, ApiError>, job: &str, what: &str) -> Result<(
         }
         Err(e) => Err(e),
     }
+}
+
+/// How a request behind an intent ended short of an error: answered, or provably not
+/// applied (not sent in time, or refused with a 409) with the outcome that says so.
+enum Sent<T> {
+    /// Qualys answered it.
+    Answered(T),
+    /// It was not applied; the outcome ([`Outcome::NotSent`]) sends the job back.
+    Unsent(Outcome),
 }
 
 /// A download's failure: the API's, or writing the file.

@@ -23,6 +23,7 @@ pub(super) fn outcome_name(outcome: &Outcome) -> &'static str {
         Outcome::Downloaded => "Downloaded",
         Outcome::CancelDone => "CancelDone",
         Outcome::Deferred { .. } => "Deferred",
+        Outcome::NotSent { .. } => "NotSent",
         Outcome::Transient { .. } => "Transient",
         Outcome::Ambiguous { .. } => "Ambiguous",
         Outcome::Permanent { .. } => "Permanent",

@@ -1535,3 +1535,68 @@ fn the_baseline_found_on_entering_downloading_is_kept_and_handed_to_the_download
         JobState::Downloading { baseline: Some(ref b), .. } if b == "20240302-000000-000002"
     ));
 }
+
+#[test]
+fn a_send_that_provably_did_not_happen_goes_back_before_the_intent_without_a_lookup() {
+    let until = T0.plus(2 * MIN);
+    let not_sent = || Outcome::NotSent {
+        until,
+        reason: "409 CODE 1965".into(),
+    };
+    let cases = [
+        (
+            JobState::GroupCreateSent { sent_at: T0 },
+            JobState::CreatingGroup,
+        ),
+        (
+            JobState::GroupExtendSent {
+                group_id: 7,
+                sent_at: T0,
+            },
+            JobState::ExtendingGroup { group_id: 7 },
+        ),
+        (
+            JobState::ScanLaunchSent {
+                group_id: Some(7),
+                sent_at: T0,
+            },
+            JobState::LaunchingScan { group_id: 7 },
+        ),
+        (
+            JobState::ReportLaunchSent {
+                scan: scan(),
+                sent_at: T0,
+            },
+            JobState::LaunchingReport { scan: scan() },
+        ),
+    ];
+    for (sent, before) in cases {
+        let next = run(&at(sent.clone()), not_sent(), T0);
+        assert_eq!(next.state, before, "from {sent:?}");
+        assert_eq!(next.due, until, "waits as the refusal said");
+        assert_eq!(next.last_error.as_deref(), Some("409 CODE 1965"));
+        // And the next action is the send again, not a lookup.
+        assert!(needs_intent(&next.state), "{:?}", next.state);
+    }
+    // A launch migrated without its group id cannot go back: it stays, and looks up.
+    let old = JobState::ScanLaunchSent {
+        group_id: None,
+        sent_at: T0,
+    };
+    assert_eq!(run(&at(old.clone()), not_sent(), T0).state, old);
+    // Outside a …Sent state it is a plain wait.
+    let next = run(&at(JobState::FindingGroup), not_sent(), T0);
+    assert_eq!((next.state, next.due), (JobState::FindingGroup, until));
+    // A cancel that waited for the lookup takes effect once the job left the …Sent state.
+    let mut pending = at(JobState::ScanLaunchSent {
+        group_id: Some(7),
+        sent_at: T0,
+    });
+    pending.cancel_requested = true;
+    let next = run(&pending, not_sent(), T0);
+    assert!(
+        matches!(next.state, JobState::Canceled { .. }),
+        "{:?}",
+        next.state
+    );
+}

@@ -153,7 +153,10 @@ fn read_findings(
     let report = dir.join("report.xml");
     let mut found = if results.is_file() {
         Some((findings::read_results(&results)?, "results.json"))
-    } else if rec.job.report_format == ReportFormat::Xml && report.is_file() {
+    } else if rec.job.report_format == ReportFormat::Xml
+        && report.is_file()
+        && report_xml::readable_size(&report)
+    {
         Some((report_xml::read_report(&report)?, "report.xml"))
     } else {
         None

@@ -5,8 +5,11 @@
 //! severity, CVE ids, threat, impact, solution, PCI flag and CVSS base scores from
 //! `GLOSSARY/VULN_DETAILS_LIST/VULN_DETAILS` when present; the target from
 //! `HEADER/TARGET/COMBINED_IP_LIST`. The DOCTYPE is allowed but its DTD is never fetched.
-//! Unlike raw results, a report is parsed as a whole document: its size is bounded by
-//! Qualys (reports over 1 GB come zipped and are not read here).
+//! Unlike raw results, a report is parsed as a whole document (about 6 bytes of memory per
+//! byte of XML), so only reports up to [`MAX_XML_REPORT`] are read: a larger one is kept
+//! but its findings are unknown (the summary says why), rather than exhausting memory at
+//! every restart. Like every XML body, its prolog is checked first: no internal DTD
+//! subset or entity declaration reaches roxmltree (`baseliner_qualys::check_xml_prolog`).
 
 use super::error::ActionError;
 use super::model::{
@@ -31,6 +34,14 @@ struct Gloss {
     cvss3: String,
 }
 
+/// The largest XML report whose findings are read (64 MiB: about 400 MB parsed).
+pub const MAX_XML_REPORT: u64 = 64 * 1024 * 1024;
+
+/// True when the XML report at `path` is small enough to be read ([`MAX_XML_REPORT`]).
+pub fn readable_size(path: &Path) -> bool {
+    std::fs::metadata(path).is_ok_and(|m| m.len() <= MAX_XML_REPORT)
+}
+
 /// Reads the XML report at `path`.
 pub fn read_report(path: &Path) -> Result<Findings, ActionError> {
     let text = std::fs::read_to_string(path).map_err(|e| ActionError::io(path, e))?;
@@ -42,8 +53,10 @@ pub fn read_report(path: &Path) -> Result<Findings, ActionError> {
 
 /// Parses an `ASSET_DATA_REPORT` document.
 pub fn parse_report(text: &str) -> Result<Findings, String> {
+    baseliner_qualys::check_xml_prolog(text).map_err(|e| e.to_string())?;
     let opts = ParsingOptions {
         allow_dtd: true,
+        nodes_limit: 50_000_000,
         ..ParsingOptions::default()
     };
     let doc = Document::parse_with_options(text, opts).map_err(|e| e.to_string())?;
@@ -281,5 +294,23 @@ mod tests {
         assert!(e.contains("SIMPLE_RETURN"), "{e}");
         assert!(parse_report("not xml at all").is_err());
         assert!(parse_report("<ASSET_DATA_REPORT>").is_err());
+    }
+
+    #[test]
+    fn a_report_with_an_internal_subset_is_refused_and_a_huge_one_is_not_read() {
+        let bomb = "<?xml version=\"1.0\"?>\n<!DOCTYPE ASSET_DATA_REPORT [<!ENTITY a \"aaaa\">]>\n<ASSET_DATA_REPORT>&a;</ASSET_DATA_REPORT>";
+        assert!(
+            parse_report(bomb).is_err(),
+            "internal subset reached the parser"
+        );
+        assert!(parse_report(SAMPLE).is_ok(), "the real sample still parses");
+        let dir = tempfile::tempdir().expect("dir");
+        let big = dir.path().join("report.xml");
+        let f = std::fs::File::create(&big).expect("file");
+        f.set_len(MAX_XML_REPORT + 1).expect("sparse file");
+        assert!(!readable_size(&big));
+        let small = dir.path().join("small.xml");
+        std::fs::write(&small, SAMPLE).expect("write");
+        assert!(readable_size(&small));
     }
 }

@@ -329,6 +329,11 @@ fn unknown_why(rec: &JobRecord) -> String {
             "the job asked only for a {} report, which baseliner cannot read; ask for raw results (results = [\"report\", \"raw\"]) or an XML report",
             j.report_format.as_str()
         )
+    } else if j.results.report && j.report_format == ReportFormat::Xml {
+        format!(
+            "the XML report is larger than baseliner reads ({} MiB); ask for raw results (results = [\"report\", \"raw\"]), which are read as a stream",
+            super::report_xml::MAX_XML_REPORT / (1024 * 1024)
+        )
     } else {
         "no raw results or XML report was downloaded".to_owned()
     }
