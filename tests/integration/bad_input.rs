@@ -417,6 +417,45 @@ async fn a_file_replaced_during_intake_is_recorded_exactly_as_moved() {
     assert_eq!(wait_exit(&mut daemon, Duration::from_secs(20)), Some(0));
 }
 
+/// A submitter who keeps the dropped file open cannot rewrite the job's `submitted.toml`
+/// after intake: the daemon keeps its own copy of the bytes it read and recorded.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_file_held_open_cannot_rewrite_the_accepted_copy() {
+    use std::io::{Seek, Write};
+    let mut w = world().await;
+    let mut daemon = w.start_daemon();
+    wait_ready(&w, &daemon).await;
+    let original = job_toml("Held Open", &["64.39.106.91"]);
+    let tmp = w.spool.join("incoming").join(".held.toml.tmp");
+    let mut fd = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(true)
+        .read(true)
+        .write(true)
+        .open(&tmp)
+        .expect("open");
+    fd.write_all(original.as_bytes()).expect("write");
+    fd.flush().expect("flush");
+    std::fs::rename(&tmp, w.spool.join("incoming").join("held.toml")).expect("drop");
+    w.wait_for(Duration::from_secs(20), "the job", |s| !s.is_empty())
+        .await;
+    // Now rewrite the file through the descriptor kept open since before the drop.
+    let forged = job_toml("Someone Else", &["8.8.8.8"]);
+    fd.rewind().expect("rewind");
+    fd.set_len(0).expect("truncate");
+    fd.write_all(forged.as_bytes()).expect("rewrite");
+    fd.sync_all().expect("sync");
+    let st = w.statuses();
+    let id = st[0]["id"].as_str().expect("id");
+    let submitted = read(&w.job_dir(id).join("submitted.toml"));
+    assert_eq!(
+        submitted, original,
+        "the accepted copy was rewritten from outside"
+    );
+    sigterm(&daemon);
+    assert_eq!(wait_exit(&mut daemon, Duration::from_secs(20)), Some(0));
+}
+
 /// Every non-dot entry left in `incoming/`.
 fn incoming_entries(w: &World) -> Vec<std::ffi::OsString> {
     std::fs::read_dir(w.spool.join("incoming"))

@@ -244,7 +244,11 @@ fn take(
     } else {
         "toml"
     };
-    fsutil::rename_durable(path, &dir.join(format!("submitted.{ext}")))?;
+    let submitted = dir.join(format!("submitted.{ext}"));
+    fsutil::rename_durable(path, &submitted)?;
+    // The moved inode is still the submitter's, who may hold it open: replace it with the
+    // daemon's own copy of exactly the bytes that were read and recorded.
+    fsutil::write_atomic(&submitted, &bytes)?;
     crate::crashpoint::hit("intake-after-move");
     store.release_intake(&key).map_err(io::Error::other)?;
     let st = JobStatus::from_record(&rec, now, Vec::new(), None);

@@ -35,7 +35,8 @@ pub struct WebhookRecord {
     pub http_status: Option<u16>,
     /// `ok`, `failed: HTTP …`, `failed: …`, `unknown: interrupted by a crash`.
     pub status: String,
-    /// Where it was sent.
+    /// Where it was sent: scheme, host and port only ([`shown_url`]): a webhook URL's path
+    /// is often its secret (Slack, Teams), and job files are readable by the submit group.
     pub url: String,
 }
 
@@ -65,7 +66,7 @@ pub async fn send_once(
         at: Timestamp::now().to_rfc3339(),
         http_status,
         status,
-        url: url.to_string(),
+        url: shown_url(url),
     };
     match once.before() {
         Before::Settled => return Ok(()),
@@ -90,9 +91,10 @@ pub async fn send_once(
             "findings": job_dir.join("findings.csv"),
         })
     });
+    let shown = shown_url(url);
     once.intend(&WebhookIntent {
         started_at: Timestamp::now().to_rfc3339(),
-        url,
+        url: &shown,
     })?;
     crate::crashpoint::hit("webhook-after-intent");
     let r = match post(url, &payload).await {
@@ -105,6 +107,19 @@ pub async fn send_once(
         tracing::warn!(job_id = id, "alert webhook {}", r.status);
     }
     once.settle(&r)
+}
+
+/// `scheme://host[:port]/…` of `url`: what job files and logs may show of a webhook, whose
+/// path and query often carry its token.
+pub fn shown_url(url: &str) -> String {
+    match reqwest::Url::parse(url) {
+        Ok(u) => match (u.host_str(), u.port()) {
+            (Some(h), Some(p)) => format!("{}://{h}:{p}/…", u.scheme()),
+            (Some(h), None) => format!("{}://{h}/…", u.scheme()),
+            _ => "(webhook)".to_string(),
+        },
+        Err(_) => "(webhook)".to_string(),
+    }
 }
 
 async fn post(url: &str, payload: &Value) -> Result<u16, String> {
@@ -136,4 +151,21 @@ pub fn write_payload(job_dir: &Path, payload: &Value) -> Result<(), super::Actio
 pub fn webhook_summary(job_dir: &Path) -> Option<Value> {
     let bytes = std::fs::read(job_dir.join(RESULT_FILE)).ok()?;
     serde_json::from_slice(&bytes).ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::shown_url;
+
+    #[test]
+    fn a_webhook_url_is_shown_without_its_secret_path() {
+        let s = shown_url("https://hooks.slack.com/services/T000/B000/SECRETTOKEN?x=y");
+        assert_eq!(s, "https://hooks.slack.com/…");
+        assert!(!s.contains("SECRET"));
+        assert_eq!(
+            shown_url("http://127.0.0.1:8765/hook/SECRET"),
+            "http://127.0.0.1:8765/…"
+        );
+        assert_eq!(shown_url("not a url SECRET"), "(webhook)");
+    }
 }
