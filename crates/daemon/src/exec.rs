@@ -105,21 +105,21 @@ impl Executor {
         let key = self.client.api_for(call);
         let unsent = || {
             let now = Timestamp::now();
-            Ok(Sent::Unsent(Outcome::NotSent {
+            Sent::Unsent(Outcome::NotSent {
                 until: now.plus(self.config().policy().send_within()),
                 reason: format!("{key}: not sent, no slot soon enough after its intent"),
-            }))
+            })
         };
         // `timeout_at` polls its future once even past the deadline: check first.
         if tokio::time::Instant::now() >= send_by {
-            return unsent();
+            return Ok(unsent());
         }
         let Ok(permit) = tokio::time::timeout_at(send_by, self.gov.acquire(&key)).await else {
-            return unsent();
+            return Ok(unsent());
         };
         if tokio::time::Instant::now() >= send_by {
             drop(permit);
-            return unsent();
+            return Ok(unsent());
         }
         match self.answer(&key, fut, permit).await {
             Ok(v) => Ok(Sent::Answered(v)),
