@@ -70,9 +70,9 @@ async fn server_errors_timeouts_and_lost_responses_at_ten_to_thirty_percent() {
     w.replace_config("request_timeout = \"5s\"", "request_timeout = \"1s\"");
     w.sim.set_faults(Faults {
         seed: 21,
-        p_5xx: 0.05,
+        p_5xx: 0.08,
         p_999: 0.05,
-        p_maintenance: 0.05,
+        p_maintenance: 0.08,
         p_slow: 0.05,
         slow: Duration::from_millis(1500),
         p_drop_after_apply: 0.1,
@@ -80,9 +80,11 @@ async fn server_errors_timeouts_and_lost_responses_at_ten_to_thirty_percent() {
         p_1999: 0.05,
         ..Faults::default()
     });
-    let dropped = drop_jobs(&w, "Fault", 109, 4);
-    // Generous: a third of the calls are refused, each concurrency 409 waits 10 s, and a
-    // lookup after a refused send proves absence only after request_timeout + margin.
+    // Enough calls that every kind of fault shows up (about 100 calls: a fault of 8% is
+    // missing from all of them with a probability under 0.03%).
+    let dropped = drop_jobs(&w, "Fault", 109, 6);
+    // Generous: a lookup after an unanswered send proves absence only after
+    // request_timeout + margin, and the machine is shared with other suites.
     run_to_completion(&mut w, &dropped, Duration::from_secs(120)).await;
     let j = w.journal();
     for status in [500, 503] {
@@ -137,5 +139,35 @@ async fn conflict_storms_with_and_without_to_wait_under_a_concurrency_limit_of_o
         j.len(),
         j.iter().filter(|e| e.status == 409).count(),
         started.elapsed().as_secs_f64()
+    );
+}
+
+/// A launch that Qualys refused with a 409 was not run (qualys-api.md §2.2): the job sends
+/// it again once the wait is over, without waiting for a lookup to prove it absent — and
+/// still launches exactly once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_launch_refused_with_409_is_sent_again_without_waiting_for_an_absence_proof() {
+    let mut w = World::new(fast_sim()).await;
+    w.set_polling("200ms", "200ms", "200ms");
+    // A margin far longer than the test: a job that waited for the proof would never end.
+    w.replace_config("absence_margin = \"2s\"", "absence_margin = \"1h\"");
+    w.sim.set_faults(Faults {
+        seed: 9,
+        p_409_rate: 0.5,
+        only_apis: vec![LAUNCH_SCAN_API.to_string()],
+        ..Faults::default()
+    });
+    let dropped = drop_jobs(&w, "Refused", 111, 3);
+    run_to_completion(&mut w, &dropped, Duration::from_secs(60)).await;
+    let j = w.journal();
+    assert!(
+        j.iter()
+            .any(|e| e.api == LAUNCH_SCAN_API && e.status == 409 && e.code == Some(1965)),
+        "no launch was refused"
+    );
+    let logs = w.logs();
+    assert!(
+        !logs.contains("not visible yet"),
+        "a refused launch waited for an absence proof:\n{logs}"
     );
 }

@@ -248,8 +248,11 @@ impl Engine {
     }
 
     /// Applies `outcome` to job `id` through the machine, commits, and rewrites its status.
-    fn advance(&mut self, id: &JobId, outcome: &Outcome, now: Timestamp) {
-        let Some(rec) = self.jobs.get(id) else { return };
+    /// True when the new checkpoint was committed (or nothing changed).
+    fn advance(&mut self, id: &JobId, outcome: &Outcome, now: Timestamp) -> bool {
+        let Some(rec) = self.jobs.get(id) else {
+            return false;
+        };
         let ctx = Ctx {
             policy: &self.policy,
             plan: Plan {
@@ -270,7 +273,7 @@ impl Engine {
             };
             next = machine::step(&rec.checkpoint, outcome, now, &ctx);
         }
-        self.commit(id, next, now);
+        self.commit(id, next, now)
     }
 
     /// Replaces job `id`'s checkpoint with `next` in the store (flushed) and on disk.
@@ -335,7 +338,9 @@ impl Engine {
         );
         for start in agenda.starts {
             match start {
-                Start::Begin(id) => self.advance(&id, &Outcome::Start, now),
+                Start::Begin(id) => {
+                    self.advance(&id, &Outcome::Start, now);
+                }
                 Start::Act(id, action) => self.start_action(&id, action, now),
             }
         }

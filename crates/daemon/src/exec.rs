@@ -103,10 +103,12 @@ impl Executor {
         F: Future<Output = Result<Reply<T>, ApiError>>,
     {
         let key = self.client.api_for(call);
+        // Not before another send window, nor before the API's open wait ends: no intent is
+        // committed again and again during a long rate-limit wait.
         let unsent = || {
-            let now = Timestamp::now();
+            let later = Timestamp::now().plus(self.config().policy().send_within());
             Sent::Unsent(Outcome::NotSent {
-                until: now.plus(self.config().policy().send_within()),
+                until: self.gov.wait_until(&key).map_or(later, |w| w.max(later)),
                 reason: format!("{key}: not sent, no slot soon enough after its intent"),
             })
         };
@@ -123,7 +125,9 @@ impl Executor {
         }
         match self.answer(&key, fut, permit).await {
             Ok(v) => Ok(Sent::Answered(v)),
-            Err(e) if e.kind.is_limit() => {
+            // Only the codes that say the call was blocked, not run (qualys-api.md §2.2); an
+            // unknown 409 proves nothing and stays a wait in the `…Sent` state.
+            Err(e) if e.kind.is_limit() && matches!(e.code, Some(1920 | 1960 | 1965)) => {
                 Ok(Sent::Unsent(match outcome_of_error(&e, Timestamp::now()) {
                     Outcome::Deferred { until, reason, .. } => Outcome::NotSent { until, reason },
                     other => other,
@@ -170,7 +174,13 @@ impl Executor {
     /// Performs `action` for `rec` and reports what came of it. Everything state-dependent
     /// the executor needs comes with the `Action` (the scan to poll, the lookup's lower
     /// bound); the record supplies only the job's identity and spec.
-    pub async fn perform(&self, rec: &JobRecord, action: &Action) -> Outcome {
+    /// A request behind an intent goes out by `send_by` or not at all (see [`Executor::call_by`]).
+    pub async fn perform(
+        &self,
+        rec: &JobRecord,
+        action: &Action,
+        send_by: tokio::time::Instant,
+    ) -> Outcome {
         let result = match action {
             // Batched by the engine; a single poll is a one-job round.
             Action::PollScan { .. } | Action::PollReport { .. } => {
@@ -186,7 +196,7 @@ impl Executor {
                     |(_, o)| o,
                 ))
             }
-            _ => self.try_perform(rec, action).await,
+            _ => self.try_perform(rec, action, send_by).await,
         };
         match result {
             Ok(outcome) => outcome,
@@ -194,9 +204,12 @@ impl Executor {
         }
     }
 
-    async fn try_perform(&self, rec: &JobRecord, action: &Action) -> Result<Outcome, ApiError> {
-        // Taken before any lookup the action makes first (appliances, templates).
-        let send_by = self.send_by();
+    async fn try_perform(
+        &self,
+        rec: &JobRecord,
+        action: &Action,
+        send_by: tokio::time::Instant,
+    ) -> Result<Outcome, ApiError> {
         let job = &rec.job;
         let c = &self.client;
         Ok(match action {
@@ -290,12 +303,6 @@ impl Executor {
                 }
             }
         })
-    }
-
-    /// When a request behind an intent must be out: [`baseliner_core::machine::Policy::send_within`]
-    /// after the action began, which is right after its intent was committed.
-    fn send_by(&self) -> tokio::time::Instant {
-        tokio::time::Instant::now() + self.config().policy().send_within()
     }
 
     async fn find_group(&self, rec: &JobRecord) -> Result<Outcome, ApiError> {

@@ -22,6 +22,14 @@ pub fn merge(running: &Config, mut new: Config) -> (Config, Vec<&'static str>) {
             "[qualys] and [limits].max_download changes take effect at the next start; keeping the old ones (so do [limits].download_timeout changes)",
         );
     }
+    // Requests already sent were covered by the running margin: a smaller one would let a
+    // lookup "prove" absence while such a request may still be applied.
+    if new.polling.absence_margin != running.polling.absence_margin {
+        warnings.push(
+            "[polling].absence_margin changes take effect at the next start; keeping the old one",
+        );
+    }
+    new.polling.absence_margin = running.polling.absence_margin;
     new.paths = running.paths.clone();
     new.qualys = running.qualys.clone();
     new.limits.max_download = running.limits.max_download;
@@ -88,6 +96,14 @@ mod tests {
         assert_eq!(
             merged.limits.download_timeout,
             running.limits.download_timeout
+        );
+        assert_eq!(warnings.len(), 1);
+        let mut hasty = running.clone();
+        hasty.polling.absence_margin = Duration::from_secs(1);
+        let (merged, warnings) = merge(&running, hasty);
+        assert_eq!(
+            merged.polling.absence_margin, running.polling.absence_margin,
+            "a reload never shortens the proof for requests already sent"
         );
         assert_eq!(warnings.len(), 1);
     }

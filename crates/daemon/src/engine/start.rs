@@ -16,9 +16,13 @@ impl Engine {
             .jobs
             .get(id)
             .is_some_and(|r| machine::needs_intent(&r.checkpoint.state));
+        // The request goes out within `send_within` of the time its intent records, or not
+        // at all (the executor enforces it): both are taken here, together.
+        let stamp = if needs_intent { Timestamp::now() } else { now };
+        let send_by = tokio::time::Instant::now() + self.policy.send_within();
         if needs_intent {
             let Some(rec) = self.jobs.get(id) else { return };
-            let Some(intent) = machine::intent(&rec.checkpoint, now) else {
+            let Some(intent) = machine::intent(&rec.checkpoint, stamp) else {
                 tracing::error!(
                     job_id = id.as_str(),
                     "no intent for {action:?}; not sending"
@@ -27,7 +31,7 @@ impl Engine {
             };
             crate::crashpoint::hit("before-intent");
             // Intent before effect: the flushed checkpoint says the request may be out.
-            if !self.commit(id, intent, now) {
+            if !self.commit(id, intent, stamp) {
                 return;
             }
             crate::crashpoint::hit("after-intent");
@@ -43,7 +47,7 @@ impl Engine {
             // A cancel drops the action where it is: a governor wait, a call in flight, a
             // download (whose temporary file the client removes).
             let outcome = tokio::select! {
-                o = exec.perform(&rec, &action) => o,
+                o = exec.perform(&rec, &action, send_by) => o,
                 Ok(()) = stopped => Outcome::CancelRequested,
             };
             if needs_intent {
