@@ -101,6 +101,20 @@ impl From<&q::Limits> for Observed {
     }
 }
 
+/// The template list's entries as the core's template rule reads them.
+pub fn templates(
+    list: &[q::ReportTemplate],
+) -> Vec<baseliner_core::machine::template::TemplateSeen<'_>> {
+    list.iter()
+        .map(|t| baseliner_core::machine::template::TemplateSeen {
+            id: t.id,
+            title: &t.title,
+            kind: t.kind.as_deref(),
+            template_type: t.template_type.as_deref(),
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -14,7 +14,7 @@ use crate::outputs;
 use crate::spool::Spool;
 use baseliner_core::config::Config;
 use baseliner_core::machine::adopt;
-use baseliner_core::machine::template::{report_basis, ReportBasis, TemplateSeen};
+use baseliner_core::machine::template::{report_basis, ReportBasis};
 use baseliner_core::state::{Action, DeferScope, Outcome, ScanInfo, ScanStatus};
 use baseliner_core::store::{JobId, JobRecord};
 use baseliner_core::time::Timestamp;
@@ -453,16 +453,7 @@ impl Executor {
                 )
             })
             .await?;
-        let seen: Vec<TemplateSeen<'_>> = list
-            .iter()
-            .map(|t| TemplateSeen {
-                id: t.id,
-                title: &t.title,
-                kind: t.kind.as_deref(),
-                template_type: t.template_type.as_deref(),
-            })
-            .collect();
-        Ok(report_basis(id, &seen))
+        Ok(report_basis(id, &adapt::templates(list)))
     }
 
     async fn appliance_ids(&self, name: Option<&str>) -> Result<Vec<u64>, ApiError> {

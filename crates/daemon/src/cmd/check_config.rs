@@ -10,6 +10,7 @@
 use super::{load_config, runtime, usage, Failure};
 use crate::credentials;
 use baseliner_core::config::Config;
+use baseliner_core::machine::template::{report_basis, ReportBasis};
 use baseliner_qualys::ReportTemplate;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
@@ -129,23 +130,10 @@ fn check_template(id: u64, list: &[ReportTemplate]) -> Result<String, String> {
                 .join(", ")
         ));
     };
-    let kind = t.kind.as_deref().unwrap_or("");
-    let ttype = t.template_type.as_deref().unwrap_or("");
-    if ttype != "Scan" {
-        return Err(format!(
-            "template {:?} has TEMPLATE_TYPE {:?}; a baseline needs a Scan template",
-            t.title, ttype
-        ));
-    }
-    let how = match kind {
-        "Manual" => "Manual: scan-based, launched on the job's scan",
-        "Auto" => "Auto: host-based, launched on the job's addresses",
-        other => {
-            return Err(format!(
-                "template {:?} has TYPE {other:?}; expected Manual or Auto",
-                t.title
-            ))
-        }
+    // The daemon's own rule, so that check-config and a job agree on every template.
+    let how = match report_basis(id, &crate::adapt::templates(list))? {
+        ReportBasis::Scan => "Manual: scan-based, launched on the job's scan",
+        ReportBasis::Hosts => "Auto: host-based, launched on the job's addresses",
     };
     Ok(format!("  template {id}: {} ({how})", t.title))
 }
