@@ -11,4 +11,5 @@ mod hostile_xml;
 mod operability;
 mod permissions;
 mod sim_http;
+mod store_disk;
 mod support;

@@ -160,6 +160,26 @@ pub fn paused(until: Option<Timestamp>, now: Timestamp) -> bool {
     until.is_some_and(|u| u > now)
 }
 
+/// The first pause between two attempts to reopen a store that failed ([`store_retry_after`]).
+pub const STORE_RETRY_FIRST: Duration = Duration::from_secs(1);
+
+/// The longest pause between two attempts to reopen a store that failed: a store whose
+/// disk has room again is writing within this much (well inside a minute).
+pub const STORE_RETRY_MAX: Duration = Duration::from_secs(30);
+
+/// How long after its `failures`-th failed attempt (1 for the failure that broke it) the
+/// driver tries to reopen a broken store: doubling from [`STORE_RETRY_FIRST`] up to
+/// [`STORE_RETRY_MAX`]. Nothing is sent to Qualys meanwhile: the driver pauses every job.
+pub fn store_retry_after(failures: u32) -> Duration {
+    let doublings = failures.saturating_sub(1).min(16);
+    STORE_RETRY_FIRST
+        .saturating_mul(1u32 << doublings)
+        .min(STORE_RETRY_MAX)
+}
+
+/// How often, at most, the driver repeats in the journal that the store still cannot write.
+pub const STORE_DOWN_LOG_EVERY: Duration = Duration::from_secs(60);
+
 /// When a job needs the loop: its due time, plus the gathering wait for polls.
 pub fn wake_at(cp: &Checkpoint, policy: &Policy) -> Timestamp {
     match gathering(&cp.state, policy) {

@@ -157,6 +157,7 @@ fn record(id: &str) -> Result<JobRecord, Box<dyn std::error::Error>> {
             tracking_method: TrackingMethod::Ip,
         },
         checkpoint: Checkpoint::accepted(Timestamp(0)),
+        generation: 0,
     })
 }
 

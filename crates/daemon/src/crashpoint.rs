@@ -3,6 +3,10 @@
 //! that instant, on either side of an external effect or a file move.
 //!
 //! Unset (always, in production), [`hit`] costs one relaxed atomic load.
+//!
+//! The store's write seam, for the full-disk tests: with `$BASELINER_TEST_STORE_FULL` set
+//! to a path, every flush of the store fails with ENOSPC while a file exists at that path
+//! ([`arm_store_fault`]), after sled applied the change in memory, as a full disk does.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::OnceLock;
@@ -58,4 +62,21 @@ pub fn hit(point: &str) {
         eprintln!("crash point {point} reached: aborting");
         std::process::abort();
     }
+}
+
+/// Arms the store's write seam from `$BASELINER_TEST_STORE_FULL` (see the module doc);
+/// unset, it does nothing.
+pub fn arm_store_fault(store: &baseliner_core::store::Store) {
+    let Some(flag) = std::env::var_os("BASELINER_TEST_STORE_FULL") else {
+        return;
+    };
+    let flag = std::path::PathBuf::from(flag);
+    tracing::warn!(
+        "BASELINER_TEST_STORE_FULL={}: the store fails every write while that file exists (testing only)",
+        flag.display()
+    );
+    store.set_write_fault(Box::new(move || {
+        flag.exists()
+            .then(|| std::io::Error::from_raw_os_error(libc::ENOSPC))
+    }));
 }

@@ -15,6 +15,7 @@ mod journal;
 mod publish;
 mod reload;
 mod start;
+mod store_down;
 
 use crate::exec::Executor;
 use crate::intake::CancelRequests;
@@ -91,6 +92,29 @@ pub struct Engine {
     interrupts: HashMap<JobId, Option<oneshot::Sender<()>>>,
     /// Jobs canceled while in a poll round: the round's answer for them is ignored.
     left_rounds: HashSet<JobId>,
+    /// Set while the store cannot write ([`store_down`]): every job is paused.
+    store_down: Option<store_down::StoreDown>,
+    /// Jobs read back from the store while they had an action in flight: its answer is
+    /// dropped when it arrives.
+    stale: HashSet<JobId>,
+}
+
+/// What came of a commit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Commit {
+    /// Committed (or nothing to change); `published`: its status.json was written too.
+    Done {
+        /// The job's status.json shows the new checkpoint.
+        published: bool,
+    },
+    /// Not committed: the store failed (the daemon pauses until it writes again).
+    Failed,
+}
+
+impl Commit {
+    fn committed(self) -> bool {
+        matches!(self, Commit::Done { .. })
+    }
 }
 
 /// What the loop reports when it stops.
@@ -103,7 +127,9 @@ pub struct Summary {
 }
 
 impl Engine {
-    /// Loads every unfinished job from the store; nothing is sent yet.
+    /// Brings the store up to what the spool's status files witness
+    /// ([`crate::recovery::reconcile`]: a lost-store alarm for every job the store lost or
+    /// holds in an older state), then loads every unfinished job; nothing is sent yet.
     pub fn new(
         config: Arc<Config>,
         store: Arc<Store>,
@@ -112,12 +138,34 @@ impl Engine {
         notifier: Notifier,
     ) -> Result<Engine, baseliner_core::store::StoreError> {
         let spool = Spool::new(config.paths.spool.clone());
-        let (done, jobs): (Vec<_>, Vec<_>) = store
-            .all()?
+        // A store that cannot write at start does not stop the daemon (systemd would restart
+        // it into the same disk, logging in each time): it starts paused, and reads its
+        // jobs once the store writes again.
+        let loaded = crate::recovery::reconcile(
+            &spool,
+            &store,
+            &config.job_rules(),
+            Timestamp::now(),
+        )
+        .and_then(|reconciled| {
+            if !reconciled.rebuilt.is_empty() || !reconciled.lost.is_empty() {
+                tracing::error!(
+                    "lost-store alarm: {} job(s) rebuilt from their status files, {} lost for good (see the errors above)",
+                    reconciled.rebuilt.len(),
+                    reconciled.lost.len()
+                );
+            }
+            store.all()
+        });
+        let (records, failed) = match loaded {
+            Ok(records) => (records, None),
+            Err(e) => (Vec::new(), Some(e)),
+        };
+        let (done, jobs): (Vec<_>, Vec<_>) = records
             .into_iter()
             .partition(|r| r.checkpoint.state.is_terminal());
         let (tx, rx) = mpsc::unbounded_channel();
-        Ok(Engine {
+        let mut engine = Engine {
             policy: config.policy(),
             config,
             store,
@@ -139,7 +187,13 @@ impl Engine {
             cancels: CancelRequests::default(),
             interrupts: HashMap::new(),
             left_rounds: HashSet::new(),
-        })
+            store_down: None,
+            stale: HashSet::new(),
+        };
+        if let Some(e) = failed {
+            engine.store_failed(&e);
+        }
+        Ok(engine)
     }
 
     /// Sets how SIGHUP re-reads the config (a bad config keeps the old one).
@@ -176,8 +230,11 @@ impl Engine {
             if self.signals.take_reload() {
                 self.reload_config();
             }
+            self.watch_store();
             let wall = Timestamp::now();
-            if now() >= next_scan {
+            // While the store cannot write, no file is taken and no cancel applied: they
+            // stay queued in the spool until it writes again.
+            if now() >= next_scan && !self.store_is_down() {
                 self.spool_pass(wall);
                 next_scan = now() + SCAN_EVERY;
             }
@@ -273,37 +330,44 @@ impl Engine {
             };
             next = machine::step(&rec.checkpoint, outcome, now, &ctx);
         }
-        self.commit(id, next, now)
+        self.commit(id, next, now).committed()
     }
 
-    /// Replaces job `id`'s checkpoint with `next` in the store (flushed) and on disk.
-    fn commit(&mut self, id: &JobId, next: Checkpoint, now: Timestamp) -> bool {
-        let Some(rec) = self.jobs.get_mut(id) else {
-            return false;
+    /// Replaces job `id`'s checkpoint with `next` in the store (flushed) and on disk. A
+    /// commit that fails leaves the job's record as it was and pauses the daemon until the
+    /// store writes again ([`store_down`]).
+    fn commit(&mut self, id: &JobId, next: Checkpoint, now: Timestamp) -> Commit {
+        let Some(rec) = self.jobs.get(id) else {
+            return Commit::Failed;
         };
         if rec.checkpoint == next {
-            return true;
+            return Commit::Done { published: true };
         }
-        if let Err(e) = self.store.commit(id, &rec.checkpoint, &next) {
-            tracing::error!(
-                job_id = id.as_str(),
-                "checkpoint not written, the step will be retried: {e}"
-            );
-            return false;
-        }
+        let generation = match self.store.commit(id, &rec.checkpoint, &next) {
+            Ok(g) => g,
+            Err(e) => {
+                tracing::debug!(job_id = id.as_str(), "checkpoint not written: {e}");
+                self.store_failed(&e);
+                return Commit::Failed;
+            }
+        };
+        let Some(rec) = self.jobs.get_mut(id) else {
+            return Commit::Failed;
+        };
         let before = rec.checkpoint.state.step_name();
         rec.checkpoint = next;
+        rec.generation = generation;
         self.transitions += 1;
         journal::transition(before, rec);
         crate::crashpoint::hit("after-commit");
         crate::crashpoint::hit("before-status");
-        status::publish(&self.spool, rec, now);
+        let published = status::publish(&self.spool, rec, now);
         if rec.checkpoint.state.is_terminal() {
             let after = rec.checkpoint.state.step_name();
             *self.finished.entry(after.as_str()).or_default() += 1;
             self.jobs.remove(id);
         }
-        true
+        Commit::Done { published }
     }
 
     /// The unfinished jobs as the schedule sees them, in acceptance order.
@@ -323,7 +387,7 @@ impl Engine {
     }
 
     fn pause_until(&self) -> Option<Timestamp> {
-        self.pause.as_ref().map(|p| p.until)
+        self.effective_pause().map(|p| p.until)
     }
 
     /// Starts what the schedule says is due.
@@ -355,6 +419,9 @@ impl Engine {
             Done::Job { id, outcome } => {
                 self.busy.remove(&id);
                 self.interrupts.remove(&id);
+                if self.stale.remove(&id) {
+                    return;
+                }
                 self.note_pause(&outcome, now);
                 self.advance(&id, &outcome, now);
             }
@@ -366,6 +433,9 @@ impl Engine {
                         continue;
                     }
                     self.busy.remove(&id);
+                    if self.stale.remove(&id) {
+                        continue;
+                    }
                     self.note_pause(&outcome, now);
                     self.advance(&id, &outcome, now);
                 }

@@ -71,6 +71,10 @@ pub fn scan(spool: &Spool, store: &Store, rules: &JobRules, now: Timestamp) -> I
         }
     }
     for name in in_drop_order(&staging) {
+        // A store that cannot write takes nothing more: the rest stays queued.
+        if store.broken().is_some() {
+            return report;
+        }
         handle(
             spool,
             store,
@@ -82,6 +86,9 @@ pub fn scan(spool: &Spool, store: &Store, rules: &JobRules, now: Timestamp) -> I
         );
     }
     for name in in_drop_order(&spool.incoming()) {
+        if store.broken().is_some() {
+            break;
+        }
         if name.as_bytes().starts_with(b".") {
             continue;
         }

@@ -27,6 +27,7 @@ pub mod logging;
 pub mod metrics;
 pub mod outputs;
 pub mod probe;
+pub mod recovery;
 pub mod sdnotify;
 pub mod signals;
 pub mod spool;

@@ -6,9 +6,10 @@
 
 use crate::fsutil;
 use crate::spool::Spool;
-use baseliner_core::state::{JobState, StepName};
-use baseliner_core::store::{JobRecord, Store};
+use baseliner_core::state::{HistoryEntry, JobState, StepName};
+use baseliner_core::store::{JobId, JobRecord, Store};
 use baseliner_core::time::Timestamp;
+use baseliner_core::witness::Published;
 use serde::{Deserialize, Serialize};
 use std::io;
 use std::path::Path;
@@ -53,6 +54,14 @@ pub struct JobStatus {
     /// already says `canceled`, the user's wish, and this says Qualys has not confirmed yet.
     #[serde(default)]
     pub canceling: bool,
+    /// The store's generation of the commit this file shows (0 in files written before
+    /// generations existed). A store record older than this is a lost-store alarm.
+    #[serde(default)]
+    pub generation: u64,
+    /// The store's record as of that commit, encoded (`baseliner_core::witness`): what the
+    /// daemon carries on from if the store loses the job. Internal; not shown by `status`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub record: Option<String>,
 }
 
 /// One `history` entry.
@@ -106,7 +115,40 @@ impl JobStatus {
             outputs,
             alert,
             canceling: matches!(state, JobState::Canceling { .. }),
+            generation: rec.generation,
+            record: baseliner_core::witness::encode_record(rec).ok(),
         }
+    }
+
+    /// What this file witnesses of its job ([`baseliner_core::witness`]); `None` when its
+    /// id or acceptance time does not read.
+    pub fn published(&self) -> Option<Published> {
+        let history = self
+            .history
+            .iter()
+            .filter_map(|h| {
+                Some(HistoryEntry {
+                    step: h.state,
+                    at: Timestamp::parse_rfc3339(&h.at)?,
+                })
+            })
+            .collect();
+        Some(Published {
+            id: JobId::parse(&self.id)?,
+            generation: self.generation,
+            record: self
+                .record
+                .as_deref()
+                .and_then(baseliner_core::witness::decode_record),
+            step: self.state,
+            canceling: self.canceling,
+            scan_ref: self.scan_ref.clone(),
+            report_id: self.report_id,
+            error: self.error.clone(),
+            accepted_at: Timestamp::parse_rfc3339(&self.accepted_at)?,
+            source: self.source.clone(),
+            history,
+        })
     }
 
     /// True when the job will take no new step (a `canceled` job may still be confirming
@@ -175,11 +217,16 @@ fn current(spool: &Spool, rec: &JobRecord, now: Timestamp) -> JobStatus {
     JobStatus::from_record(rec, now, outputs, alert)
 }
 
-/// Rewrites `jobs/ID/status.json` from the record (and the outputs on disk); a failure is
-/// logged (the next commit or start rewrites it).
-pub fn publish(spool: &Spool, rec: &JobRecord, now: Timestamp) {
-    if let Err(e) = write(spool, &current(spool, rec, now)) {
-        tracing::error!(job_id = rec.id.as_str(), "status.json not written: {e}");
+/// Rewrites `jobs/ID/status.json` from the record (and the outputs on disk). False when
+/// it could not be written (logged; the next commit or start rewrites it): the file is the
+/// witness of the job's intents, so a request behind an intent is not sent then.
+pub fn publish(spool: &Spool, rec: &JobRecord, now: Timestamp) -> bool {
+    match write(spool, &current(spool, rec, now)) {
+        Ok(()) => true,
+        Err(e) => {
+            tracing::error!(job_id = rec.id.as_str(), "status.json not written: {e}");
+            false
+        }
     }
 }
 
@@ -196,8 +243,11 @@ pub fn matches(spool: &Spool, rec: &JobRecord) -> bool {
 }
 
 /// A crash between a commit and its status file leaves the file one step behind (for a
-/// finished job, for good): the store is the truth, so every file that disagrees with it
-/// is rewritten. It may touch every job directory: it stops early once `stop()` says so
+/// finished job, for good): every file that disagrees with the store is rewritten. Runs
+/// after [`crate::recovery::reconcile`], which has already brought the store up to every
+/// file that was ahead of it; a file still ahead of its record here (which cannot happen
+/// short of a store losing data while the daemon runs) is never rewritten backwards: it is
+/// reported as a lost-store alarm and left for the next start's reconcile. It may touch every job directory: it stops early once `stop()` says so
 /// (the next start finishes it). Returns how many files were rewritten.
 pub fn repair(spool: &Spool, store: &Store, stop: impl Fn() -> bool) -> usize {
     let records = match store.all() {
@@ -212,6 +262,19 @@ pub fn repair(spool: &Spool, store: &Store, stop: impl Fn() -> bool) -> usize {
     for rec in records.iter().filter(|r| !matches(spool, r)) {
         if stop() {
             break;
+        }
+        if let Some(ahead) = read(&spool.status_file(rec.id.as_str()))
+            .ok()
+            .and_then(|st| st.published())
+            .filter(|p| p.generation > rec.generation)
+        {
+            tracing::error!(
+                job_id = rec.id.as_str(),
+                "lost-store alarm: the store's record (generation {}) is older than its status.json (generation {}); the file is kept",
+                rec.generation,
+                ahead.generation
+            );
+            continue;
         }
         publish(spool, rec, now);
         repaired += 1;

@@ -50,6 +50,7 @@ impl<S: Into<JobState>> From<OldRecord<S>> for JobRecord {
                 cancel_requested: c.cancel_requested,
                 history: c.history,
             },
+            generation: 0,
         }
     }
 }

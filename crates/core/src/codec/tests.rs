@@ -69,6 +69,7 @@ fn fixed_record() -> JobRecord {
             tracking_method: TrackingMethod::Ip,
         },
         checkpoint: Checkpoint::accepted(t),
+        generation: 0,
     }
 }
 

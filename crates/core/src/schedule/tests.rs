@@ -372,3 +372,11 @@ fn gathering_is_one_rule_for_both_kinds() {
     assert_eq!(wake_at(&cp, &p), T0.plus(MAX_ROUND_WAIT));
     assert_eq!(wake_at(&at(JobState::FindingGroup, T0), &p), T0);
 }
+
+#[test]
+fn a_broken_store_is_retried_doubling_from_a_second_up_to_thirty() {
+    let waits: Vec<u64> = (1..=8).map(|n| store_retry_after(n).as_secs()).collect();
+    assert_eq!(waits, [1, 2, 4, 8, 16, 30, 30, 30]);
+    assert_eq!(store_retry_after(0), STORE_RETRY_FIRST);
+    assert_eq!(store_retry_after(u32::MAX), STORE_RETRY_MAX);
+}

@@ -224,10 +224,7 @@ fn a_second_open_is_refused_as_locked() {
 fn corrupt_records_are_reported_with_their_key() {
     let dir = temp();
     let store = Store::open(dir.path()).expect("open");
-    store
-        .jobs
-        .insert(b"20251128-011500-000001", &[9u8, 1, 2][..])
-        .expect("raw insert");
+    raw_insert(&store, b"20251128-011500-000001", &[9u8, 1, 2]);
     let err = store.all().expect_err("corrupt");
     assert!(err.to_string().contains("20251128-011500-000001"), "{err}");
     assert!(
@@ -240,4 +237,145 @@ fn corrupt_records_are_reported_with_their_key() {
         ),
         "{err:?}"
     );
+}
+
+fn raw_insert(store: &Store, key: &[u8], value: &[u8]) {
+    store
+        .with(|t| t.jobs.insert(key, value).map_err(sled_err("raw insert")))
+        .expect("raw insert");
+}
+
+#[test]
+fn every_commit_takes_the_next_generation_and_records_carry_theirs() {
+    let dir = temp();
+    let store = Store::open(dir.path()).expect("open");
+    assert_eq!(store.generation().expect("generation"), 0);
+    let (a, _) = store.accept("ka", "a.toml", &job("A"), T0).expect("accept");
+    let (b, _) = store.accept("kb", "b.toml", &job("B"), T0).expect("accept");
+    assert_eq!((a.generation, b.generation), (1, 2));
+    let mut next = a.checkpoint.clone();
+    next.state = JobState::AddingIps;
+    let g = store.commit(&a.id, &a.checkpoint, &next).expect("commit");
+    assert_eq!(g, 3);
+    assert_eq!(
+        store.get(&a.id).expect("get").map(|r| r.generation),
+        Some(3)
+    );
+    assert_eq!(
+        store.get(&b.id).expect("get").map(|r| r.generation),
+        Some(2)
+    );
+    drop(store);
+    let store = Store::open(dir.path()).expect("reopen");
+    assert_eq!(store.generation().expect("generation"), 3);
+    let gens: Vec<u64> = store
+        .all()
+        .expect("all")
+        .iter()
+        .map(|r| r.generation)
+        .collect();
+    assert_eq!(gens, [3, 2]);
+}
+
+#[test]
+fn a_failed_flush_breaks_the_store_until_it_reopens_and_leaves_no_trace_in_memory() {
+    let dir = temp();
+    let store = Store::open(dir.path()).expect("open");
+    let (a, _) = store.accept("ka", "a.toml", &job("A"), T0).expect("accept");
+    let full = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(true));
+    let flag = full.clone();
+    store.set_write_fault(Box::new(move || {
+        flag.load(std::sync::atomic::Ordering::SeqCst)
+            .then(|| std::io::Error::from_raw_os_error(28))
+    }));
+    let mut next = a.checkpoint.clone();
+    next.state = JobState::AddingIps;
+    let err = store
+        .commit(&a.id, &a.checkpoint, &next)
+        .expect_err("disk full");
+    assert!(
+        matches!(err, StoreError::Sled { op: "flush", .. }),
+        "{err:?}"
+    );
+    assert!(
+        store.broken().is_some_and(|r| r.contains("flush")),
+        "{:?}",
+        store.broken()
+    );
+    // Nothing is read or written from the in-memory view any more.
+    for e in [
+        store.get(&a.id).map(|_| ()).expect_err("get refused"),
+        store
+            .commit(&a.id, &a.checkpoint, &next)
+            .map(|_| ())
+            .expect_err("refused"),
+        store
+            .accept("kb", "b.toml", &job("B"), T0)
+            .map(|_| ())
+            .expect_err("refused"),
+    ] {
+        assert!(matches!(e, StoreError::Broken { .. }), "{e:?}");
+    }
+    // Still full: reopening does not prove the store writes.
+    assert!(store.recover().is_err());
+    assert!(store.broken().is_some());
+    full.store(false, std::sync::atomic::Ordering::SeqCst);
+    store
+        .recover()
+        .expect("recovers once the disk takes writes");
+    assert_eq!(store.broken(), None);
+    // What the store holds now is what is on disk (here sled's background flush may have
+    // written the failed commit after all: either checkpoint, never a third).
+    let back = store.get(&a.id).expect("get").expect("the job is there");
+    assert!(back.checkpoint == a.checkpoint || back.checkpoint == next);
+    let g = store
+        .commit(&a.id, &back.checkpoint, &next.clone())
+        .map(|_| ());
+    assert!(g.is_ok() || back.checkpoint == next);
+}
+
+#[test]
+fn restore_and_advance_past_rebuild_what_an_emptied_store_lost() {
+    let dir = temp();
+    let store = Store::open(dir.path()).expect("open");
+    let id = JobId::new(T0, 41);
+    let rec = JobRecord {
+        id: id.clone(),
+        intake_key: "rebuilt".to_string(),
+        source_name: "a.toml".to_string(),
+        accepted_at: T0,
+        job: job("A"),
+        checkpoint: Checkpoint::accepted(T0),
+        generation: 0,
+    };
+    store.advance_past(57, 41).expect("advance");
+    store.advance_past(3, 2).expect("never backwards");
+    let g = store.restore(&rec).expect("restore");
+    assert_eq!(g, 58);
+    assert_eq!(store.get(&id).expect("get").map(|r| r.generation), Some(58));
+    let (next, _) = store.accept("kb", "b.toml", &job("B"), T0).expect("accept");
+    assert_eq!(
+        next.id.seq(),
+        Some(42),
+        "no id of a job directory that exists"
+    );
+    assert_eq!(next.generation, 59);
+}
+
+#[test]
+fn scan_lists_undecodable_records_beside_the_good_ones() {
+    let dir = temp();
+    let store = Store::open(dir.path()).expect("open");
+    let (a, _) = store.accept("ka", "a.toml", &job("A"), T0).expect("accept");
+    raw_insert(&store, b"20251128-011500-000009", &[3u8, 0xff, 0xff]);
+    let scan = store.scan().expect("scan");
+    assert_eq!(
+        scan.records
+            .iter()
+            .map(|r| r.id.clone())
+            .collect::<Vec<_>>(),
+        [a.id]
+    );
+    assert_eq!(scan.undecodable.len(), 1);
+    assert_eq!(scan.undecodable[0].0, "20251128-011500-000009");
 }

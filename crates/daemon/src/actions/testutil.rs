@@ -32,6 +32,7 @@ pub fn record(id: &str, organization: &str, ips: &[&str]) -> JobRecord {
             tracking_method: TrackingMethod::Ip,
         },
         checkpoint: Checkpoint::accepted(Timestamp(0)),
+        generation: 0,
     }
 }
 

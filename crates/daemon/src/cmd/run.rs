@@ -12,7 +12,6 @@ use crate::signals::Signals;
 use crate::spool::Spool;
 use crate::waits::StoreWaits;
 use baseliner_core::config::Config;
-use baseliner_core::store::Store;
 use baseliner_qualys::{Client, ClientConfig, Secret};
 use std::path::Path;
 use std::sync::Arc;
@@ -63,8 +62,10 @@ pub fn run_with(
     std::fs::create_dir_all(&cfg.paths.state)
         .map_err(|e| runtime(anyhow::anyhow!("state {}: {e}", cfg.paths.state.display())))?;
     let store = Arc::new(
-        Store::open(&cfg.paths.state.join("store")).map_err(|e| runtime(anyhow::anyhow!("{e}")))?,
+        crate::recovery::open_store(&cfg.paths.state.join("store"))
+            .map_err(|e| runtime(anyhow::anyhow!("{e}")))?,
     );
+    crate::crashpoint::arm_store_fault(&store);
     let client = client_for(&cfg, password)?;
     let rt = super::runtime_for_daemon()?;
     let cfg = Arc::new(cfg);

@@ -2,7 +2,6 @@
 //! ([`crate::metrics`]), `daemon.json` ([`crate::daemon_status`]) and systemd's `STATUS=`.
 
 use super::Engine;
-use baseliner_core::time::Timestamp;
 
 impl Engine {
     pub(super) fn write_metrics(&self) {
@@ -10,24 +9,23 @@ impl Engine {
             self.jobs.values(),
             &self.finished,
             self.exec.governors().stats(),
-            self.pause.is_some(),
+            self.effective_pause().is_some(),
             self.transitions,
         );
         crate::metrics::write_file(&self.config.paths.metrics_file(), &snap);
     }
 
-    pub(super) fn pause_doc(&self) -> Option<(Timestamp, &str)> {
-        self.pause.as_ref().map(|p| (p.until, p.reason.as_str()))
-    }
-
     pub(super) fn summary_line(&self) -> String {
-        crate::daemon_status::summary_line(self.jobs.values(), self.pause_doc())
+        let pause = self.effective_pause();
+        let doc = pause.as_ref().map(|p| (p.until, p.reason.as_str()));
+        crate::daemon_status::summary_line(self.jobs.values(), doc)
     }
 
     /// Rewrites `daemon.json` ([`crate::daemon_status`]); `running` is false at a clean stop.
     pub(super) fn write_daemon_status(&self, line: &str, running: bool) {
-        let (jobs, pause) = (self.jobs.len(), self.pause_doc());
-        crate::daemon_status::publish(&self.spool, line, jobs, pause, running);
+        let pause = self.effective_pause();
+        let doc = pause.as_ref().map(|p| (p.until, p.reason.as_str()));
+        crate::daemon_status::publish(&self.spool, line, self.jobs.len(), doc, running);
     }
 
     pub(super) fn publish_summary(&mut self) {

@@ -30,9 +30,20 @@ impl Engine {
                 return;
             };
             crate::crashpoint::hit("before-intent");
-            // Intent before effect: the flushed checkpoint says the request may be out.
-            if !self.commit(id, intent, stamp) {
-                return;
+            // Intent before effect: the flushed checkpoint says the request may be out, and
+            // so does the published status.json, the witness a lost store is rebuilt from
+            // (crate::recovery): without both, nothing is sent (the job looks its object up
+            // next, and finds it absent).
+            match self.commit(id, intent, stamp) {
+                super::Commit::Done { published: true } => {}
+                super::Commit::Done { published: false } => {
+                    tracing::error!(
+                        job_id = id.as_str(),
+                        "the intent's status.json could not be written: not sending"
+                    );
+                    return;
+                }
+                super::Commit::Failed => return,
             }
             crate::crashpoint::hit("after-intent");
         }
