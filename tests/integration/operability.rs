@@ -126,7 +126,11 @@ async fn status_tells_a_stopped_daemon_from_a_killed_one_and_lists_queued_files(
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_failed_alert_is_logged_counted_and_marked_in_status() {
     let mut w = World::new(fast_sim()).await;
-    // A webhook to a loopback port nothing listens on, and a command that does not exist.
+    // A webhook to a loopback port nothing listens on, and a command that is removed after
+    // the daemon's start (which refuses a missing one).
+    let notify = w.dir.path().join("notify-team");
+    std::fs::write(&notify, "#!/bin/sh\nexit 0\n").expect("script");
+    chmod(&notify, 0o755);
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .expect("bind")
         .local_addr()
@@ -136,16 +140,19 @@ async fn a_failed_alert_is_logged_counted_and_marked_in_status() {
     std::fs::write(
         &w.config,
         format!(
-            "{text}\n[alerts]\nmin_severity = 3\ncommand = [\"/nonexistent/notify-team\"]\nwebhook = \"http://127.0.0.1:{port}/hook\"\ncommand_timeout = \"10s\"\n"
+            "{text}\n[alerts]\nmin_severity = 3\ncommand = [\"{}\"]\nwebhook = \"http://127.0.0.1:{port}/hook\"\ncommand_timeout = \"10s\"\n",
+            notify.display()
         ),
     )
     .expect("config");
+    let mut daemon = w.start_daemon();
+    wait_ready(&w, &daemon).await;
+    std::fs::remove_file(&notify).expect("remove the command");
     w.drop_job("alert.toml", &job_toml("Acme Corp", &["64.39.106.20"]));
-    assert_eq!(
-        w.run_until_finished(1, Duration::from_secs(40), "the alerting job")
-            .await,
-        Some(0)
-    );
+    w.wait_for(Duration::from_secs(40), "the alerting job", all_finished(1))
+        .await;
+    sigterm(&daemon);
+    assert_eq!(wait_exit(&mut daemon, Duration::from_secs(10)), Some(0));
     let st = &w.statuses()[0];
     assert_eq!(st["state"], "done", "an alert never fails the job: {st:#}");
     let id = st["id"].as_str().expect("id");
@@ -179,7 +186,7 @@ async fn a_failed_alert_is_logged_counted_and_marked_in_status() {
     let one = out(&w.cli(&["status", id]));
     assert!(one.contains("state         done !alert"), "{one}");
     assert!(
-        one.contains("alert         not started: /nonexistent/notify-team"),
+        one.contains(&format!("alert         not started: {}", notify.display())),
         "{one}"
     );
     assert!(one.contains("webhook       failed"), "{one}");

@@ -27,12 +27,6 @@ const DIRS: &[&str] = &[
     "etc/baseliner",
 ];
 
-fn is_root() -> bool {
-    std::fs::metadata("/proc/self")
-        .map(|m| m.uid() == 0)
-        .unwrap_or(false)
-}
-
 /// Runs the README's sysusers and tmpfiles steps into a new root; `None` when the tools
 /// are missing.
 fn install_root(dir: &Path) -> Option<PathBuf> {
@@ -79,38 +73,6 @@ fn id_in(file: &Path, name: &str) -> u32 {
             (f.first() == Some(&name)).then(|| f.get(2).and_then(|v| v.parse().ok()))?
         })
         .unwrap_or_else(|| panic!("{name} not in {}", file.display()))
-}
-
-/// A user: uid, primary gid, supplementary groups, umask.
-#[derive(Clone, Copy)]
-struct User<'a> {
-    uid: u32,
-    gid: u32,
-    groups: &'a [u32],
-    umask: &'a str,
-}
-
-impl User<'_> {
-    /// `program args…` as this user (setpriv switches ids; the shell sets the umask).
-    fn command(&self, program: &str, args: &[&str]) -> Command {
-        let groups: Vec<String> = self.groups.iter().map(u32::to_string).collect();
-        let mut c = Command::new("setpriv");
-        c.arg(format!("--reuid={}", self.uid))
-            .arg(format!("--regid={}", self.gid))
-            .arg(format!("--groups={}", groups.join(",")))
-            .args(["--", "/bin/sh", "-c"])
-            .arg(format!("umask {} && exec \"$0\" \"$@\"", self.umask))
-            .arg(program)
-            .args(args)
-            .env("BASELINER_QUALYS_PASSWORD", "demo")
-            .env_remove("NOTIFY_SOCKET")
-            .stdin(Stdio::null());
-        c
-    }
-
-    fn run(&self, program: &str, args: &[&str]) -> Output {
-        self.command(program, args).output().expect("runs")
-    }
 }
 
 fn text(o: &Output) -> String {

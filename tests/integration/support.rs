@@ -122,7 +122,7 @@ results = ["report", "raw"]
             spool = spool.display(),
             state = state.display(),
         );
-        std::fs::write(&config, text).expect("write config");
+        write_private(&config, &text);
         World {
             dir,
             sim,
@@ -163,6 +163,41 @@ results = ["report", "raw"]
             .expect("daemon starts")
     }
 
+    /// Starts `baseliner run` as a user without privileges, so that file modes and
+    /// `/proc` access checks apply to it: when the tests run as root, as uid and gid
+    /// [`DAEMON_UID`] (through setpriv) on this world's tree, given to that user; else as
+    /// the current user.
+    pub fn start_daemon_unprivileged(&mut self) -> Daemon {
+        if !is_root() {
+            return self.start_daemon();
+        }
+        chown_tree(self.dir.path(), DAEMON_UID);
+        self.daemon_runs += 1;
+        let log = std::fs::File::create(
+            self.dir
+                .path()
+                .join(format!("daemon-{}.log", self.daemon_runs)),
+        )
+        .expect("log file");
+        let user = User {
+            uid: DAEMON_UID,
+            gid: DAEMON_UID,
+            groups: &[DAEMON_UID],
+            umask: "0027",
+        };
+        user.command(
+            BIN,
+            &["--config", self.config.to_str().expect("utf8"), "run"],
+        )
+        .env("BASELINER_LOG", "info")
+        .env_remove("BASELINER_CRASH_AT")
+        .stdout(Stdio::null())
+        .stderr(log)
+        .spawn()
+        .map(Daemon)
+        .expect("daemon starts")
+    }
+
     /// Starts the daemon, waits until `n` jobs are finished (up to `limit`) and the daemon
     /// is ready, then stops it with SIGTERM; returns its exit code.
     pub async fn run_until_finished(
@@ -192,6 +227,15 @@ results = ["report", "raw"]
             s = s[s.len() - 20_000..].to_string();
         }
         s
+    }
+
+    /// The whole log of the latest daemon started (empty before the first).
+    pub fn last_log(&self) -> String {
+        let p = self
+            .dir
+            .path()
+            .join(format!("daemon-{}.log", self.daemon_runs));
+        std::fs::read_to_string(p).unwrap_or_default()
     }
 
     /// Runs a CLI command with this world's config.
@@ -270,6 +314,94 @@ results = ["report", "raw"]
     /// A job directory.
     pub fn job_dir(&self, id: &str) -> PathBuf {
         self.spool.join("jobs").join(id)
+    }
+}
+
+/// Writes a config file as the daemon requires it: not writable by group or others (0600,
+/// whatever the umask). Rewriting the file later with `std::fs::write` keeps its mode.
+pub fn write_private(path: &Path, text: &str) {
+    use std::io::Write as _;
+    use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+    let mut f = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(path)
+        .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    // An existing file keeps its mode through open(2): set it.
+    f.set_permissions(std::fs::Permissions::from_mode(0o600))
+        .expect("chmod 600");
+    f.write_all(text.as_bytes()).expect("write config");
+}
+
+/// Sets a file's permission bits.
+pub fn chmod(path: &Path, mode: u32) {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode))
+        .unwrap_or_else(|e| panic!("chmod {mode:o} {}: {e}", path.display()));
+}
+
+/// The uid and gid [`World::start_daemon_unprivileged`] runs the daemon as, when the tests
+/// run as root: a user of nothing else.
+pub const DAEMON_UID: u32 = 61_235;
+
+/// Gives every file and directory under `dir` to `uid`:`uid`.
+pub fn chown_tree(dir: &Path, uid: u32) {
+    std::os::unix::fs::chown(dir, Some(uid), Some(uid)).expect("chown");
+    for e in std::fs::read_dir(dir).expect("read_dir").flatten() {
+        let p = e.path();
+        if e.file_type().expect("file type").is_dir() {
+            chown_tree(&p, uid);
+        } else {
+            std::os::unix::fs::chown(&p, Some(uid), Some(uid)).expect("chown");
+        }
+    }
+}
+
+/// True when the tests run as root (and so can run processes as other users).
+pub fn is_root() -> bool {
+    use std::os::unix::fs::MetadataExt;
+    std::fs::metadata("/proc/self")
+        .map(|m| m.uid() == 0)
+        .unwrap_or(false)
+}
+
+/// A user: uid, primary gid, supplementary groups, umask.
+#[derive(Clone, Copy)]
+pub struct User<'a> {
+    /// The user id.
+    pub uid: u32,
+    /// The primary group id.
+    pub gid: u32,
+    /// Supplementary groups.
+    pub groups: &'a [u32],
+    /// The umask its processes start with.
+    pub umask: &'a str,
+}
+
+impl User<'_> {
+    /// `program args…` as this user (setpriv switches ids; the shell sets the umask, then
+    /// execs, so the program keeps the shell's pid).
+    pub fn command(&self, program: &str, args: &[&str]) -> Command {
+        let groups: Vec<String> = self.groups.iter().map(u32::to_string).collect();
+        let mut c = Command::new("setpriv");
+        c.arg(format!("--reuid={}", self.uid))
+            .arg(format!("--regid={}", self.gid))
+            .arg(format!("--groups={}", groups.join(",")))
+            .args(["--", "/bin/sh", "-c"])
+            .arg(format!("umask {} && exec \"$0\" \"$@\"", self.umask))
+            .arg(program)
+            .args(args)
+            .env("BASELINER_QUALYS_PASSWORD", "demo")
+            .env_remove("NOTIFY_SOCKET")
+            .stdin(Stdio::null());
+        c
+    }
+
+    /// Runs `program args…` as this user and collects its output.
+    pub fn run(&self, program: &str, args: &[&str]) -> Output {
+        self.command(program, args).output().expect("runs")
     }
 }
 

@@ -31,6 +31,14 @@ fn config_text(url: &str, dir: &Path) -> String {
     )
 }
 
+/// Writes a config file 0600: the daemon refuses one writable by group or others.
+fn write_config(path: &Path, text: &str) -> BenchResult<()> {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::write(path, text)?;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))?;
+    Ok(())
+}
+
 /// Records `n` jobs in the store under `dir/state/store`, as intake would.
 fn seed_jobs(dir: &Path, url: &str, n: usize) -> BenchResult<Duration> {
     let cfg = Config::parse(&config_text(url, dir))?;
@@ -145,7 +153,7 @@ fn main() -> BenchResult<()> {
         seeded.as_secs_f64()
     );
     let config = tmp.path().join("baseliner.toml");
-    std::fs::write(&config, config_text(&url, tmp.path()))?;
+    write_config(&config, &config_text(&url, tmp.path()))?;
     let socket = tmp.path().join("notify.sock");
     let (mut child, ready) = start_until_ready(&config, &socket)?;
     let hwm = status_kib(child.id(), "VmHWM:")?;
@@ -157,7 +165,7 @@ fn main() -> BenchResult<()> {
 
     let idle_dir = tempfile::tempdir()?;
     let idle_config = idle_dir.path().join("baseliner.toml");
-    std::fs::write(&idle_config, config_text(&url, idle_dir.path()))?;
+    write_config(&idle_config, &config_text(&url, idle_dir.path()))?;
     let (mut child, ready) = start_until_ready(&idle_config, &idle_dir.path().join("n.sock"))?;
     std::thread::sleep(Duration::from_secs(1));
     let before = cpu_ticks(child.id())?;

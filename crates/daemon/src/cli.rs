@@ -31,7 +31,7 @@ pub struct Cli {
 pub enum Command {
     /// Run the daemon in the foreground (systemd Type=notify aware).
     ///
-    /// SIGTERM/SIGINT stop it cleanly (a second one exits at once); SIGHUP re-reads the config.
+    /// SIGTERM/SIGINT stop it cleanly (a second one exits at once); SIGHUP re-reads the config, with the checks of check-config (a refused one keeps the running config).
     #[command(after_help = "Example:\n  baseliner --config /etc/baseliner/baseliner.toml run")]
     Run,
     /// Validate a job exactly as the daemon will, then drop it into the spool atomically.

@@ -1,8 +1,10 @@
 //! `SPOOL/daemon.json`: the daemon's own state for `baseliner status` — its pid and the
 //! start time of that process (so that a reader can tell the daemon from another process
-//! that reuses its pid), whether it is running or stopped cleanly, its summary line, and
-//! why it is paused. Written by the run loop when the summary changes and at a clean stop;
-//! read by the CLI, which never opens the store.
+//! that reuses its pid), whether it is running or stopped cleanly, its summary line, why it
+//! is paused, the last SIGHUP's refused config (until a good reload), and the files left in
+//! its private `.staging/` (which the submit group cannot list). Written by the run loop
+//! when one of those changes and at a clean stop; read by the CLI, which never opens the
+//! store.
 
 use crate::fsutil;
 use crate::spool::Spool;
@@ -30,6 +32,12 @@ pub struct DaemonStatus {
     pub unfinished: usize,
     /// Set while every job is paused.
     pub paused: Option<PauseDoc>,
+    /// Set after a SIGHUP whose config was refused, until a reload succeeds.
+    #[serde(default)]
+    pub reload_refused: Option<RefusalDoc>,
+    /// Files in `.staging/` whose intake is postponed, oldest first.
+    #[serde(default)]
+    pub staged: Vec<StagedDoc>,
     /// When this file was written.
     pub updated_at: String,
 }
@@ -45,6 +53,40 @@ pub struct PauseDoc {
     pub until: String,
     /// Why (`account problem: …`).
     pub reason: String,
+}
+
+/// A refused reload as written in `daemon.json`: the daemon runs on the config it had.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RefusalDoc {
+    /// When the SIGHUP was refused (RFC 3339).
+    pub at: String,
+    /// Why: the check that failed, naming the file or the key.
+    pub reason: String,
+}
+
+/// A file intake moved into `.staging/` and could not finish taking (it is taken at a
+/// later pass).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StagedDoc {
+    /// The file's name (as dropped; lossy UTF-8).
+    pub name: String,
+    /// When it was last written (RFC 3339), when known.
+    pub modified: Option<String>,
+}
+
+/// What the run loop publishes besides the liveness fields.
+#[derive(Debug, Clone, Copy)]
+pub struct Facts<'a> {
+    /// The summary line.
+    pub line: &'a str,
+    /// Unfinished jobs.
+    pub unfinished: usize,
+    /// The daemon-wide pause: until when, why.
+    pub pause: Option<(Timestamp, &'a str)>,
+    /// The refused reload: when, why.
+    pub reload_refused: Option<(Timestamp, &'a str)>,
+    /// The staged files.
+    pub staged: &'a [StagedDoc],
 }
 
 /// Whether the daemon that wrote `daemon.json` is running, as the CLI reports it.
@@ -70,6 +112,8 @@ impl DaemonStatus {
             summary,
             unfinished,
             paused,
+            reload_refused: None,
+            staged: Vec::new(),
             updated_at: Timestamp::now().to_rfc3339(),
         }
     }
@@ -114,10 +158,12 @@ pub fn write(spool: &Spool, st: &DaemonStatus) -> io::Result<()> {
 }
 
 /// The daemon's one-line summary (systemd's `STATUS=`, `daemon.json`'s `summary`): the
-/// unfinished jobs per step and the pause (`until`, why), if any.
+/// unfinished jobs per step, the pause (`until`, why) and a refused reload (when, why), if
+/// any.
 pub fn summary_line<'a>(
     unfinished: impl IntoIterator<Item = &'a JobRecord>,
     pause: Option<(Timestamp, &str)>,
+    reload_refused: Option<(Timestamp, &str)>,
 ) -> String {
     let counts = crate::metrics::count_by_step(unfinished);
     let mut s = format!("{} unfinished job(s)", counts.values().sum::<u64>());
@@ -127,24 +173,28 @@ pub fn summary_line<'a>(
     if let Some((until, reason)) = pause {
         s.push_str(&format!("; PAUSED until {until}: {reason}"));
     }
+    if let Some((at, reason)) = reload_refused {
+        s.push_str(&format!(
+            "; RELOAD REFUSED at {at}, running the previous configuration: {reason}"
+        ));
+    }
     s
 }
 
 /// Rewrites `daemon.json` for this process; `running` is false at a clean stop. A failure
 /// is logged (the next change rewrites it).
-pub fn publish(
-    spool: &Spool,
-    line: &str,
-    unfinished: usize,
-    pause: Option<(Timestamp, &str)>,
-    running: bool,
-) {
-    let paused = pause.map(|(until, reason)| PauseDoc {
+pub fn publish(spool: &Spool, facts: Facts<'_>, running: bool) {
+    let paused = facts.pause.map(|(until, reason)| PauseDoc {
         until: until.to_rfc3339(),
         reason: reason.to_owned(),
     });
-    let mut doc = DaemonStatus::now(line.to_owned(), unfinished, paused);
+    let mut doc = DaemonStatus::now(facts.line.to_owned(), facts.unfinished, paused);
     doc.running = running;
+    doc.reload_refused = facts.reload_refused.map(|(at, reason)| RefusalDoc {
+        at: at.to_rfc3339(),
+        reason: reason.to_owned(),
+    });
+    doc.staged = facts.staged.to_vec();
     if let Err(e) = write(spool, &doc) {
         tracing::warn!("{} not written: {e}", spool.daemon_status().display());
     }
@@ -176,6 +226,8 @@ mod tests {
             summary: String::new(),
             unfinished: 0,
             paused: None,
+            reload_refused: None,
+            staged: Vec::new(),
             updated_at: String::new(),
         }
     }

@@ -17,8 +17,9 @@ mod reload;
 mod start;
 mod store_down;
 
+use crate::daemon_status::StagedDoc;
 use crate::exec::Executor;
-use crate::intake::CancelRequests;
+use crate::intake::{CancelRequests, Postponed};
 use crate::sdnotify::Notifier;
 use crate::signals::Signals;
 use crate::spool::Spool;
@@ -82,7 +83,13 @@ pub struct Engine {
     signals: Signals,
     notifier: Notifier,
     reload: Option<Box<dyn Fn() -> Result<Config, String> + Send>>,
+    /// The last SIGHUP's refused config: when, and why (cleared by a good reload).
+    reload_refused: Option<(Timestamp, String)>,
+    /// The files intake left in `.staging/` at its last pass, and those warned about.
+    staged: Vec<StagedDoc>,
+    postponed: Postponed,
     last_summary: String,
+    last_staged: Vec<StagedDoc>,
     tasks: tokio::task::JoinSet<()>,
     transitions: u64,
     finished: BTreeMap<&'static str, u64>,
@@ -180,7 +187,11 @@ impl Engine {
             signals,
             notifier,
             reload: None,
+            reload_refused: None,
+            staged: Vec::new(),
+            postponed: Postponed::default(),
             last_summary: String::new(),
+            last_staged: Vec::new(),
             tasks: tokio::task::JoinSet::new(),
             transitions: 0,
             finished: crate::metrics::count_by_step(&done),

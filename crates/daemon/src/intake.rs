@@ -9,7 +9,10 @@
 //! into `jobs/ID/`.
 //!
 //! A crash at any point leaves the file in `incoming/` or in `.staging/`, and every pass
-//! takes what is staged first. A crash between the record and the move is harmless: its
+//! takes what is staged first. A file whose intake is postponed (the store or `jobs/`
+//! cannot be written) stays staged and is retried at every pass; it is warned about once
+//! ([`Postponed`]), and each pass reports what is left staged ([`IntakeReport::staged`]),
+//! for `daemon.json`: the submit group cannot list `.staging/`. A crash between the record and the move is harmless: its
 //! intake key (name + content hash) finds the recorded job, and the move is simply redone.
 //! A refused file goes to `rejected/NAME` beside `NAME.error` (one line: why), its name
 //! shortened when `NAME.error`'s temporary name would not fit in a directory entry, so
@@ -22,6 +25,7 @@
 //! crash in between repeats the request (a cancel is safe to repeat). An entry that is not a
 //! job id or not a regular file is warned about once and skipped from then on.
 
+use crate::daemon_status::StagedDoc;
 use crate::fsutil;
 use crate::spool::Spool;
 use crate::status::{self, JobStatus};
@@ -30,7 +34,7 @@ use baseliner_core::store::{JobId, JobRecord, Store};
 use baseliner_core::text::{escape_log, forbidden_format_char, is_forbidden_format};
 use baseliner_core::time::Timestamp;
 use std::collections::HashSet;
-use std::ffi::OsString;
+use std::ffi::{OsStr, OsString};
 use std::fs;
 use std::io::{self, Read};
 use std::os::unix::ffi::OsStrExt;
@@ -51,6 +55,47 @@ pub struct IntakeReport {
     pub accepted: Vec<JobRecord>,
     /// Files refused, with the reason.
     pub rejected: Vec<(String, String)>,
+    /// What is left in `.staging/` after the pass (postponed intakes), in drop order.
+    pub staged: Vec<StagedDoc>,
+}
+
+/// The staged files whose postponed intake was already warned about: intake retries them
+/// at every pass (every second), and warns once per file (again only if it comes back
+/// after it left).
+#[derive(Debug, Default)]
+pub struct Postponed {
+    warned: HashSet<OsString>,
+}
+
+impl Postponed {
+    /// Says why the intake of the staged file `name` is postponed: a warning the first
+    /// time, a debug line at the passes after.
+    fn note(&mut self, name: &OsStr, why: &str) {
+        let shown = escape_log(&name.to_string_lossy()).into_owned();
+        if self.warned.insert(name.to_owned()) {
+            tracing::warn!(
+                "intake of {shown} postponed: {why}; it stays in .staging/ and is retried at \
+                 every pass (this warning is not repeated)"
+            );
+        } else {
+            tracing::debug!("intake of {shown} still postponed: {why}");
+        }
+    }
+
+    /// Forgets the files that left `.staging/`; returns those still there.
+    fn after_pass(&mut self, staging: &Path) -> Vec<StagedDoc> {
+        let left = in_drop_order(staging);
+        let names: HashSet<&OsString> = left.iter().map(|(n, _)| n).collect();
+        self.warned.retain(|n| names.contains(n));
+        left.iter()
+            .map(|(name, meta)| StagedDoc {
+                name: name.to_string_lossy().into_owned(),
+                modified: Some(
+                    Timestamp(meta.mtime() * 1000 + meta.mtime_nsec() / 1_000_000).to_rfc3339(),
+                ),
+            })
+            .collect()
+    }
 }
 
 /// Whether `name` is a job file the scanner should look at.
@@ -60,7 +105,13 @@ pub fn is_candidate(name: &str) -> bool {
 
 /// One pass: what is left in `.staging/` first (a file being taken when the daemon
 /// stopped, or whose intake was postponed), then `incoming/`, each in drop order.
-pub fn scan(spool: &Spool, store: &Store, rules: &JobRules, now: Timestamp) -> IntakeReport {
+pub fn scan(
+    spool: &Spool,
+    store: &Store,
+    rules: &JobRules,
+    now: Timestamp,
+    postponed: &mut Postponed,
+) -> IntakeReport {
     let mut report = IntakeReport::default();
     let staging = spool.staging();
     if !staging.is_dir() {
@@ -70,22 +121,17 @@ pub fn scan(spool: &Spool, store: &Store, rules: &JobRules, now: Timestamp) -> I
             return report;
         }
     }
-    for name in in_drop_order(&staging) {
+    for (name, _) in in_drop_order(&staging) {
         // A store that cannot write takes nothing more: the rest stays queued.
         if store.broken().is_some() {
-            return report;
+            break;
         }
-        handle(
-            spool,
-            store,
-            rules,
-            &staging.join(&name),
-            &name,
-            now,
-            &mut report,
-        );
+        let path = staging.join(&name);
+        if let Some(why) = handle(spool, store, rules, &path, &name, now, &mut report) {
+            postponed.note(&name, &why);
+        }
     }
-    for name in in_drop_order(&spool.incoming()) {
+    for (name, _) in in_drop_order(&spool.incoming()) {
         if store.broken().is_some() {
             break;
         }
@@ -112,14 +158,18 @@ pub fn scan(spool: &Spool, store: &Store, rules: &JobRules, now: Timestamp) -> I
             }
         }
         crate::crashpoint::hit("intake-after-stage");
-        handle(spool, store, rules, &staged, &name, now, &mut report);
+        if let Some(why) = handle(spool, store, rules, &staged, &name, now, &mut report) {
+            postponed.note(&name, &why);
+        }
     }
+    report.staged = postponed.after_pass(&staging);
     report
 }
 
-/// The entries of `dir` in drop order: change time (the writer's rename sets it), then
-/// name. Entries that vanish meanwhile are left out; an unreadable directory is logged.
-fn in_drop_order(dir: &Path) -> Vec<OsString> {
+/// The entries of `dir` (with their metadata, not following symlinks) in drop order:
+/// change time (the writer's rename sets it), then name. Entries that vanish meanwhile are
+/// left out; an unreadable directory is logged.
+fn in_drop_order(dir: &Path) -> Vec<(OsString, fs::Metadata)> {
     let rd = match fs::read_dir(dir) {
         Ok(rd) => rd,
         Err(e) => {
@@ -127,19 +177,23 @@ fn in_drop_order(dir: &Path) -> Vec<OsString> {
             return Vec::new();
         }
     };
-    let mut entries: Vec<((i64, i64), OsString)> = rd
+    let mut entries: Vec<((i64, i64), OsString, fs::Metadata)> = rd
         .flatten()
         .filter_map(|e| {
             // `DirEntry::metadata` does not follow symlinks.
             let m = e.metadata().ok()?;
-            Some(((m.ctime(), m.ctime_nsec()), e.file_name()))
+            Some(((m.ctime(), m.ctime_nsec()), e.file_name(), m))
         })
         .collect();
-    entries.sort();
-    entries.into_iter().map(|(_, name)| name).collect()
+    entries.sort_by(|a, b| (a.0, &a.1).cmp(&(b.0, &b.1)));
+    entries
+        .into_iter()
+        .map(|(_, name, meta)| (name, meta))
+        .collect()
 }
 
-/// Takes one staged file: accepts it, refuses it, or leaves it staged for the next pass.
+/// Takes one staged file: accepts it, refuses it, or leaves it staged for the next pass
+/// (returning why).
 fn handle(
     spool: &Spool,
     store: &Store,
@@ -148,33 +202,33 @@ fn handle(
     name: &OsString,
     now: Timestamp,
     report: &mut IntakeReport,
-) {
+) -> Option<String> {
     let Some(name) = name.to_str() else {
         // Not UTF-8: cannot be named in a one-line reason reliably; refuse it anyway.
         let lossy = name.to_string_lossy();
-        reject(
+        return reject(
             spool,
             staged,
             &lossy,
             "the file name is not valid UTF-8",
             report,
         );
-        return;
     };
     if name.chars().any(char::is_control) || forbidden_format_char(name).is_some() {
         let why = "the file name contains control characters or invisible format characters";
-        reject(spool, staged, name, why, report);
-        return;
+        return reject(spool, staged, name, why, report);
     }
     if !is_candidate(name) {
         let why = "unknown kind of file: job files are NAME.toml or NAME.json (names starting with '.' are ignored, for writers)";
-        reject(spool, staged, name, why, report);
-        return;
+        return reject(spool, staged, name, why, report);
     }
     match take(spool, store, rules, staged, name, now) {
-        Ok(Taken::Accepted(rec)) => report.accepted.push(*rec),
+        Ok(Taken::Accepted(rec)) => {
+            report.accepted.push(*rec);
+            None
+        }
         Ok(Taken::Refused(why)) => reject(spool, staged, name, &why, report),
-        Err(e) => tracing::warn!("intake of {} postponed: {e}", escape_log(name)),
+        Err(e) => Some(e.to_string()),
     }
 }
 
@@ -306,8 +360,15 @@ fn rejected_name(safe: &str, n: u32) -> String {
     format!("{}{suffix}", &safe[..cut])
 }
 
-/// Moves a refused file to `rejected/` (a free name) and writes the reason beside it.
-fn reject(spool: &Spool, path: &Path, name: &str, why: &str, report: &mut IntakeReport) {
+/// Moves a refused file to `rejected/` (a free name) and writes the reason beside it; when
+/// that fails, the file stays staged and this says why.
+fn reject(
+    spool: &Spool,
+    path: &Path,
+    name: &str,
+    why: &str,
+    report: &mut IntakeReport,
+) -> Option<String> {
     let safe: String = name
         .chars()
         .map(|c| {
@@ -339,11 +400,12 @@ fn reject(spool: &Spool, path: &Path, name: &str, why: &str, report: &mut Intake
         Ok(()) => {
             tracing::warn!("rejected {}: {}", escape_log(name), escape_log(why));
             report.rejected.push((target_name, why.to_string()));
+            None
         }
-        Err(e) => tracing::error!(
-            "could not move refused {} to rejected/: {e}",
-            escape_log(name)
-        ),
+        Err(e) => Some(format!(
+            "refused ({}), but not moved to rejected/: {e}",
+            escape_log(why)
+        )),
     }
 }
 
@@ -457,7 +519,8 @@ mod tests {
         let job = |org: &str| format!("organization = \"{org}\"\nips = [\"64.39.106.1\"]\n");
         fs::write(spool.staging().join("z.toml"), job("Left")).expect("staged");
         fs::write(spool.incoming().join("a.toml"), job("New")).expect("incoming");
-        let r = scan(&spool, &store, &rules, Timestamp::now());
+        let mut postponed = Postponed::default();
+        let r = scan(&spool, &store, &rules, Timestamp::now(), &mut postponed);
         let orgs: Vec<&str> = r
             .accepted
             .iter()
@@ -468,7 +531,7 @@ mod tests {
 
         fs::remove_dir(spool.staging()).expect("remove staging");
         fs::write(spool.incoming().join("b.toml"), job("After")).expect("incoming");
-        let r = scan(&spool, &store, &rules, Timestamp::now());
+        let r = scan(&spool, &store, &rules, Timestamp::now(), &mut postponed);
         assert_eq!(r.accepted.len(), 1, "taken although .staging/ was removed");
         assert!(spool.staging().is_dir());
     }
@@ -505,6 +568,28 @@ mod tests {
         assert!(
             reqs.junk.contains(std::ffi::OsStr::new("20260101-0002-cd")),
             "the directory is remembered, so it is warned about once"
+        );
+    }
+
+    #[test]
+    fn a_postponed_file_is_warned_about_once_while_it_stays_staged() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let name = OsStr::new("held.toml");
+        fs::write(dir.path().join(name), "x").expect("staged");
+        let mut p = Postponed::default();
+        p.note(name, "the store cannot write");
+        p.note(name, "the store cannot write");
+        assert_eq!(p.warned.len(), 1);
+        let left = p.after_pass(dir.path());
+        assert_eq!(left.len(), 1);
+        assert_eq!(left[0].name, "held.toml");
+        assert!(left[0].modified.is_some());
+        assert!(p.warned.contains(name), "still staged: still warned about");
+        fs::remove_file(dir.path().join(name)).expect("taken");
+        assert!(p.after_pass(dir.path()).is_empty());
+        assert!(
+            p.warned.is_empty(),
+            "gone: warned about again if it comes back"
         );
     }
 

@@ -7,6 +7,8 @@
 //! - [`governor`]: per-API rate and concurrency governors fed by response headers;
 //! - [`intake`], [`spool`], [`status`], [`daemon_status`], [`fsutil`]: the spool and its
 //!   durable files;
+//! - [`preflight`]: the checks a config must pass (check-config, run, SIGHUP);
+//!   [`harden`]: the daemon's process made non-dumpable;
 //! - [`probe`]: the login check at start and after SIGHUP;
 //! - [`outputs`], [`actions`]: a finished job's files and the action items made from them;
 //! - [`cmd`], [`cli`]: the commands.
@@ -22,10 +24,12 @@ pub mod engine;
 pub mod exec;
 pub mod fsutil;
 pub mod governor;
+pub mod harden;
 pub mod intake;
 pub mod logging;
 pub mod metrics;
 pub mod outputs;
+pub mod preflight;
 pub mod probe;
 pub mod recovery;
 pub mod sdnotify;

@@ -1,5 +1,7 @@
 //! The systemd notification protocol (`sd_notify`): READY=1, STATUS=…, WATCHDOG=1 and
 //! STOPPING=1 sent as datagrams to `$NOTIFY_SOCKET`. A no-op when not run by systemd.
+//! The socket is non-blocking: when its receiver does not read (its queue holds only a
+//! few datagrams), a notification is dropped, never the run loop stalled.
 
 use std::os::unix::net::UnixDatagram;
 use std::time::Duration;
@@ -9,6 +11,16 @@ use std::time::Duration;
 pub struct Notifier {
     socket: Option<(UnixDatagram, String)>,
     watchdog: Option<Duration>,
+}
+
+/// A non-blocking socket to send to `path`.
+fn connect(path: String) -> Option<(UnixDatagram, String)> {
+    let sock = UnixDatagram::unbound().ok()?;
+    if let Err(e) = sock.set_nonblocking(true) {
+        tracing::warn!("NOTIFY_SOCKET: {e}; systemd notifications are off");
+        return None;
+    }
+    Some((sock, path))
 }
 
 impl Notifier {
@@ -22,7 +34,7 @@ impl Notifier {
                 );
                 return None;
             }
-            UnixDatagram::unbound().ok().map(|s| (s, path))
+            connect(path)
         });
         let watchdog = std::env::var("WATCHDOG_USEC")
             .ok()
@@ -112,5 +124,33 @@ mod tests {
         let len = server.recv(&mut buf).expect("recv");
         assert_eq!(&buf[..len], b"READY=1\nSTATUS=3 jobs active");
         assert_eq!(n.watchdog_every(), Some(Duration::from_secs(10)));
+    }
+
+    #[test]
+    fn a_receiver_that_does_not_read_never_blocks_the_daemon() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("notify.sock");
+        let server = UnixDatagram::bind(&path).expect("bind");
+        let path = path.to_string_lossy().into_owned();
+        // The socket from_env makes.
+        let n = Notifier {
+            socket: connect(path),
+            watchdog: None,
+        };
+        assert!(n.enabled());
+        let (done_tx, done_rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            // Far more than a datagram queue holds (net.unix.max_dgram_qlen, 10 by default).
+            for i in 0..1000 {
+                n.status(&format!("line {i}"));
+            }
+            let _ = done_tx.send(());
+        });
+        done_rx
+            .recv_timeout(Duration::from_secs(20))
+            .expect("the notifier blocked on a full socket");
+        let mut buf = [0u8; 64];
+        let len = server.recv(&mut buf).expect("the first ones arrived");
+        assert_eq!(&buf[..len], b"STATUS=line 0");
     }
 }

@@ -94,11 +94,17 @@ pub fn config_path_or_default(flag: Option<PathBuf>) -> PathBuf {
         .unwrap_or_else(|| PathBuf::from("/etc/baseliner/baseliner.toml"))
 }
 
-/// Reads and validates the config; any problem is a usage failure naming the file and key.
+/// Reads and validates the config for a command that only reads the spool (`submit`,
+/// `status`, `cancel`); any problem is a usage failure naming the file and key. `run` and
+/// `check-config` check more ([`crate::preflight::check`]).
 pub fn load_config(path: &Path) -> Result<Config, Failure> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| usage(anyhow::anyhow!("config {}: {e}", path.display())))?;
-    Config::parse(&text).map_err(|e| usage(anyhow::anyhow!("config {}: {e}", path.display())))
+    crate::preflight::read(path, false).map_err(refused)
+}
+
+/// A config the checks refuse (exit status 2), in the checks' own words: the message
+/// already holds its causes, so they are not chained again.
+pub fn refused(error: crate::preflight::PreflightError) -> Failure {
+    usage(anyhow::anyhow!("{error}"))
 }
 
 /// A multi-threaded tokio runtime sized for this workload (two workers).

@@ -2,8 +2,7 @@
 //! same state directory is refused), recovers every unfinished job, and runs the loop
 //! until SIGTERM/SIGINT.
 
-use super::{load_config, runtime, usage, Failure};
-use crate::credentials;
+use super::{refused, runtime, Failure};
 use crate::engine::Engine;
 use crate::exec::Executor;
 use crate::governor::Governors;
@@ -12,26 +11,29 @@ use crate::signals::Signals;
 use crate::spool::Spool;
 use crate::waits::StoreWaits;
 use baseliner_core::config::Config;
-use baseliner_qualys::{Client, ClientConfig, Secret};
+use baseliner_qualys::{Client, Secret};
 use std::path::Path;
 use std::sync::Arc;
 
 /// Runs the daemon with the config at `path`.
 pub fn run(path: &Path) -> Result<(), Failure> {
-    let cfg = load_config(path)?;
-    let (password, source) = credentials::find(cfg.qualys.password_file.as_deref())
-        .map_err(|e| usage(anyhow::anyhow!("{e}")))?;
-    tracing::info!("password from {source}");
+    // Before any secret is read: a child (the alert command) may not read our memory or
+    // /proc/PID/environ, where the password may be.
+    crate::harden::forbid_dumps()
+        .map_err(|e| runtime(anyhow::anyhow!("cannot mark the daemon non-dumpable: {e}")))?;
+    // The same checks as check-config and every SIGHUP.
+    let checked = crate::preflight::check(path).map_err(refused)?;
+    tracing::info!("password from {}", checked.source);
     let reload_path = path.to_path_buf();
     let summary = run_with(
-        cfg,
-        password,
+        checked.config,
+        checked.password,
         Signals::install().map_err(runtime)?,
         Notifier::from_env(),
         move || {
-            let text = std::fs::read_to_string(&reload_path)
-                .map_err(|e| format!("{}: {e}", reload_path.display()))?;
-            Config::parse(&text).map_err(|e| format!("{}: {e}", reload_path.display()))
+            crate::preflight::check(&reload_path)
+                .map(|c| c.config)
+                .map_err(|e| e.to_string())
         },
     )?;
     tracing::info!(
@@ -90,22 +92,7 @@ pub fn run_with(
 /// How long a stop waits for blocking tasks the run loop left behind.
 const STOP_LEFTOVERS: std::time::Duration = std::time::Duration::from_secs(1);
 
-/// Builds the Qualys client from the config.
+/// Builds the Qualys client from the config ([`crate::preflight::client`]).
 pub fn client_for(cfg: &Config, password: Secret) -> Result<Client, Failure> {
-    let q = &cfg.qualys;
-    let mut cc = ClientConfig::new(q.url.clone(), q.username.clone(), password);
-    cc.asset_api = crate::adapt::asset_api(q.asset_api);
-    cc.scan_list_version = crate::adapt::scan_list_version(q.scan_list_api);
-    cc.connect_timeout = q.connect_timeout;
-    cc.request_timeout = q.request_timeout;
-    cc.proxy = q.proxy.clone();
-    cc.max_download = Some(cfg.limits.max_download);
-    cc.download_deadline = cfg.limits.download_timeout;
-    if let Some(ca) = &q.ca_file {
-        cc.extra_ca_pem = Some(
-            std::fs::read(ca)
-                .map_err(|e| usage(anyhow::anyhow!("[qualys].ca_file {}: {e}", ca.display())))?,
-        );
-    }
-    Client::new(cc).map_err(|e| usage(anyhow::anyhow!("{e}")))
+    crate::preflight::client(cfg, password).map_err(refused)
 }

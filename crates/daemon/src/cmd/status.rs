@@ -1,7 +1,10 @@
-//! `baseliner status [ID] [--json]`: whether the daemon runs, then a table of jobs — the
-//! files still waiting in `incoming/` as `queued`, then every accepted job — or one job.
-//! Reads the spool's files only (`daemon.json`, `jobs/*/status.json`, `incoming/`), never
-//! the store, so it works while the daemon runs and for any member of the submit group.
+//! `baseliner status [ID] [--json]`: whether the daemon runs (and why it is paused, or
+//! that it refused a reload), then a table of jobs — the files still waiting in
+//! `incoming/`, and those the daemon staged but could not take yet (listed in
+//! `daemon.json`: `.staging/` is the daemon's alone), as `queued`, then every accepted
+//! job — or one job. Reads the spool's files only (`daemon.json`, `jobs/*/status.json`,
+//! `incoming/`), never the store, so it works while the daemon runs and for any member of
+//! the submit group.
 //! Every text that came from outside (organization names, Qualys's error texts, file
 //! names) is passed through [`table_cell`] before it reaches the terminal.
 
@@ -55,7 +58,8 @@ pub fn status(cfg: &Config, args: &StatusArgs) -> Result<(), Failure> {
         println!("{}", serde_json::to_string_pretty(&all).map_err(runtime)?);
     } else {
         println!("{}", daemon_line(daemon.as_ref(), live.as_ref(), now));
-        let queued = queued(&spool).map_err(runtime)?;
+        let mut queued = queued(&spool).map_err(runtime)?;
+        queued.extend(daemon.iter().flat_map(|d| staged(d, now)));
         print_table(&queued, &all, running, now);
     }
     for p in problems {
@@ -86,6 +90,16 @@ fn daemon_line(d: Option<&DaemonStatus>, live: Option<&Liveness>, now: Timestamp
                     ));
                 }
             }
+            if let Some(r) = &d.reload_refused {
+                let at = Timestamp::parse_rfc3339(&r.at)
+                    .map(|t| short_time(t, now))
+                    .unwrap_or_else(|| table_cell(&r.at).into_owned());
+                s.push_str(&format!(
+                    "\nRELOAD REFUSED at {at}, still running the previous configuration \
+                     (fix it, then send SIGHUP again): {}",
+                    table_cell(&r.reason)
+                ));
+            }
             s
         }
         Liveness::Stopped => format!(
@@ -111,10 +125,28 @@ fn short_time(t: Timestamp, now: Timestamp) -> String {
     }
 }
 
-/// A file waiting in `incoming/`: its name and when it was written.
+/// A file waiting for intake: where it is (`incoming/NAME`, `.staging/NAME`), how long
+/// since it was written, and why it waits when that is known.
 struct Queued {
-    name: String,
-    modified: Option<SystemTime>,
+    place: String,
+    age: Option<u64>,
+    note: &'static str,
+}
+
+/// The files the daemon staged but could not take yet (from `daemon.json`).
+fn staged(d: &DaemonStatus, now: Timestamp) -> Vec<Queued> {
+    d.staged
+        .iter()
+        .map(|f| Queued {
+            place: format!(".staging/{}", f.name),
+            age: f
+                .modified
+                .as_deref()
+                .and_then(Timestamp::parse_rfc3339)
+                .map(|t| t.until(now).as_secs()),
+            note: " (intake postponed: see the daemon's log)",
+        })
+        .collect()
 }
 
 /// The files in `incoming/` the daemon has not taken yet (dot-files are being written and
@@ -130,16 +162,26 @@ fn queued(spool: &Spool) -> std::io::Result<Vec<Queued>> {
             ))
         }
     };
-    let mut out: Vec<Queued> = rd
+    let wall = SystemTime::now();
+    let mut out: Vec<(Option<SystemTime>, String)> = rd
         .filter_map(Result::ok)
-        .map(|e| Queued {
-            name: e.file_name().to_string_lossy().into_owned(),
-            modified: e.metadata().ok().and_then(|m| m.modified().ok()),
+        .map(|e| {
+            let modified = e.metadata().ok().and_then(|m| m.modified().ok());
+            (modified, e.file_name().to_string_lossy().into_owned())
         })
-        .filter(|q| !q.name.starts_with('.'))
+        .filter(|(_, name)| !name.starts_with('.'))
         .collect();
-    out.sort_by(|a, b| a.modified.cmp(&b.modified).then(a.name.cmp(&b.name)));
-    Ok(out)
+    out.sort();
+    Ok(out
+        .into_iter()
+        .map(|(modified, name)| Queued {
+            place: format!("incoming/{name}"),
+            age: modified
+                .and_then(|m| wall.duration_since(m).ok())
+                .map(|d| d.as_secs()),
+            note: "",
+        })
+        .collect())
 }
 
 fn age_secs(s: u64) -> String {
@@ -189,13 +231,8 @@ fn print_table(queued: &[Queued], all: &[JobStatus], running: bool, now: Timesta
         "{:<22}  {:<24}  {:<16}  {:<18}  {:>5}  {:<20}  ERROR",
         "ID", "ORGANIZATION", "STATE", "SCAN STATE", "AGE", "NEXT ACTION"
     );
-    let wall = SystemTime::now();
     for q in queued {
-        let age = q
-            .modified
-            .and_then(|m| wall.duration_since(m).ok())
-            .map(|d| age_secs(d.as_secs()))
-            .unwrap_or_else(|| "?".into());
+        let age = q.age.map(age_secs).unwrap_or_else(|| "?".into());
         println!(
             "{:<22}  {:<24}  {:<16}  {:<18}  {:>5}  {:<20}  {}",
             "-",
@@ -208,7 +245,7 @@ fn print_table(queued: &[Queued], all: &[JobStatus], running: bool, now: Timesta
             } else {
                 "(daemon not running)"
             },
-            clip(&format!("incoming/{}", table_cell(&q.name)), 80)
+            clip(&format!("{}{}", table_cell(&q.place), q.note), 80)
         );
     }
     for st in all {
@@ -349,6 +386,11 @@ mod tests {
                 until: "2026-12-01T08:22:00Z".into(),
                 reason: "account problem: CODE 2000 Bad Login\n\u{1b}[2J".into(),
             }),
+            reload_refused: Some(daemon_status::RefusalDoc {
+                at: "2026-12-01T07:58:00Z".into(),
+                reason: "[scope].authorized is empty\u{1b}[2J".into(),
+            }),
+            staged: Vec::new(),
             updated_at: "2026-12-01T07:59:00Z".into(),
         };
         let line = daemon_line(Some(&d), Some(&Liveness::Running), now);
@@ -357,6 +399,10 @@ mod tests {
             "{line}"
         );
         assert!(!line.contains('{') && !line.contains('\u{1b}'), "{line}");
+        assert!(
+            line.contains("RELOAD REFUSED at 07:58Z") && line.contains("[scope].authorized"),
+            "{line}"
+        );
         let later = Timestamp::parse_rfc3339("2026-12-01T09:00:00Z").expect("time");
         assert!(!daemon_line(Some(&d), Some(&Liveness::Running), later).contains("PAUSED"));
         let gone = daemon_line(Some(&d), Some(&Liveness::Gone), now);

@@ -13,7 +13,8 @@ impl Engine {
     /// Intake, then cancel requests (each file removed once its cancel is applied).
     pub(super) fn spool_pass(&mut self, now: Timestamp) {
         let rules = self.config.job_rules();
-        let report = intake::scan(&self.spool, &self.store, &rules, now);
+        let report = intake::scan(&self.spool, &self.store, &rules, now, &mut self.postponed);
+        self.staged = report.staged;
         for rec in report.accepted {
             self.jobs.insert(rec.id.clone(), rec);
         }

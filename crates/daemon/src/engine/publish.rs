@@ -1,7 +1,9 @@
 //! What the run loop tells the outside about itself: the metrics file
-//! ([`crate::metrics`]), `daemon.json` ([`crate::daemon_status`]) and systemd's `STATUS=`.
+//! ([`crate::metrics`]), `daemon.json` ([`crate::daemon_status`]: the summary, the pause,
+//! a refused reload, the staged files) and systemd's `STATUS=` (the summary line).
 
 use super::Engine;
+use baseliner_core::time::Timestamp;
 
 impl Engine {
     pub(super) fn write_metrics(&self) {
@@ -15,25 +17,42 @@ impl Engine {
         crate::metrics::write_file(&self.config.paths.metrics_file(), &snap);
     }
 
+    fn refusal_doc(&self) -> Option<(Timestamp, &str)> {
+        self.reload_refused
+            .as_ref()
+            .map(|(at, why)| (*at, why.as_str()))
+    }
+
     pub(super) fn summary_line(&self) -> String {
         let pause = self.effective_pause();
         let doc = pause.as_ref().map(|p| (p.until, p.reason.as_str()));
-        crate::daemon_status::summary_line(self.jobs.values(), doc)
+        crate::daemon_status::summary_line(self.jobs.values(), doc, self.refusal_doc())
     }
 
     /// Rewrites `daemon.json` ([`crate::daemon_status`]); `running` is false at a clean stop.
     pub(super) fn write_daemon_status(&self, line: &str, running: bool) {
         let pause = self.effective_pause();
-        let doc = pause.as_ref().map(|p| (p.until, p.reason.as_str()));
-        crate::daemon_status::publish(&self.spool, line, self.jobs.len(), doc, running);
+        let facts = crate::daemon_status::Facts {
+            line,
+            unfinished: self.jobs.len(),
+            pause: pause.as_ref().map(|p| (p.until, p.reason.as_str())),
+            reload_refused: self.refusal_doc(),
+            staged: &self.staged,
+        };
+        crate::daemon_status::publish(&self.spool, facts, running);
     }
 
+    /// Tells systemd (`STATUS=`) and `daemon.json` when the summary line or the staged
+    /// files changed.
     pub(super) fn publish_summary(&mut self) {
         let line = self.summary_line();
-        if line != self.last_summary {
-            self.notifier.status(&line);
+        if line != self.last_summary || self.staged != self.last_staged {
+            if line != self.last_summary {
+                self.notifier.status(&line);
+            }
             self.write_daemon_status(&line, true);
             self.last_summary = line;
+            self.last_staged = self.staged.clone();
         }
     }
 }

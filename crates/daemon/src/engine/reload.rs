@@ -1,10 +1,12 @@
-//! What a SIGHUP may change: the re-read config, with the settings that only a restart
+//! What a SIGHUP may change: the re-read config (refused whole, and the refusal published,
+//! when it fails a check of `check-config`), with the settings that only a restart
 //! changes kept from the running one (the paths, and the client: `[qualys]`,
 //! `[limits].max_download`, `[limits].download_timeout`, all built into the client once).
 //! The engine owns the config and hands the executor a snapshot (`Arc<Config>`) of it.
 
 use super::{Done, Engine};
 use baseliner_core::config::Config;
+use baseliner_core::time::Timestamp;
 use std::sync::Arc;
 
 /// The config to run with after a reload that read `new`, and a warning for each kept
@@ -38,17 +40,21 @@ pub fn merge(running: &Config, mut new: Config) -> (Config, Vec<&'static str>) {
 }
 
 impl Engine {
-    /// SIGHUP: re-reads the config (a bad one keeps the running config), hands the
-    /// executor its snapshot, and checks the login again.
+    /// SIGHUP: re-reads the config with the checks of `check-config` (the reload closure,
+    /// [`crate::preflight::check`]); a config they refuse keeps the running one, and the
+    /// refusal shows in `daemon.json` and `STATUS=` until a reload succeeds. A good one is
+    /// handed to the executor as its snapshot, and the login is checked again.
     pub(super) fn reload_config(&mut self) {
         let Some(reload) = &self.reload else { return };
         let cfg = match reload() {
             Ok(cfg) => cfg,
             Err(e) => {
                 tracing::error!("reload refused, keeping the running configuration: {e}");
+                self.reload_refused = Some((Timestamp::now(), e));
                 return;
             }
         };
+        self.reload_refused = None;
         let (cfg, warnings) = merge(&self.config, cfg);
         for w in warnings {
             tracing::warn!("{w}");
