@@ -42,8 +42,10 @@ pub fn status(cfg: &Config, args: &StatusArgs) -> Result<(), Failure> {
                 "{id:?} is not a job id (ids look like 20261128-011500-000042)"
             )));
         }
-        let st = status::read(&spool.status_file(id))
+        let mut st = status::read(&spool.status_file(id))
             .map_err(|e| usage(anyhow::anyhow!("no job {id}: {e}")))?;
+        // The encoded record is the daemon's witness, not for scripts.
+        st.record = None;
         if args.json {
             println!("{}", serde_json::to_string_pretty(&st).map_err(runtime)?);
         } else {
@@ -51,8 +53,9 @@ pub fn status(cfg: &Config, args: &StatusArgs) -> Result<(), Failure> {
         }
         return Ok(());
     }
-    let (all, mut problems) = status::read_all(&spool)
+    let (mut all, mut problems) = status::read_all(&spool)
         .map_err(|e| runtime(anyhow::anyhow!("{}: {e}", spool.jobs().display())))?;
+    all.iter_mut().for_each(|st| st.record = None);
     problems.extend(daemon_problem);
     if args.json {
         println!("{}", serde_json::to_string_pretty(&all).map_err(runtime)?);
