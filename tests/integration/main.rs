@@ -8,6 +8,7 @@ mod crash;
 mod daemon;
 mod faults;
 mod hostile_xml;
+mod links;
 mod operability;
 mod permissions;
 mod sim_http;

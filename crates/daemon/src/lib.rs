@@ -5,8 +5,8 @@
 //! - [`exec`]: performs one action against Qualys and reports its outcome;
 //! - [`adapt`]: the conversions between the core's and the client's types;
 //! - [`governor`]: per-API rate and concurrency governors fed by response headers;
-//! - [`intake`], [`spool`], [`status`], [`daemon_status`], [`fsutil`]: the spool and its
-//!   durable files;
+//! - [`intake`], [`spool`], [`status`], [`daemon_status`], [`fsutil`], [`leftovers`]: the
+//!   spool and its durable files;
 //! - [`probe`]: the login check at start and after SIGHUP;
 //! - [`outputs`], [`actions`]: a finished job's files and the action items made from them;
 //! - [`cmd`], [`cli`]: the commands.
@@ -23,6 +23,7 @@ pub mod exec;
 pub mod fsutil;
 pub mod governor;
 pub mod intake;
+pub mod leftovers;
 pub mod logging;
 pub mod metrics;
 pub mod outputs;
