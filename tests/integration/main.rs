@@ -9,6 +9,7 @@ mod daemon;
 mod faults;
 mod hostile_xml;
 mod links;
+mod locks;
 mod operability;
 mod permissions;
 mod sim_http;

@@ -316,6 +316,21 @@ async fn the_submit_group_submits_watches_cancels_and_reads_outputs_but_writes_n
         text(&o)
     );
 
+    // The spool's lock: the colleague reads it (status tests it), never writes it.
+    let lock = spool.join(".daemon.lock");
+    let o = colleague.run("cat", &[lock.to_str().expect("utf8")]);
+    assert!(o.status.success(), "colleague reads the lock: {}", text(&o));
+    assert_eq!(
+        String::from_utf8_lossy(&o.stdout).trim(),
+        daemon.id().to_string()
+    );
+    let o = colleague.run(
+        "/bin/sh",
+        &["-c", "echo 1 > \"$0\"", lock.to_str().expect("utf8")],
+    );
+    assert!(!o.status.success(), "the colleague wrote the lock file");
+    assert_eq!(std::fs::metadata(&lock).expect("lock").gid(), submit_gid);
+
     // Only the daemon writes jobs/, rejected/ and the state directory.
     for p in [
         job_dir.join("forged.txt"),

@@ -7,6 +7,7 @@
 //! - [`governor`]: per-API rate and concurrency governors fed by response headers;
 //! - [`intake`], [`spool`], [`status`], [`daemon_status`], [`fsutil`], [`leftovers`]: the
 //!   spool and its durable files;
+//! - [`lock`]: one daemon per spool and per state directory;
 //! - [`probe`]: the login check at start and after SIGHUP;
 //! - [`outputs`], [`actions`]: a finished job's files and the action items made from them;
 //! - [`cmd`], [`cli`]: the commands.
@@ -24,6 +25,7 @@ pub mod fsutil;
 pub mod governor;
 pub mod intake;
 pub mod leftovers;
+pub mod lock;
 pub mod logging;
 pub mod metrics;
 pub mod outputs;
