@@ -9,6 +9,8 @@ mod daemon;
 mod environ;
 mod faults;
 mod hostile_xml;
+mod links;
+mod locks;
 mod operability;
 mod permissions;
 mod reload;

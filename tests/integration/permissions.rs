@@ -278,6 +278,26 @@ async fn the_submit_group_submits_watches_cancels_and_reads_outputs_but_writes_n
         text(&o)
     );
 
+    // The spool's lock: the colleague cannot open it at all (so cannot hold a lock on it
+    // and keep the daemon from starting); `status` finds the daemon's lock in /proc/locks.
+    let lock = spool.join(".daemon.lock");
+    let o = colleague.run("cat", &[lock.to_str().expect("utf8")]);
+    assert!(
+        !o.status.success(),
+        "the colleague opened the lock: {}",
+        text(&o)
+    );
+    let o = colleague.run(
+        "/bin/sh",
+        &["-c", "echo 1 > \"$0\"", lock.to_str().expect("utf8")],
+    );
+    assert!(!o.status.success(), "the colleague wrote the lock file");
+    assert_eq!(
+        std::fs::metadata(&lock).expect("lock").mode() & 0o077,
+        0,
+        "the lock is the daemon's alone"
+    );
+
     // Only the daemon writes jobs/, rejected/ and the state directory.
     for p in [
         job_dir.join("forged.txt"),

@@ -4,9 +4,11 @@
 //! is paused, the last SIGHUP's refused config (until a good reload), and the files left in
 //! its private `.staging/` (which the submit group cannot list). Written by the run loop
 //! when one of those changes and at a clean stop; read by the CLI, which never opens the
-//! store.
+//! store. Whether a daemon runs is decided by the spool's lock ([`observe`]), so a second
+//! daemon's last words cannot make a running one look stopped.
 
 use crate::fsutil;
+use crate::lock::Probe;
 use crate::spool::Spool;
 use baseliner_core::store::JobRecord;
 use baseliner_core::time::Timestamp;
@@ -92,12 +94,12 @@ pub struct Facts<'a> {
 /// Whether the daemon that wrote `daemon.json` is running, as the CLI reports it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Liveness {
-    /// The recorded process is alive and is the one that wrote the file.
+    /// A daemon holds the spool's lock (without a lock file: the recorded process is
+    /// alive and is the one that wrote the file).
     Running,
-    /// It stopped cleanly (the file says so).
+    /// None runs, and the last one stopped cleanly (the file says so).
     Stopped,
-    /// The file says running, but that process is gone (or the pid now belongs to another
-    /// process): the daemon was killed or crashed.
+    /// None runs, but the file says running: the daemon was killed or crashed.
     Gone,
 }
 
@@ -150,6 +152,68 @@ fn parse_start(stat: &str) -> Option<u64> {
     let after = &stat[stat.rfind(')')? + 1..];
     // After the name come field 3 (state) onwards: field 22 is the 20th of them.
     after.split_whitespace().nth(19)?.parse().ok()
+}
+
+/// What the CLI knows of the daemon ([`observe`]).
+#[derive(Debug, Clone)]
+pub struct Observed {
+    /// `daemon.json`, if there is one and it could be read.
+    pub doc: Option<DaemonStatus>,
+    /// Whether a daemon runs; `None` when none ever ran on this spool.
+    pub live: Option<Liveness>,
+    /// The running daemon's pid, when known.
+    pub pid: Option<u32>,
+    /// What could not be read (`daemon.json`, the lock file), for a warning.
+    pub problems: Vec<String>,
+}
+
+impl Observed {
+    /// Whether a daemon runs on this spool.
+    pub fn running(&self) -> bool {
+        self.live == Some(Liveness::Running)
+    }
+}
+
+/// Whether a daemon runs on `spool`, and its `daemon.json`. The spool's lock decides
+/// ([`crate::lock::probe`]): held, a daemon runs (the pid is the lock file's); free, none
+/// does, whatever `daemon.json` says (a daemon killed outright leaves it saying running).
+/// Only without a readable lock file (a daemon older than the lock) does `daemon.json`'s
+/// pid, checked in `/proc`, decide.
+pub fn observe(spool: &Spool) -> Observed {
+    let mut problems = Vec::new();
+    let doc = read(&spool.daemon_status()).unwrap_or_else(|e| {
+        problems.push(e.to_string());
+        None
+    });
+    let by_file = || doc.as_ref().map(DaemonStatus::check);
+    let (live, pid) = match crate::lock::probe(&spool.daemon_lock()) {
+        Ok(Probe::Held(pid)) => (
+            Some(Liveness::Running),
+            pid.or_else(|| doc.as_ref().filter(|d| d.running).map(|d| d.pid)),
+        ),
+        Ok(Probe::Free) => (
+            doc.as_ref().map(|d| {
+                if d.running {
+                    Liveness::Gone
+                } else {
+                    Liveness::Stopped
+                }
+            }),
+            None,
+        ),
+        Ok(Probe::Absent) => (by_file(), doc.as_ref().map(|d| d.pid)),
+        Err(e) => {
+            problems.push(format!("cannot test the daemon's lock: {e}"));
+            (by_file(), doc.as_ref().map(|d| d.pid))
+        }
+    };
+    let pid = pid.filter(|_| live == Some(Liveness::Running));
+    Observed {
+        doc,
+        live,
+        pid,
+        problems,
+    }
 }
 
 /// Writes `daemon.json` atomically.

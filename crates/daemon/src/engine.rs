@@ -231,6 +231,10 @@ impl Engine {
         self.notifier.ready(&summary);
         tracing::info!("ready: {summary}");
         status::repair(&self.spool, &self.store, || self.signals.stop_requested());
+        let paths = &self.config.paths;
+        crate::leftovers::sweep(&self.spool, &paths.state, &paths.metrics_file(), || {
+            self.signals.stop_requested()
+        });
         let now = tokio::time::Instant::now;
         let (mut next_scan, mut next_metrics) = (now() + SCAN_EVERY, now());
         let mut watchdog = self.notifier.watchdog_every().map(|d| (d, now() + d));

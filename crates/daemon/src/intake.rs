@@ -38,14 +38,15 @@ use std::ffi::{OsStr, OsString};
 use std::fs;
 use std::io::{self, Read};
 use std::os::unix::ffi::OsStrExt;
-use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
+use std::os::unix::fs::{DirEntryExt, MetadataExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 
 /// Files larger than this are refused.
 pub const MAX_JOB_FILE: u64 = 1024 * 1024;
 
-/// The longest name a file in `rejected/` gets, in bytes: its reason's temporary file
-/// `.NAME.error.tmp` must still fit in NAME_MAX (255 bytes).
+/// The longest name a file in `rejected/` gets, in bytes: `NAME.error` must fit in
+/// NAME_MAX (255 bytes), with room to spare (the bound predates [`fsutil::temp_path_for`],
+/// which cuts a long name itself).
 pub const REJECTED_NAME_MAX: usize = 255 - ".".len() - ".error.tmp".len();
 
 /// What one intake pass did.
@@ -412,9 +413,10 @@ fn reject(
 /// The cancel requests of `cancel/`, and the entries already warned about.
 #[derive(Debug, Default)]
 pub struct CancelRequests {
-    /// Entries of `cancel/` already handled that could not be removed (a directory, …):
-    /// skipped from then on, so each is warned about once.
-    junk: HashSet<OsString>,
+    /// Entries of `cancel/` already handled that could not be removed (a directory, …),
+    /// by name and inode: skipped from then on, so each is warned about once. A request
+    /// written over a skipped entry (a new inode under the same name) is a request again.
+    junk: HashSet<(OsString, u64)>,
 }
 
 /// One request found in `cancel/`; hand it back to [`CancelRequests::handled`] once
@@ -424,6 +426,7 @@ pub struct CancelRequest {
     /// The job to cancel.
     pub id: JobId,
     file_name: OsString,
+    ino: u64,
     path: PathBuf,
 }
 
@@ -437,7 +440,8 @@ impl CancelRequests {
         let mut out = Vec::new();
         for e in rd.flatten() {
             let file_name = e.file_name();
-            if self.junk.contains(&file_name) {
+            let ino = e.ino();
+            if self.junk.contains(&(file_name.clone(), ino)) {
                 continue;
             }
             let name = file_name.to_string_lossy().into_owned();
@@ -449,6 +453,7 @@ impl CancelRequests {
                 Some(id) => out.push(CancelRequest {
                     id,
                     file_name,
+                    ino,
                     path: e.path(),
                 }),
                 None => {
@@ -459,7 +464,7 @@ impl CancelRequests {
                     };
                     tracing::warn!("ignoring cancel request {name:?}: {why}");
                     if !is_file || fs::remove_file(e.path()).is_err() {
-                        self.junk.insert(file_name);
+                        self.junk.insert((file_name, ino));
                     }
                 }
             }
@@ -471,7 +476,7 @@ impl CancelRequests {
     /// on).
     pub fn handled(&mut self, req: CancelRequest) {
         if fs::remove_file(&req.path).is_err() {
-            self.junk.insert(req.file_name);
+            self.junk.insert((req.file_name, req.ino));
         }
     }
 }
@@ -496,7 +501,7 @@ mod tests {
             for n in [0, 1, 12, 1234] {
                 let r = rejected_name(&name, n);
                 assert!(r.len() <= REJECTED_NAME_MAX, "{len}/{n}: {}", r.len());
-                assert!(format!(".{r}.error.tmp").len() <= 255);
+                assert!(format!("{r}.error").len() <= 255);
             }
         }
         // Cut at a character boundary: a 3-byte character straddling the limit goes whole.
@@ -565,8 +570,11 @@ mod tests {
         }
         assert!(!cancel.join("20260101-0001-ab").exists());
         assert!(reqs.pending(&spool).is_empty());
+        let dir_ino = fs::metadata(cancel.join("20260101-0002-cd"))
+            .expect("dir")
+            .ino();
         assert!(
-            reqs.junk.contains(std::ffi::OsStr::new("20260101-0002-cd")),
+            reqs.junk.contains(&("20260101-0002-cd".into(), dir_ino)),
             "the directory is remembered, so it is warned about once"
         );
     }
@@ -591,6 +599,26 @@ mod tests {
             p.warned.is_empty(),
             "gone: warned about again if it comes back"
         );
+    }
+
+    #[test]
+    fn a_request_written_over_a_skipped_entry_is_a_request() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let spool = Spool::new(dir.path().join("spool"));
+        spool.create_dirs().expect("spool");
+        let req = spool.cancel().join("20260101-0001-ab");
+        std::os::unix::fs::symlink("/nonexistent", &req).expect("planted symlink");
+        let mut reqs = CancelRequests::default();
+        assert!(reqs.pending(&spool).is_empty(), "a symlink is no request");
+        assert!(reqs.pending(&spool).is_empty(), "and stays skipped");
+        // `baseliner cancel` renames a regular file over it.
+        fsutil::write_atomic(&req, b"").expect("cancel");
+        let ids: Vec<String> = reqs
+            .pending(&spool)
+            .iter()
+            .map(|r| r.id.as_str().to_string())
+            .collect();
+        assert_eq!(ids, ["20260101-0001-ab"]);
     }
 
     #[test]

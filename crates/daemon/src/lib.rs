@@ -5,8 +5,10 @@
 //! - [`exec`]: performs one action against Qualys and reports its outcome;
 //! - [`adapt`]: the conversions between the core's and the client's types;
 //! - [`governor`]: per-API rate and concurrency governors fed by response headers;
-//! - [`intake`], [`spool`], [`status`], [`daemon_status`], [`fsutil`]: the spool and its
-//!   durable files;
+//! - [`intake`], [`spool`], [`status`], [`daemon_status`], [`fsutil`], [`leftovers`]: the
+//!   spool and its durable files;
+//! - [`lock`]: one daemon per spool and per state directory;
+//! - [`recovery`]: the store held against the spool's status files (a lost store rebuilt);
 //! - [`preflight`]: the checks a config must pass (check-config, run, SIGHUP);
 //!   [`harden`]: the daemon's process made non-dumpable;
 //! - [`probe`]: the login check at start and after SIGHUP;
@@ -26,6 +28,8 @@ pub mod fsutil;
 pub mod governor;
 pub mod harden;
 pub mod intake;
+pub mod leftovers;
+pub mod lock;
 pub mod logging;
 pub mod metrics;
 pub mod outputs;

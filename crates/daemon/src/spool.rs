@@ -64,6 +64,11 @@ impl Spool {
         self.root.join("daemon.json")
     }
 
+    /// `.daemon.lock`: the running daemon's lock (see [`crate::lock`]).
+    pub fn daemon_lock(&self) -> PathBuf {
+        self.root.join(".daemon.lock")
+    }
+
     /// Creates every spool directory that is missing, and makes `.staging/` private: a
     /// directory of the daemon's own (not a symbolic link), mode 0700.
     pub fn create_dirs(&self) -> io::Result<()> {

@@ -1,5 +1,5 @@
 //! Streaming downloads (scan results, report files) into a file: chunked writes to
-//! `<dest>.part`, fsync, then rename, so `dest` is never seen half-written, and a
+//! `<dest>.part` (created new, never through a link), fsync, then rename, so `dest` is never seen half-written, and a
 //! `.part` never outlives its download: a drop guard removes it when the download fails,
 //! hits its deadline or is dropped (the daemon aborts a canceled job's task).
 //!
@@ -130,6 +130,25 @@ impl PartFile {
             path: PathBuf::from(name),
             armed: true,
         }
+    }
+}
+
+impl PartFile {
+    /// Creates the file new. The name is predictable (the job directory is the daemon's
+    /// alone): a leftover of a crash, or anything else found there, is removed first (a
+    /// link is removed, not followed), and the file is created with `O_EXCL`, so it is
+    /// never opened through a link or where something is in the way.
+    async fn create(&self) -> std::io::Result<tokio::fs::File> {
+        match tokio::fs::remove_file(&self.path).await {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(e),
+        }
+        tokio::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&self.path)
+            .await
     }
 }
 
@@ -286,9 +305,7 @@ async fn write_file(
         let path = path.to_path_buf();
         move |source| FetchError::Io { path, source }
     };
-    let mut file = tokio::fs::File::create(&part.path)
-        .await
-        .map_err(io(&part.path))?;
+    let mut file = part.create().await.map_err(io(&part.path))?;
     file.write_all(&prefix).await.map_err(io(&part.path))?;
     let mut bytes = prefix.len() as u64;
     too_large(bytes)?;
@@ -382,6 +399,31 @@ mod tests {
             part.armed = false;
         }
         assert!(dir.join("report.pdf.part").exists());
+        std::fs::remove_dir_all(&dir).expect("clean up");
+    }
+
+    #[tokio::test]
+    async fn the_part_file_never_writes_through_a_link() {
+        let dir = std::env::temp_dir().join(format!("bq-part-link-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("temp dir");
+        let victim = dir.join("victim");
+        std::fs::write(&victim, b"precious").expect("victim");
+        let dest = dir.join("results.json");
+        let symlink: fn(&Path, &Path) -> std::io::Result<()> =
+            |from, to| std::os::unix::fs::symlink(from, to);
+        let hard_link: fn(&Path, &Path) -> std::io::Result<()> =
+            |from, to| std::fs::hard_link(from, to);
+        for link in [symlink, hard_link] {
+            let part = PartFile::for_dest(&dest);
+            link(&victim, &part.path).expect("plant");
+            let mut f = part.create().await.expect("created");
+            f.write_all(b"downloaded").await.expect("write");
+            f.flush().await.expect("flush");
+            drop(f);
+            assert_eq!(std::fs::read(&victim).expect("victim"), b"precious");
+            assert_eq!(std::fs::read(&part.path).expect("part"), b"downloaded");
+            drop(part);
+        }
         std::fs::remove_dir_all(&dir).expect("clean up");
     }
 }

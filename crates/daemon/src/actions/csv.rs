@@ -122,9 +122,9 @@ fn write_file(
     header: &[&str],
     body: impl FnOnce(&mut BufWriter<File>) -> Result<(), ActionError>,
 ) -> Result<(), ActionError> {
-    let tmp = fsutil::temp_path_for(path);
+    let (tmp, file) = fsutil::create_temp(path).map_err(|e| ActionError::io(path, e))?;
     let io_err = |e| ActionError::io(&tmp, e);
-    let mut w = BufWriter::with_capacity(256 * 1024, File::create(&tmp).map_err(io_err)?);
+    let mut w = BufWriter::with_capacity(256 * 1024, file);
     write_record(&mut w, header.iter().copied()).map_err(io_err)?;
     let done = body(&mut w).and_then(|()| {
         w.into_inner()
@@ -338,7 +338,12 @@ mod tests {
         assert_eq!(lines[4], "10.0.0.10,,,,5,plain,,3,80,,,,,,,,,,,,");
         assert_eq!(lines[5], "");
         assert_eq!(lines.len(), 6);
-        assert!(!fsutil::temp_path_for(&p).exists());
+        let left: Vec<_> = std::fs::read_dir(dir.path())
+            .expect("ls")
+            .flatten()
+            .filter(|e| fsutil::temp_writer(e.file_name().as_encoded_bytes()).is_some())
+            .collect();
+        assert!(left.is_empty(), "no temporary file left behind: {left:?}");
 
         // The reader gives back the same fields.
         let mut r = Reader::new(io::BufReader::new(File::open(&p).expect("open")));

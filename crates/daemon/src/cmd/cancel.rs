@@ -2,7 +2,7 @@
 //! Never opens the store.
 
 use super::{runtime, usage, Failure};
-use crate::daemon_status::{self, Liveness};
+use crate::daemon_status;
 use crate::fsutil;
 use crate::spool::Spool;
 use crate::status;
@@ -29,10 +29,7 @@ pub fn cancel(cfg: &Config, id: &str) -> Result<(), Failure> {
     }
     fsutil::ensure_dir(&spool.cancel()).map_err(runtime)?;
     fsutil::write_atomic(&spool.cancel().join(id.as_str()), b"").map_err(runtime)?;
-    let running = daemon_status::read(&spool.daemon_status())
-        .ok()
-        .flatten()
-        .is_some_and(|d| d.check() == Liveness::Running);
+    let running = daemon_status::observe(&spool).running();
     println!(
         "cancel requested for {id} ({}); {}",
         table_cell(&st.organization),

@@ -71,6 +71,9 @@ async fn run_demo(dir: PathBuf, scan_seconds: u64) -> Result<(), Failure> {
     let spool = Spool::new(spool_dir.clone());
     spool.create_dirs().map_err(runtime)?;
     std::fs::create_dir_all(&state_dir).map_err(runtime)?;
+    crate::lock::acquire(&spool, &state_dir)
+        .map_err(runtime)?
+        .hold_until_exit();
     let store = Arc::new(
         Store::open(&state_dir.join("store")).map_err(|e| runtime(anyhow::anyhow!("{e}")))?,
     );

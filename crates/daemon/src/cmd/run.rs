@@ -63,6 +63,10 @@ pub fn run_with(
         .map_err(|e| runtime(anyhow::anyhow!("spool {}: {e}", spool.root().display())))?;
     std::fs::create_dir_all(&cfg.paths.state)
         .map_err(|e| runtime(anyhow::anyhow!("state {}: {e}", cfg.paths.state.display())))?;
+    // One daemon per spool and per state directory: refused before anything is written.
+    crate::lock::acquire(&spool, &cfg.paths.state)
+        .map_err(runtime)?
+        .hold_until_exit();
     let store = Arc::new(
         crate::recovery::open_store(&cfg.paths.state.join("store"))
             .map_err(|e| runtime(anyhow::anyhow!("{e}")))?,

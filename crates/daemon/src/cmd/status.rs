@@ -3,14 +3,14 @@
 //! `incoming/`, and those the daemon staged but could not take yet (listed in
 //! `daemon.json`: `.staging/` is the daemon's alone), as `queued`, then every accepted
 //! job — or one job. Reads the spool's files only (`daemon.json`, `jobs/*/status.json`,
-//! `incoming/`), never the store, so it works while the daemon runs and for any member of
-//! the submit group.
+//! `incoming/`, and the spool's lock to tell whether a daemon runs), never the store, so
+//! it works while the daemon runs and for any member of the submit group.
 //! Every text that came from outside (organization names, Qualys's error texts, file
 //! names) is passed through [`table_cell`] before it reaches the terminal.
 
 use super::{runtime, usage, Failure};
 use crate::cli::StatusArgs;
-use crate::daemon_status::{self, DaemonStatus, Liveness};
+use crate::daemon_status::{self, DaemonStatus, Liveness, Observed};
 use crate::spool::Spool;
 use crate::status::{self, JobStatus};
 use baseliner_core::config::Config;
@@ -29,12 +29,8 @@ pub fn status(cfg: &Config, args: &StatusArgs) -> Result<(), Failure> {
             spool.root().display()
         )));
     }
-    let (daemon, daemon_problem) = match daemon_status::read(&spool.daemon_status()) {
-        Ok(d) => (d, None),
-        Err(e) => (None, Some(e.to_string())),
-    };
-    let live = daemon.as_ref().map(DaemonStatus::check);
-    let running = live == Some(Liveness::Running);
+    let daemon = daemon_status::observe(&spool);
+    let running = daemon.running();
     let now = Timestamp::now();
     if let Some(id) = &args.id {
         if JobId::parse(id).is_none() {
@@ -56,13 +52,13 @@ pub fn status(cfg: &Config, args: &StatusArgs) -> Result<(), Failure> {
     let (mut all, mut problems) = status::read_all(&spool)
         .map_err(|e| runtime(anyhow::anyhow!("{}: {e}", spool.jobs().display())))?;
     all.iter_mut().for_each(|st| st.record = None);
-    problems.extend(daemon_problem);
+    problems.extend(daemon.problems.iter().cloned());
     if args.json {
         println!("{}", serde_json::to_string_pretty(&all).map_err(runtime)?);
     } else {
-        println!("{}", daemon_line(daemon.as_ref(), live.as_ref(), now));
+        println!("{}", daemon_line(&daemon, now));
         let mut queued = queued(&spool).map_err(runtime)?;
-        queued.extend(daemon.iter().flat_map(|d| staged(d, now)));
+        queued.extend(daemon.doc.iter().flat_map(|d| staged(d, now)));
         print_table(&queued, &all, running, now);
     }
     for p in problems {
@@ -72,14 +68,25 @@ pub fn status(cfg: &Config, args: &StatusArgs) -> Result<(), Failure> {
 }
 
 /// The first line: whether the daemon runs, and why it is paused.
-fn daemon_line(d: Option<&DaemonStatus>, live: Option<&Liveness>, now: Timestamp) -> String {
-    let (Some(d), Some(live)) = (d, live) else {
-        return "daemon: not started yet (no daemon.json in the spool)".into();
+fn daemon_line(o: &Observed, now: Timestamp) -> String {
+    let pid = o
+        .pid
+        .map_or_else(|| "pid unknown".to_string(), |p| format!("pid {p}"));
+    let (Some(d), Some(live)) = (o.doc.as_ref(), o.live.as_ref()) else {
+        return match o.live {
+            // Started, but daemon.json is not written yet (or is unreadable).
+            Some(Liveness::Running) => format!("daemon: running ({pid})"),
+            _ => "daemon: not started yet (no daemon.json in the spool)".into(),
+        };
     };
     let summary = table_cell(&d.summary);
     match live {
+        // daemon.json is another process's (an earlier daemon's): no counts to show.
+        Liveness::Running if o.pid.is_some_and(|p| p != d.pid) => {
+            format!("daemon: running ({pid})")
+        }
         Liveness::Running => {
-            let mut s = format!("daemon: running (pid {}), {}", d.pid, d.unfinished);
+            let mut s = format!("daemon: running ({pid}), {}", d.unfinished);
             s.push_str(" unfinished job(s)");
             if let Some(p) = &d.paused {
                 let until = Timestamp::parse_rfc3339(&p.until);
@@ -363,6 +370,7 @@ fn clip(s: &str, n: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::daemon_status::DaemonStatus;
 
     #[test]
     fn past_actions_are_not_shown_as_pending_when_the_daemon_is_stopped() {
@@ -396,9 +404,19 @@ mod tests {
             staged: Vec::new(),
             updated_at: "2026-12-01T07:59:00Z".into(),
         };
-        let line = daemon_line(Some(&d), Some(&Liveness::Running), now);
+        let observed = |live: Option<Liveness>, pid: Option<u32>| Observed {
+            doc: Some(d.clone()),
+            live,
+            pid,
+            problems: Vec::new(),
+        };
+        let line = daemon_line(&observed(Some(Liveness::Running), Some(7)), now);
         assert!(
             line.contains("PAUSED until 08:22Z: account problem: CODE 2000 Bad Login"),
+            "{line}"
+        );
+        assert!(
+            line.starts_with("daemon: running (pid 7), 1 unfinished"),
             "{line}"
         );
         assert!(!line.contains('{') && !line.contains('\u{1b}'), "{line}");
@@ -407,13 +425,24 @@ mod tests {
             "{line}"
         );
         let later = Timestamp::parse_rfc3339("2026-12-01T09:00:00Z").expect("time");
-        assert!(!daemon_line(Some(&d), Some(&Liveness::Running), later).contains("PAUSED"));
-        let gone = daemon_line(Some(&d), Some(&Liveness::Gone), now);
+        assert!(
+            !daemon_line(&observed(Some(Liveness::Running), Some(7)), later).contains("PAUSED")
+        );
+        let gone = daemon_line(&observed(Some(Liveness::Gone), None), now);
         assert!(
             gone.contains("NOT RUNNING") && !gone.contains("PAUSED"),
             "{gone}"
         );
-        assert!(daemon_line(None, None, now).contains("not started"));
+        // The lock's holder is not the process daemon.json names: running, no stale counts.
+        let other = daemon_line(&observed(Some(Liveness::Running), Some(8)), now);
+        assert_eq!(other, "daemon: running (pid 8)");
+        let none = Observed {
+            doc: None,
+            live: None,
+            pid: None,
+            problems: Vec::new(),
+        };
+        assert!(daemon_line(&none, now).contains("not started"));
         assert_eq!(
             short_time(
                 Timestamp::parse_rfc3339("2026-12-02T01:05:00Z").expect("t"),
