@@ -107,7 +107,7 @@ async fn a_second_daemon_on_the_same_spool_or_state_exits_1_before_writing_anyth
     );
     assert_eq!(daemon_json_pid(&w.spool), Some(u64::from(pid)));
 
-    // The lock files: the holder's pid, group-readable, never a link followed.
+    // The lock files: the holder's pid, the daemon's alone (no one can hold them against it).
     for lock in [w.spool.join(".daemon.lock"), state.join("daemon.lock")] {
         assert_eq!(read(&lock).trim(), pid.to_string(), "{}", lock.display());
         let mode = std::os::unix::fs::PermissionsExt::mode(
@@ -115,7 +115,7 @@ async fn a_second_daemon_on_the_same_spool_or_state_exits_1_before_writing_anyth
                 .expect("lock")
                 .permissions(),
         );
-        assert_eq!(mode & 0o777, 0o640, "{}", lock.display());
+        assert_eq!(mode & 0o777, 0o600, "{}", lock.display());
     }
 
     sigterm(&first);

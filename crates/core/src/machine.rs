@@ -9,9 +9,9 @@
 //! of a request sent after an intent is applied to the `…Sent` checkpoint.
 //!
 //! Choices made here (beyond the state diagram in [`crate::state`]):
-//! - `Accepted` calls for [`Action::AddIps`] like `AddingIps`; the driver may feed
-//!   [`Outcome::Start`] first (→ `AddingIps`) or go straight to `IpsAdded` (history then
-//!   records both `adding_ips` and `creating_group`).
+//! - `Accepted` calls for [`Action::Preflight`] like `Checking`; the driver may feed
+//!   [`Outcome::Start`] first (→ `Checking`) or go straight to `Preflighted`. `Checking`
+//!   is still the public step `accepted`: nothing is sent until the pre-flight passed.
 //! - In a `…Sent` state, `Transient` and `Deferred` keep the `…Sent` state. The outcome
 //!   may answer the launch (then it was not applied) or the lookup (then nothing is known),
 //!   and the machine cannot tell which: going back to the pre-intent state after a refused
@@ -66,7 +66,8 @@ pub struct Ctx<'a> {
 /// launch lookup's and the poll's), so the executor needs no policy of its own for them.
 pub fn action(state: &JobState, policy: &Policy) -> Action {
     match state {
-        JobState::Accepted | JobState::AddingIps => Action::AddIps,
+        JobState::Accepted | JobState::Checking => Action::Preflight,
+        JobState::AddingIps => Action::AddIps,
         JobState::FindingGroup
         | JobState::GroupCreateSent { .. }
         | JobState::GroupExtendSent { .. } => Action::FindGroup,
@@ -201,10 +202,14 @@ pub fn step(cp: &Checkpoint, outcome: &Outcome, now: Timestamp, ctx: &Ctx<'_>) -
             _ => fail(cp, reason.clone(), now),
         },
         Outcome::CancelRequested => cancel(cp, now),
-        // Straight from `Accepted`: pass through `AddingIps` so the history skips no step.
-        Outcome::IpsAdded if cp.state == JobState::Accepted => {
-            step(&step(cp, &Outcome::Start, now, ctx), outcome, now, ctx)
-        }
+        // Straight from `Accepted` (a record of a build before the pre-flight): through
+        // `AddingIps`, so the history skips no step.
+        Outcome::IpsAdded if cp.state == JobState::Accepted => step(
+            &step(cp, &Outcome::Preflighted, now, ctx),
+            outcome,
+            now,
+            ctx,
+        ),
         _ => match next(cp, outcome, now, ctx) {
             Next::Advance(state, due) => enter(cp, state, due, now),
             Next::Unresolved { state, due, note } => {
@@ -260,7 +265,8 @@ fn next(cp: &Checkpoint, outcome: &Outcome, now: Timestamp, ctx: &Ctx<'_>) -> Ne
         note: None,
     };
     match (state, outcome) {
-        (S::Accepted, O::Start) => Next::Advance(S::AddingIps, now),
+        (S::Accepted, O::Start) => Next::Advance(S::Checking, now),
+        (S::Accepted | S::Checking, O::Preflighted) => Next::Advance(S::AddingIps, now),
         (S::Accepted | S::AddingIps, O::IpsAdded) => Next::Advance(S::FindingGroup, now),
         (
             S::FindingGroup | S::GroupCreateSent { .. } | S::GroupExtendSent { .. },

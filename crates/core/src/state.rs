@@ -164,6 +164,10 @@ pub enum JobState {
         /// The scan's last known state.
         last_scan: Option<ScanStatus>,
     },
+    /// The pre-flight: checking, before anything is spent, what Qualys can tell about the
+    /// job's report template and scanner appliance ([`Action::Preflight`]). Nothing sent
+    /// yet. (Last in the enum: the stored records' variant indices stay as they were.)
+    Checking,
 }
 
 /// What the driver knows of a launched scan.
@@ -355,7 +359,7 @@ impl JobState {
     /// The public step name of this state.
     pub fn step_name(&self) -> StepName {
         match self {
-            JobState::Accepted => StepName::Accepted,
+            JobState::Accepted | JobState::Checking => StepName::Accepted,
             JobState::AddingIps => StepName::AddingIps,
             JobState::FindingGroup
             | JobState::CreatingGroup
@@ -474,6 +478,11 @@ impl JobState {
 /// ([`crate::machine::action`]); the due time lives in the [`Checkpoint`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Action {
+    /// Check what the job's scan and report depend on and Qualys can tell beforehand: the
+    /// report template (exists, a Scan template, TYPE Auto or Manual) and the scanner
+    /// appliance (exists). Reads only. A job that cannot succeed fails here, before its
+    /// scan is launched.
+    Preflight,
     /// Add the job's IPs to the subscription (idempotent).
     AddIps,
     /// List asset groups by the organization's title (a read).
@@ -543,6 +552,8 @@ pub enum Action {
 pub enum Outcome {
     /// The driver starts working on an `Accepted` job.
     Start,
+    /// The pre-flight found nothing that would make the job fail later.
+    Preflighted,
     /// The IPs are in the subscription.
     IpsAdded,
     /// The group lookup found the group (its title is exactly the organization).

@@ -112,6 +112,10 @@ pub struct SubmitArgs {
     /// Validate only; write nothing.
     #[arg(long)]
     pub dry_run: bool,
+    /// Also log in and check the job's report template and scanner appliance against the
+    /// subscription, as the daemon's pre-flight will (needs the Qualys password).
+    #[arg(long)]
+    pub online: bool,
 }
 
 /// `status`'s arguments.

@@ -39,8 +39,9 @@ pub struct Executor {
     gov: Governors,
     spool: Spool,
     config: RwLock<Arc<Config>>,
-    /// The report template list, read once per daemon run (before the first report).
-    templates: tokio::sync::OnceCell<Vec<baseliner_qualys::ReportTemplate>>,
+    /// The report template list, read at the first pre-flight of a run and read again when
+    /// a job names a template it lacks (someone may have added it since).
+    templates: tokio::sync::Mutex<Option<Vec<baseliner_qualys::ReportTemplate>>>,
 }
 
 impl Executor {
@@ -51,7 +52,7 @@ impl Executor {
             gov,
             spool: Spool::new(config.paths.spool.clone()),
             config: RwLock::new(config),
-            templates: tokio::sync::OnceCell::new(),
+            templates: tokio::sync::Mutex::new(None),
         }
     }
 
@@ -213,6 +214,7 @@ impl Executor {
         let job = &rec.job;
         let c = &self.client;
         Ok(match action {
+            Action::Preflight => self.preflight(rec).await?,
             Action::AddIps => {
                 let tracking = adapt::tracking(job.tracking_method);
                 self.call(Call::AddIps, c.add_ips(&adapt::ranges(&job.ips), tracking))
@@ -441,19 +443,62 @@ impl Executor {
         }
     }
 
-    /// How template `id` is targeted, from the template list (read once per run; a failed
-    /// read is tried again next time). The inner error names the template.
-    async fn report_basis(&self, id: u64) -> Result<Result<ReportBasis, String>, ApiError> {
+    /// The template list, holding `id` if the subscription has it: read at the first need
+    /// of a run, and again when it lacks `id` (someone may have added it since); a failed
+    /// read is tried again next time.
+    async fn templates_knowing(
+        &self,
+        id: u64,
+    ) -> Result<tokio::sync::MutexGuard<'_, Option<Vec<baseliner_qualys::ReportTemplate>>>, ApiError>
+    {
+        let mut cached = self.templates.lock().await;
+        if cached
+            .as_ref()
+            .is_some_and(|list| list.iter().any(|t| t.id == id))
+        {
+            return Ok(cached);
+        }
         let list = self
-            .templates
-            .get_or_try_init(|| {
-                self.call(
-                    Call::ListReportTemplates,
-                    self.client.list_report_templates(),
-                )
-            })
+            .call(
+                Call::ListReportTemplates,
+                self.client.list_report_templates(),
+            )
             .await?;
+        *cached = Some(list);
+        Ok(cached)
+    }
+
+    /// How template `id` is targeted, by the core's rule over the template list
+    /// ([`Executor::templates_knowing`]). The inner error names the template.
+    async fn report_basis(&self, id: u64) -> Result<Result<ReportBasis, String>, ApiError> {
+        let cached = self.templates_knowing(id).await?;
+        let list = cached.as_deref().unwrap_or_default();
         Ok(report_basis(id, &adapt::templates(list)))
+    }
+
+    /// The pre-flight ([`Action::Preflight`]): the job's report template (when a report is
+    /// planned) must be one the report launch will take, by the core's rule
+    /// ([`report_basis`]), and its scanner appliance must exist. A job that fails it fails
+    /// now, naming the field, before anything is spent. (An unknown option profile is
+    /// refused by Qualys at the launch itself, which then launches nothing.)
+    async fn preflight(&self, rec: &JobRecord) -> Result<Outcome, ApiError> {
+        let job = &rec.job;
+        if let Some(template) = job.report_template_id.filter(|_| job.plan_report()) {
+            let cached = self.templates_knowing(template).await?;
+            let list = cached.as_deref().unwrap_or_default();
+            if let Some(reason) = crate::jobcheck::template_problem(job, list) {
+                return Ok(Outcome::Permanent { reason });
+            }
+        }
+        if let Some(name) = job.scanner_appliance.as_deref() {
+            let list = self
+                .call(Call::ListAppliances, self.client.list_appliances())
+                .await?;
+            if let Err(reason) = crate::jobcheck::appliance_id(name, &list) {
+                return Ok(Outcome::Permanent { reason });
+            }
+        }
+        Ok(Outcome::Preflighted)
     }
 
     async fn appliance_ids(&self, name: Option<&str>) -> Result<Vec<u64>, ApiError> {
@@ -463,14 +508,14 @@ impl Executor {
         let list = self
             .call(Call::ListAppliances, self.client.list_appliances())
             .await?;
-        match list.iter().find(|a| a.name == name) {
-            Some(a) => Ok(vec![a.id]),
-            None => Err(ApiError {
+        match crate::jobcheck::appliance_id(name, &list) {
+            Ok(id) => Ok(vec![id]),
+            Err(text) => Err(ApiError {
                 kind: ErrorKind::InvalidParameter,
                 api: self.client.api_for(Call::ListAppliances),
                 http_status: None,
                 code: None,
-                text: format!("scanner appliance {name:?} is not in the subscription"),
+                text,
                 limits: Limits::default(),
             }),
         }

@@ -28,6 +28,7 @@ pub mod fsutil;
 pub mod governor;
 pub mod harden;
 pub mod intake;
+pub mod jobcheck;
 pub mod leftovers;
 pub mod lock;
 pub mod logging;

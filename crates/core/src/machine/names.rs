@@ -5,6 +5,7 @@ use crate::state::{JobState, Outcome};
 pub(super) fn outcome_name(outcome: &Outcome) -> &'static str {
     match outcome {
         Outcome::Start => "Start",
+        Outcome::Preflighted => "Preflighted",
         Outcome::IpsAdded => "IpsAdded",
         Outcome::GroupFound { .. } => "GroupFound",
         Outcome::GroupAbsent => "GroupAbsent",
@@ -35,6 +36,7 @@ pub(super) fn outcome_name(outcome: &Outcome) -> &'static str {
 pub(super) fn state_name(state: &JobState) -> &'static str {
     match state {
         JobState::Accepted => "Accepted",
+        JobState::Checking => "Checking",
         JobState::AddingIps => "AddingIps",
         JobState::FindingGroup => "FindingGroup",
         JobState::CreatingGroup => "CreatingGroup",

@@ -60,6 +60,7 @@ impl Model {
     fn answer(&mut self, act: &Action, now: Timestamp) -> Outcome {
         self.settle(now);
         match act {
+            Action::Preflight => Outcome::Preflighted,
             Action::AddIps => Outcome::IpsAdded,
             Action::FindGroup if self.group_exists => Outcome::GroupFound {
                 group_id: 1,

@@ -101,7 +101,8 @@ fn every_state_calls_for_its_action() {
     let p = Policy::default();
     let sent_at = T0.plus(MIN * 30);
     let cases = [
-        (JobState::Accepted, Action::AddIps),
+        (JobState::Accepted, Action::Preflight),
+        (JobState::Checking, Action::Preflight),
         (JobState::AddingIps, Action::AddIps),
         (JobState::FindingGroup, Action::FindGroup),
         (JobState::CreatingGroup, Action::CreateGroup),
@@ -271,7 +272,18 @@ fn intents_move_to_the_sent_states_only_for_unsafe_actions() {
 #[test]
 fn start_and_ips_added_advance_with_history() {
     let now = T0.plus(MIN);
-    let started = run(&at(JobState::Accepted), Outcome::Start, now);
+    let checking = run(&at(JobState::Accepted), Outcome::Start, now);
+    assert_eq!(checking.state, JobState::Checking);
+    assert_eq!(
+        steps(&checking),
+        [StepName::Accepted],
+        "still the public step accepted"
+    );
+    assert_eq!(
+        action(&checking.state, &Policy::default()),
+        Action::Preflight
+    );
+    let started = run(&checking, Outcome::Preflighted, now);
     assert_eq!(started.state, JobState::AddingIps);
     assert_eq!(steps(&started), [StepName::Accepted, StepName::AddingIps]);
     assert_eq!(started.history[1].at, now);

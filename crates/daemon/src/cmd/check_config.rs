@@ -8,7 +8,7 @@
 //! (TYPE Manual or Auto, TEMPLATE_TYPE Scan), and says which.
 
 use super::{refused, runtime, usage, Failure};
-use baseliner_core::machine::template::{report_basis, ReportBasis};
+use baseliner_core::machine::template::report_basis;
 use baseliner_qualys::ReportTemplate;
 use std::path::Path;
 
@@ -76,10 +76,7 @@ fn check_template(id: u64, list: &[ReportTemplate]) -> Result<String, String> {
         ));
     };
     // The daemon's own rule, so that check-config and a job agree on every template.
-    let how = match report_basis(id, &crate::adapt::templates(list))? {
-        ReportBasis::Scan => "Manual: scan-based, launched on the job's scan",
-        ReportBasis::Hosts => "Auto: host-based, launched on the job's addresses",
-    };
+    let how = crate::jobcheck::basis_words(report_basis(id, &crate::adapt::templates(list))?);
     Ok(format!("  template {id}: {} ({how})", t.title))
 }
 

@@ -1,6 +1,8 @@
 //! `baseliner submit`: validates a job exactly as the daemon will (the same function, the
 //! same config), then drops it into `incoming/` through a dot-file and a rename, so the
-//! daemon never sees half a file. Prints the name it got in the spool.
+//! daemon never sees half a file. Prints the name it got in the spool. With `--online` it
+//! first runs the daemon's pre-flight on the job against the subscription (its report
+//! template and scanner appliance), so a job that would fail is refused before it queues.
 
 use super::{runtime, usage, Failure};
 use crate::cli::SubmitArgs;
@@ -72,6 +74,9 @@ pub fn submit(cfg: &Config, args: &SubmitArgs) -> Result<(), Failure> {
             escape_log(&name)
         );
     }
+    if args.online {
+        online(cfg, &job, &name)?;
+    }
     if args.dry_run {
         println!(
             "{name}: valid ({}, {} address(es)); not submitted (--dry-run)",
@@ -101,6 +106,33 @@ pub fn submit(cfg: &Config, args: &SubmitArgs) -> Result<(), Failure> {
         "no free name for {name} in {}",
         incoming.display()
     )))
+}
+
+/// `--online`: logs in and runs the daemon's pre-flight on the job
+/// ([`crate::jobcheck::check_online`]): a job that would fail before its scan is refused
+/// now (exit 2, naming the field).
+fn online(cfg: &Config, job: &baseliner_core::job::Job, name: &str) -> Result<(), Failure> {
+    let (password, _) =
+        crate::credentials::find(cfg.qualys.password_file.as_deref()).map_err(|e| {
+            runtime(anyhow::anyhow!(
+                "--online needs the Qualys password (as the daemon finds it): {e}"
+            ))
+        })?;
+    let client = super::run::client_for(cfg, password)?;
+    let rt = super::runtime_for_daemon()?;
+    let lines = rt
+        .block_on(async {
+            client
+                .check_login()
+                .await
+                .map_err(|e| format!("login to {} failed: {e}", cfg.qualys.url))?;
+            crate::jobcheck::check_online(&client, job).await
+        })
+        .map_err(|e| usage(anyhow::anyhow!("{}: {}", escape_log(name), escape_log(&e))))?;
+    for l in lines {
+        eprintln!("{l}");
+    }
+    Ok(())
 }
 
 /// `NAME.EXT`, then `NAME-2.EXT`, `NAME-3.EXT`, … (bounded).
