@@ -9,6 +9,7 @@ mod daemon;
 mod environ;
 mod faults;
 mod hostile_xml;
+mod keep_outputs;
 mod links;
 mod locks;
 mod operability;

@@ -39,6 +39,9 @@ use crate::time::{format_duration, Timestamp};
 pub struct Plan {
     /// A report is launched after the scan (results include `report` and a template is set).
     pub report: bool,
+    /// The raw results are fetched (results include `raw`): a failed job keeps what its
+    /// scan found ([`salvage`]).
+    pub raw: bool,
 }
 
 /// Everything a transition needs besides the checkpoint, the outcome and `now`.
@@ -100,6 +103,11 @@ pub fn action(state: &JobState, policy: &Policy) -> Action {
             scan_ref: scan.scan_ref.clone(),
             report_id: *report_id,
             baseline: baseline.clone(),
+        },
+        JobState::Salvaging { scan, .. } => Action::Download {
+            scan_ref: scan.scan_ref.clone(),
+            report_id: None,
+            baseline: None,
         },
         JobState::Canceling {
             scan_ref,
@@ -199,9 +207,14 @@ pub fn step(cp: &Checkpoint, outcome: &Outcome, now: Timestamp, ctx: &Ctx<'_>) -
                 next.last_error = Some(format!("cancel failed: {reason}"));
                 next
             }
-            _ => fail(cp, reason.clone(), now),
+            JobState::Salvaging { .. } => salvage::finished(cp, Some(reason), now),
+            _ => salvage::salvage(cp, outcome, reason, now, ctx)
+                .unwrap_or_else(|| fail(cp, reason.clone(), now)),
         },
         Outcome::CancelRequested => cancel(cp, now),
+        Outcome::Downloaded if matches!(cp.state, JobState::Salvaging { .. }) => {
+            salvage::finished(cp, None, now)
+        }
         // Straight from `Accepted` (a record of a build before the pre-flight): through
         // `AddingIps`, so the history skips no step.
         Outcome::IpsAdded if cp.state == JobState::Accepted => step(
@@ -224,7 +237,8 @@ pub fn step(cp: &Checkpoint, outcome: &Outcome, now: Timestamp, ctx: &Ctx<'_>) -
                 record_step(&mut next, cp, now);
                 apply_pending_cancel(next, now)
             }
-            Next::Fail(reason) => fail(cp, reason, now),
+            Next::Fail(reason) => salvage::salvage(cp, outcome, &reason, now, ctx)
+                .unwrap_or_else(|| fail(cp, reason, now)),
             Next::Mismatch => Checkpoint {
                 last_error: Some(format!(
                     "ignored outcome {} in state {}",
@@ -787,6 +801,7 @@ mod names;
 mod policy;
 #[cfg(test)]
 mod proptests;
+pub mod salvage;
 mod scope_rules;
 pub mod template;
 

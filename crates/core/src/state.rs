@@ -168,6 +168,20 @@ pub enum JobState {
     /// job's report template and scanner appliance ([`Action::Preflight`]). Nothing sent
     /// yet. (Last in the enum: the stored records' variant indices stay as they were.)
     Checking,
+    /// A later step failed, but the scan has results worth keeping (it ended `Canceled`,
+    /// `Paused` or `Error`, or it finished and the report failed): fetching the raw results
+    /// and making the action items from them, then `Failed` with `reason`. Repeating it is
+    /// safe, as for `Downloading`. (After `Checking`: stored indices never move.)
+    Salvaging {
+        /// The scan whose results are fetched.
+        scan: ScanInfo,
+        /// The scan's last known state.
+        last_scan: Option<ScanStatus>,
+        /// The public step at which the job failed.
+        failed_at: StepName,
+        /// Why the job fails.
+        reason: String,
+    },
 }
 
 /// What the driver knows of a launched scan.
@@ -374,7 +388,7 @@ impl JobState {
                 StepName::LaunchingReport
             }
             JobState::ReportRunning { .. } => StepName::ReportRunning,
-            JobState::Downloading { .. } => StepName::Downloading,
+            JobState::Downloading { .. } | JobState::Salvaging { .. } => StepName::Downloading,
             JobState::Done { .. } => StepName::Done,
             JobState::Failed { .. } => StepName::Failed,
             // Canceling a scan out of scope on our own: still the scan step, then failed.
@@ -428,6 +442,7 @@ impl JobState {
             | JobState::ReportLaunchSent { scan, .. }
             | JobState::ReportRunning { scan, .. }
             | JobState::Downloading { scan, .. }
+            | JobState::Salvaging { scan, .. }
             | JobState::Done { scan, .. } => Some(&scan.scan_ref),
             JobState::Failed { scan_ref, .. }
             | JobState::Canceling { scan_ref, .. }
@@ -456,6 +471,7 @@ impl JobState {
                 processed: true,
             }),
             JobState::Failed { last_scan, .. }
+            | JobState::Salvaging { last_scan, .. }
             | JobState::Canceling { last_scan, .. }
             | JobState::Canceled { last_scan, .. } => last_scan.clone(),
             _ => None,

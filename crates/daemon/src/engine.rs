@@ -329,6 +329,7 @@ impl Engine {
             policy: &self.policy,
             plan: Plan {
                 report: rec.job.plan_report(),
+                raw: rec.job.results.raw,
             },
             seed: seed_of(rec.id.as_str()),
             scope: &self.config.scope.authorized,

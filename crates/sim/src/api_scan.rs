@@ -242,8 +242,10 @@ pub(crate) fn cancel(c: &mut Ctx<'_>) -> Reply {
 }
 
 /// `/api/2.0/fo/scan/?action=fetch&scan_ref=…`, `ips`, `mode`, `output_format` (shapes in
-/// [`crate::raw`], qualys-api.md §6.4). Before the scan is Finished the answer is 400 / 1905
-/// (the real code is not documented).
+/// [`crate::raw`], qualys-api.md §6.4). Results exist once the scan is Finished, and also
+/// for a scan that is Canceled, Paused or Error (partial results, §6.4: the first half of
+/// the addresses it was to scan); in any other state the answer is 400 / 1905 (the real
+/// code is not documented).
 pub(crate) fn fetch(c: &mut Ctx<'_>) -> Reply {
     let Some(r) = c.p.non_empty("scan_ref") else {
         return Reply::missing("scan_ref");
@@ -252,7 +254,7 @@ pub(crate) fn fetch(c: &mut Ctx<'_>) -> Reply {
         return Reply::invalid("scan_ref", r, "no scan with this reference");
     };
     let st = scan.status(c.cfg, c.now);
-    if st.state != "Finished" {
+    if !["Finished", "Canceled", "Paused", "Error"].contains(&st.state.as_str()) {
         return Reply::invalid(
             "scan_ref",
             r,
@@ -287,6 +289,7 @@ pub(crate) fn fetch(c: &mut Ctx<'_>) -> Reply {
         cfg: c.cfg,
         extended_mode,
         extended_format,
+        state: &st.state,
     };
     if format.starts_with("json") {
         Reply::raw(200, "application/json", raw::json(&ctx).into())

@@ -46,6 +46,8 @@ pub(crate) struct RawCtx<'a> {
     pub extended_mode: bool,
     /// A `*_extended` output format.
     pub extended_format: bool,
+    /// The scan's state: `Finished`, or `Canceled`, `Paused`, `Error` for partial results.
+    pub state: &'a str,
 }
 
 /// One record: (JSON key, CSV column title, value), in output order.
@@ -96,7 +98,7 @@ fn metadata(c: &RawCtx<'_>, target: &IpSet, alive: usize) -> [Record; 2] {
             ("active_hosts", alive.to_string()),
             ("total_hosts", target.len().to_string()),
             ("type", "API".to_owned()),
-            ("status", "Finished".to_owned()),
+            ("status", c.state.to_owned()),
             ("reference", s.reference.clone()),
             ("scanner_appliance", scanner(s)),
             ("duration", clock::hms(c.cfg.scan_running)),
@@ -169,11 +171,21 @@ fn finding(h: &Host, v: &Vuln, extended: bool) -> Record {
     ]
 }
 
+/// What a scan in `state` has scanned of `all`: everything once Finished; the first half
+/// of it (rounded down) for a scan that stopped short (Canceled, Paused, Error).
+fn partial(state: &str, all: IpSet) -> IpSet {
+    if state == "Finished" {
+        return all;
+    }
+    let half = all.len() / 2;
+    IpSet::from_iter_ips(all.iter().take(usize::try_from(half).unwrap_or(usize::MAX)))
+}
+
 /// Every record of the answer, in order: metadata (extended format), findings, coverage
 /// and distribution (extended format).
 fn records(c: &RawCtx<'_>) -> (Vec<Record>, Vec<Record>, Vec<Record>) {
     let target = filtered(c, &c.scan.target);
-    let scanned = filtered(c, &c.scan.scanned());
+    let scanned = filtered(c, &partial(c.state, c.scan.scanned()));
     let excluded = filtered(c, &c.scan.excluded);
     let hosts = hosts(&scanned);
     let found: Vec<Record> = hosts
@@ -386,6 +398,7 @@ mod tests {
             cfg: &cfg,
             extended_mode: false,
             extended_format: false,
+            state: "Finished",
         };
         let brief = parse(&c);
         assert!(!brief.is_empty());
@@ -439,5 +452,44 @@ mod tests {
         assert!(csv_text
             .trim_end()
             .ends_with(&csv_field("External : 64.39.106.0-64.39.106.39")));
+    }
+
+    #[test]
+    fn a_scan_that_stopped_short_has_the_results_of_half_its_addresses() {
+        let cfg = SimConfig::default();
+        let s = scan("64.39.106.0-64.39.106.9", "");
+        let ctx = |state| RawCtx {
+            scan: &s,
+            user: "u",
+            filter: None,
+            cfg: &cfg,
+            extended_mode: true,
+            extended_format: true,
+            state,
+        };
+        let ips_of = |c: &RawCtx<'_>| -> std::collections::BTreeSet<String> {
+            parse(c)
+                .iter()
+                .filter_map(|r| r.get("target_distribution_across_scanner_appliances"))
+                .filter_map(|v| v.as_str().map(str::to_owned))
+                .collect()
+        };
+        let full = ips_of(&ctx("Finished"));
+        let half = ips_of(&ctx("Canceled"));
+        assert_eq!(full.len(), 1);
+        assert!(
+            full.iter().all(|d| d.ends_with("64.39.106.0-64.39.106.9")),
+            "{full:?}"
+        );
+        assert!(
+            half.iter().all(|d| d.ends_with("64.39.106.0-64.39.106.4")),
+            "{half:?}"
+        );
+        let status = |c: &RawCtx<'_>| {
+            parse(c)
+                .iter()
+                .find_map(|r| r.get("status").and_then(|v| v.as_str()).map(str::to_owned))
+        };
+        assert_eq!(status(&ctx("Error")).as_deref(), Some("Error"));
     }
 }

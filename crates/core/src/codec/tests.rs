@@ -306,3 +306,17 @@ fn unknown_versions_and_damage_are_typed_errors() {
         Err(CodecError::Trailing { extra: 1 })
     ));
 }
+
+/// `Checking` (the pre-flight) was added last to `JobState`, so every stored variant kept
+/// its index: the format stays 3, and the bytes of every other state are unchanged (the
+/// golden tests above).
+#[test]
+fn the_pre_flight_state_takes_the_next_variant_index() {
+    let body = bincode::serde::encode_to_vec(&JobState::Checking, bincode::config::standard())
+        .expect("encodes");
+    assert_eq!(body, [18]);
+    let mut cp = fixed_checkpoint();
+    cp.state = JobState::Checking;
+    let back: Checkpoint = decode(&encode(&cp).expect("encode")).expect("decode");
+    assert_eq!(back, cp);
+}

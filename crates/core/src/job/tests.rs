@@ -381,11 +381,15 @@ fn draft_writes_only_set_fields() {
 fn example_jobs_parse() {
     let toml = include_str!("../../../../config/jobs/acme.toml");
     let json = include_str!("../../../../config/jobs/acme.json");
-    let a = parse_job("acme.toml", toml.as_bytes(), &rules()).expect("example TOML job");
-    let b = parse_job("acme.json", json.as_bytes(), &rules()).expect("example JSON job");
+    // The examples name no template: a subscription's own comes from [defaults].
+    let mut rules = rules();
+    rules.defaults.report_template_id = 4242;
+    let a = parse_job("acme.toml", toml.as_bytes(), &rules).expect("example TOML job");
+    let b = parse_job("acme.json", json.as_bytes(), &rules).expect("example JSON job");
     assert_eq!(a, b);
     assert_eq!(a.organization, "Acme Corp");
     assert_eq!(a.ips.to_qualys(), "64.39.106.0-64.39.106.3");
+    assert_eq!(a.report_template_id, Some(4242));
     assert!(a.plan_report());
 }
 

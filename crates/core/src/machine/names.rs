@@ -37,6 +37,7 @@ pub(super) fn state_name(state: &JobState) -> &'static str {
     match state {
         JobState::Accepted => "Accepted",
         JobState::Checking => "Checking",
+        JobState::Salvaging { .. } => "Salvaging",
         JobState::AddingIps => "AddingIps",
         JobState::FindingGroup => "FindingGroup",
         JobState::CreatingGroup => "CreatingGroup",

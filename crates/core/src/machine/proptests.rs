@@ -194,7 +194,7 @@ fn drive(
     let (scope, ips) = (scope(), job_ips());
     let ctx = Ctx {
         policy: &policy,
-        plan: Plan { report },
+        plan: Plan { report, raw: false },
         seed: ctx_seed,
         scope: &scope,
         ips: &ips,
@@ -313,7 +313,7 @@ proptest! {
         prop_assert!(end.state.is_terminal());
         let policy = Policy::default();
         let (scope, ips) = (scope(), job_ips());
-        let ctx = Ctx { policy: &policy, plan: Plan { report }, seed, scope: &scope, ips: &ips, baseline: None };
+        let ctx = Ctx { policy: &policy, plan: Plan { report, raw: false }, seed, scope: &scope, ips: &ips, baseline: None };
         prop_assert_eq!(step(&end, &Outcome::Downloaded, end.due, &ctx), end.clone());
         if let JobState::Done { report_id, .. } = &end.state {
             prop_assert_eq!(model.scan_launches, 1);

@@ -17,7 +17,7 @@ static JOB_IPS: std::sync::LazyLock<IpSet> =
 fn ctx(policy: &Policy, report: bool) -> Ctx<'_> {
     Ctx {
         policy,
-        plan: Plan { report },
+        plan: Plan { report, raw: false },
         seed: 99,
         scope: &SCOPE,
         ips: &JOB_IPS,

@@ -210,7 +210,10 @@ fn the_machines_first_due_time_is_the_schedules_first_check() {
     let ips = set(&["64.39.106.1"]);
     let ctx = Ctx {
         policy: &p,
-        plan: Plan { report: false },
+        plan: Plan {
+            report: false,
+            raw: false,
+        },
         seed: 1,
         scope: &scope,
         ips: &ips,

@@ -12,7 +12,8 @@
 //!   `hosts_not_scanned_host_not_alive_ip`), or without records when every host Qualys
 //!   counted alive (`active_hosts`) has records;
 //! - `not_scanned` — listed in another `hosts_not_scanned_…` object, or not in the scan's
-//!   target at all (dropped by Qualys: not in the subscription, refused);
+//!   target at all (dropped by Qualys: not in the subscription, refused), or without
+//!   records in the partial results of a scan that ended `Canceled`, `Paused` or `Error`;
 //! - `unknown` — nothing says: no machine-readable results (a PDF-only job), or brief
 //!   results without host coverage and no record for it. Never guessed.
 //!
@@ -192,6 +193,13 @@ pub fn build(requested: &IpSet, target: Option<&IpSet>, findings: Option<&Findin
         .active_hosts
         .zip(target.as_ref())
         .is_some_and(|(n, t)| n > 0 && n >= t.len());
+    // A scan that stopped short (Canceled, Paused, Error: partial results, §6.4) says
+    // nothing of the addresses it did not reach.
+    let stopped_short = meta.status.as_deref().map(str::trim).filter(|s| {
+        ["canceled", "cancelled", "paused", "error"]
+            .iter()
+            .any(|p| s.eq_ignore_ascii_case(p))
+    });
     let rows = addresses(requested)
         .map(|ip| {
             if excluded.contains(ip) {
@@ -226,6 +234,14 @@ pub fn build(requested: &IpSet, target: Option<&IpSet>, findings: Option<&Findin
             }
             match &target {
                 Some(t) if !t.contains(ip) => not_in_target(ip),
+                _ if stopped_short.is_some() => row(
+                    ip,
+                    Status::NotScanned,
+                    &format!(
+                        "the scan ended {} without a result for it: probably not reached",
+                        stopped_short.unwrap_or_default()
+                    ),
+                ),
                 _ if all_alive_have_records => row(
                     ip,
                     Status::NoResponse,
