@@ -145,8 +145,8 @@ fn legend(y: u64, entries: &[(String, &str)]) -> (String, u64) {
     let mut o = format!(r#"<g class="legend" transform="translate(0,{})">"#, y + 4);
     let (mut x, mut line) = (0, 0);
     for (name, color) in entries {
-        // About 6 px a character at 11 px (sans-serif), and a gap.
-        let width = 16 + name.chars().count() as u64 * 6 + 14;
+        // At most 5.5 px a character at 11 px (sans-serif: about 5 measured), and a gap.
+        let width = 16 + (name.chars().count() as u64 * 11).div_ceil(2) + 10;
         if x > 0 && x + width > WIDTH {
             x = 0;
             line += 1;
