@@ -1,8 +1,9 @@
 //! Action items end to end: the real daemon against the simulator, then the files a team
 //! acts on — `coverage.csv` and the coverage line, `findings.csv` with its `change` column
 //! across two jobs of one organization, an honest summary for a PDF-only job (and the
-//! `submit` warning), the Slack and Teams webhook messages posted to a loopback receiver,
-//! and `summary.html` rendered by a real headless chromium.
+//! `submit` warning), the Slack and Teams webhook messages posted to a loopback receiver
+//! (with their markup escaped), and `summary.html` rendered by a real headless chromium:
+//! what to do first before the scan's details, a legend on every chart, the full width.
 
 use crate::support::*;
 use serde_json::Value;
@@ -159,13 +160,46 @@ async fn coverage_accounts_for_every_requested_address_and_html_renders() {
     );
     let md = read(&dir.join("summary.md"));
     assert!(
-        md.starts_with(&format!(
-            "# Vulnerability baseline: Coverage Org\n\n**Coverage:** {line}\n\nNot covered:\n\n- no_response: "
+        md.starts_with("# Vulnerability baseline: Coverage Org\n\n## What to do first\n\n- "),
+        "{md}"
+    );
+    assert!(
+        md.contains(&format!(
+            "\n\n**Coverage:** {line}\n\nNot covered:\n\n- no_response: "
         )),
+        "{md}"
+    );
+    // "scanned" is one set everywhere: the scan's target has its own words.
+    assert!(!md.contains("Scanned:"), "{md}");
+    assert!(
+        md.contains("- In the scan target: 16 addresses (64.39.106.0-64.39.106.15)\n"),
         "{md}"
     );
     let html = read(&dir.join("summary.html"));
     assert!(html.contains(&line), "{html}");
+
+    // One name per severity level, in both summaries (Qualys's names).
+    for text in [&md, &html] {
+        assert!(!text.contains("minor"), "{text}");
+        for (sev, name) in [
+            (5, "urgent"),
+            (4, "critical"),
+            (3, "serious"),
+            (2, "medium"),
+            (1, "minimal"),
+        ] {
+            let others = ["urgent", "critical", "serious", "medium", "minimal"]
+                .into_iter()
+                .filter(|n| *n != name);
+            for other in others {
+                assert!(
+                    !text.contains(&format!("{sev} ({other})"))
+                        && !text.contains(&format!("{other} (severity {sev})")),
+                    "severity {sev} is {name}, not {other}"
+                );
+            }
+        }
+    }
 
     // findings.csv has the ticket columns filled from the extended records.
     let (fh, findings) = csv(&dir.join("findings.csv"));
@@ -203,8 +237,11 @@ async fn coverage_accounts_for_every_requested_address_and_html_renders() {
     render_in_chromium(&dir.join("summary.html"), &line);
 }
 
-/// Opens `page` in headless Debian chromium: the screenshot must not be blank and the DOM
-/// must hold `needle`. Skipped, loudly, only when chromium cannot run at all.
+/// Opens `page` in headless Debian chromium at 1280 px: the screenshot must not be blank,
+/// and the DOM must hold `needle` and the layout's facts — what to do first before the
+/// coverage and before the scan's details, a legend in every chart, no width cap, names
+/// and addresses kept on one line. Skipped, loudly, only when chromium cannot run at all.
+/// With `BASELINER_SCREENSHOT` set, the screenshot is also copied there (to look at it).
 fn render_in_chromium(page: &Path, needle: &str) {
     let chromium = ["/usr/bin/chromium", "/usr/bin/chromium-browser"]
         .into_iter()
@@ -246,13 +283,49 @@ fn render_in_chromium(page: &Path, needle: &str) {
     };
     assert!(dom.contains(needle), "the DOM lacks {needle:?}: {dom}");
     assert!(dom.contains("<svg"), "{dom}");
+    let at = |needle: &str| {
+        dom.find(needle)
+            .unwrap_or_else(|| panic!("the DOM lacks {needle:?}: {dom}"))
+    };
+    assert!(
+        at("<section id=\"todo\">") < at("<section id=\"coverage\">"),
+        "what to do first comes first"
+    );
+    assert!(
+        at("<section id=\"todo\">") < at("<h1>") + 200,
+        "right under the title"
+    );
+    assert!(
+        at("<section id=\"todo\">") < at("<section id=\"details\">"),
+        "the to-do list before the scan metadata"
+    );
+    assert!(at("<li><b>Job</b>") > at("<section id=\"details\">"));
+    let charts = dom.matches("<svg").count();
+    assert!(charts >= 3, "coverage, severities, hosts: {charts}");
+    for (n, chart) in dom.split("<svg").skip(1).enumerate() {
+        let chart = &chart[..chart.find("</svg>").expect("a closed chart")];
+        assert!(
+            chart.contains("<g class=\"legend\"") && chart.matches("<rect").count() > 1,
+            "chart {n} has no legend: {chart}"
+        );
+    }
+    assert!(!dom.contains("max-width"), "the page is not capped");
+    assert!(!dom.contains("60em"), "the page is not capped");
+    assert!(dom.contains(".nw{white-space:nowrap}"), "{dom}");
+    assert!(
+        dom.contains("<td class=\"nw\">host-"),
+        "DNS names on one line: {dom}"
+    );
     let out = base(&[
         format!("--screenshot={}", shot.display()),
-        "--window-size=1000,1400".to_owned(),
+        "--window-size=1280,2000".to_owned(),
     ])
     .expect("chromium runs");
     assert!(out.status.success(), "{out:?}");
     assert!(png_has_several_colours(&shot), "the screenshot is blank");
+    if let Some(keep) = std::env::var_os("BASELINER_SCREENSHOT") {
+        std::fs::copy(&shot, keep).expect("copy the screenshot");
+    }
 }
 
 /// True when the PNG at `path` has pixels of more than one colour (decoded by python3's
@@ -404,7 +477,7 @@ async fn slack_and_teams_messages_have_their_documented_shapes() {
         let id = run_job(
             &mut w,
             "hook.toml",
-            "Msg <Org>",
+            "Msg <Org> **bold** _it_ ~~gone~~ `x` #1",
             &["64.39.106.0-64.39.106.7"],
             "",
         )
@@ -424,11 +497,19 @@ async fn slack_and_teams_messages_have_their_documented_shapes() {
             all.contains(&line),
             "{format}: coverage line {line:?} in {all}"
         );
-        assert!(all.contains(&html.display().to_string()), "{format}: {all}");
+        let path = html.display().to_string();
+        match format {
+            // Teams's Markdown: every special character escaped with a backslash.
+            "teams" => assert!(all.contains(&teams_escaped(&path)), "{format}: {all}"),
+            _ => assert!(all.contains(&path), "{format}: {all}"),
+        }
         match format {
             "slack" => {
                 let text = v["text"].as_str().expect("text is a string");
-                assert!(text.contains("Msg &lt;Org&gt;"), "{text}");
+                assert!(
+                    text.starts_with("Msg &lt;Org&gt; ∗∗bold∗∗ ＿it＿ ∼∼gone∼∼ ˋxˋ #1: "),
+                    "{text}"
+                );
                 let blocks = v["blocks"].as_array().expect("blocks is an array");
                 assert!(!blocks.is_empty() && blocks.len() <= 50);
                 assert_eq!(blocks[0]["type"], "header");
@@ -441,6 +522,7 @@ async fn slack_and_teams_messages_have_their_documented_shapes() {
                         "section" => {
                             if let Some(t) = b.get("text") {
                                 assert_eq!(t["type"], "mrkdwn");
+                                assert_eq!(t["verbatim"], true, "no automatic links");
                                 assert!(t["text"].as_str().expect("s").chars().count() <= 3000);
                             }
                             if let Some(f) = b.get("fields") {
@@ -483,7 +565,10 @@ async fn slack_and_teams_messages_have_their_documented_shapes() {
                         other => panic!("unexpected element {other}"),
                     }
                 }
-                assert_eq!(body[0]["text"], "Vulnerability baseline: Msg <Org>");
+                assert_eq!(
+                    body[0]["text"],
+                    "Vulnerability baseline: Msg \\<Org\\> \\*\\*bold\\*\\* \\_it\\_ \\~\\~gone\\~\\~ \\`x\\` \\#1"
+                );
                 let qids = all.matches("QID ").count();
                 assert!((1..=5).contains(&qids), "at most the worst five: {all}");
             }
@@ -491,6 +576,20 @@ async fn slack_and_teams_messages_have_their_documented_shapes() {
         let st = &w.statuses()[0];
         assert_eq!(st["alert"]["webhook"]["status"], "ok", "{:#}", st["alert"]);
     }
+}
+
+/// `text` as the Teams messages write it: every Markdown special character after a
+/// backslash (written here independently of baseliner's escaper).
+fn teams_escaped(text: &str) -> String {
+    let mut out = String::new();
+    for c in text.chars() {
+        if "\\*_~[]()#+-.!|><`&".contains(c) {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    // As it appears inside the JSON body: a backslash is written twice.
+    out.replace('\\', "\\\\")
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -2,14 +2,23 @@
 //! with what a ticket needs (solution, threat, impact, the first line of the result, CVSS
 //! base scores, PCI flag, `change` against the baseline, `due` from `[remediation]`);
 //! `information.csv`: the information-gathered records. RFC 4180 (CRLF line ends, fields
-//! quoted when they hold a comma, quote, CR or LF, quotes doubled). Also the reader used
-//! to load an earlier job's `findings.csv` for the baseline delta.
+//! quoted when they hold a comma, semicolon, quote, CR or LF, quotes doubled). Also the
+//! reader used to load an earlier job's `findings.csv` for the baseline delta.
+//!
+//! Every field is made safe for the person who opens the file ([`write_record`]): no
+//! control, bidirectional or invisible character ([`super::cell::lines`]), no formula a
+//! spreadsheet would run — not at the start of the cell, and not after a `,` or `;` where
+//! a spreadsheet reading with the other separator would start a cell. The KnowledgeBase
+//! texts (threat, impact, solution; titles already when read) are plain text
+//! ([`super::kb_text`]), never HTML.
 //!
 //! The long texts are read back from the results file one row at a time
 //! ([`super::findings::detail_of`]), so writing stays within the rows' memory.
 
+use super::cell;
 use super::error::ActionError;
 use super::findings::{detail_of, DetailReader};
+use super::kb_text::plain_text;
 use super::model::{Finding, Findings, Key, KeySet};
 use crate::fsutil;
 use baseliner_core::config::RemediationConfig;
@@ -190,18 +199,28 @@ fn write_row<W: Write>(
             s.get(f.first_found),
             change,
             due.as_str(),
-            d.solution.trim(),
-            d.threat.trim(),
-            d.impact.trim(),
+            plain_text(&d.solution).as_str(),
+            plain_text(&d.threat).as_str(),
+            plain_text(&d.impact).as_str(),
             first_line(&d.result),
         ],
     )
     .map_err(|e| ActionError::io(Path::new("findings.csv"), e))
 }
 
-/// Writes fields as one CRLF-terminated record. A field that a spreadsheet would run as a
-/// formula (starting with `=`, `+`, `-`, `@`, tab or CR: text from Qualys or the job may
-/// be hostile) is prefixed with `'`.
+/// The characters that make a spreadsheet read a cell as a formula (OWASP "CSV
+/// injection"): `=`, `+`, `-`, `@`, and tab and CR, which some strip first.
+pub const FORMULA_START: [char; 6] = ['=', '+', '-', '@', '\t', '\r'];
+
+/// The separators a spreadsheet may split on: `,`, and `;` where the locale's decimal
+/// separator is a comma.
+pub const SEPARATORS: [char; 2] = [',', ';'];
+
+/// Writes fields as one CRLF-terminated record. Each field first loses its control,
+/// bidirectional and invisible characters ([`cell::lines`]: line breaks stay, as `\n`);
+/// then a field a spreadsheet could run as a formula is defused ([`defuse`]); a field is
+/// quoted when it holds a separator, a quote or a line break (text from Qualys or the job
+/// may be hostile).
 pub fn write_record<'a, W: Write>(
     w: &mut W,
     fields: impl IntoIterator<Item = &'a str>,
@@ -210,14 +229,9 @@ pub fn write_record<'a, W: Write>(
         if i > 0 {
             w.write_all(b",")?;
         }
-        let defused;
-        let field = if field.starts_with(['=', '+', '-', '@', '\t', '\r']) {
-            defused = format!("'{field}");
-            defused.as_str()
-        } else {
-            field
-        };
-        if field.contains([',', '"', '\r', '\n']) {
+        let clean = cell::lines(field);
+        let field = defuse(&clean);
+        if field.contains([',', ';', '"', '\r', '\n']) || field.starts_with('\'') {
             w.write_all(b"\"")?;
             w.write_all(field.replace('"', "\"\"").as_bytes())?;
             w.write_all(b"\"")?;
@@ -226,6 +240,37 @@ pub fn write_record<'a, W: Write>(
         }
     }
     w.write_all(b"\r\n")
+}
+
+/// `field` with every place a spreadsheet could start a formula neutralized by a `'` (the
+/// usual OWASP advice): at the start of a field that starts (after blanks) with a
+/// [`FORMULA_START`] character, and after a [`SEPARATORS`] character followed (after
+/// blanks) by one — a spreadsheet
+/// that splits on the other separator, or that ignores the quotes, starts a cell there.
+/// A field with such an inner place also gets a `'` at its start, so the whole cell reads
+/// as text. Borrowed when there is nothing to defuse.
+pub fn defuse(field: &str) -> std::borrow::Cow<'_, str> {
+    let inner = |i: usize| field[i + 1..].trim_start().starts_with(FORMULA_START);
+    let risky_inner: Vec<usize> = field
+        .char_indices()
+        .filter(|&(i, c)| SEPARATORS.contains(&c) && inner(i))
+        .map(|(i, _)| i)
+        .collect();
+    if !field.trim_start().starts_with(FORMULA_START) && risky_inner.is_empty() {
+        return std::borrow::Cow::Borrowed(field);
+    }
+    let mut out = String::with_capacity(field.len() + 1 + risky_inner.len());
+    out.push('\'');
+    let mut last = 0;
+    for i in risky_inner {
+        out.push_str(&field[last..=i]);
+        let blanks = field[i + 1..].len() - field[i + 1..].trim_start().len();
+        out.push_str(&field[i + 1..i + 1 + blanks]);
+        out.push('\'');
+        last = i + 1 + blanks;
+    }
+    out.push_str(&field[last..]);
+    std::borrow::Cow::Owned(out)
 }
 
 /// A record and the 1-based line it starts on.
@@ -300,6 +345,18 @@ mod tests {
     use super::*;
     use crate::actions::findings::read_results_from;
 
+    /// `findings.csv` of `f` written to `p` without baseline or due dates, read back.
+    fn written(p: &Path, f: &Findings) -> String {
+        let rem = RemediationConfig::default();
+        let ctx = RowContext {
+            baseline: None,
+            remediation: &rem,
+            scan_date: None,
+        };
+        write_findings(p, f, &ctx).expect("writes");
+        std::fs::read_to_string(p).expect("read back")
+    }
+
     #[test]
     fn rows_are_sorted_and_quoted() {
         let mut f = read_results_from(
@@ -315,14 +372,7 @@ mod tests {
         f.sort();
         let dir = tempfile::tempdir().expect("tempdir");
         let p = dir.path().join("findings.csv");
-        let rem = RemediationConfig::default();
-        let ctx = RowContext {
-            baseline: None,
-            remediation: &rem,
-            scan_date: None,
-        };
-        write_findings(&p, &f, &ctx).expect("writes");
-        let text = std::fs::read_to_string(&p).expect("read back");
+        let text = written(&p, &f);
         let lines: Vec<&str> = text.split("\r\n").collect();
         assert_eq!(
             lines[0],
@@ -371,7 +421,67 @@ mod tests {
         .expect("write");
         assert_eq!(
             String::from_utf8(out).expect("utf-8"),
-            "\"'=HYPERLINK(\"\"x\"\")\",'+1,'@SUM(A1),plain,a=b\r\n"
+            "\"'=HYPERLINK(\"\"x\"\")\",\"'+1\",\"'@SUM(A1)\",plain,a=b\r\n"
+        );
+    }
+
+    /// Hostile text as Qualys may send it: KnowledgeBase HTML with a `javascript:` link,
+    /// ESC/BEL and a bidi override from NetBIOS names and banners, and a formula that a
+    /// semicolon-locale spreadsheet would see after the `;`.
+    #[test]
+    fn hostile_knowledgebase_text_controls_and_formulas() {
+        let json = r#"[{},{},
+            {"ip":"10.0.0.1","dns":"evil\u202egpj.exe","netbios":"HOST\u001b[31m\u0007","qid":"1","severity":"5",
+             "title":"x;=cmd|' /C calc'!A0","port":"80",
+             "threat":"<P>Bad &amp; worse.<BR>See <A HREF=\"javascript:alert(1)\">here</A> and <a href='https://kb.example/?a=1&amp;b=2'>the KB</a>.</P>",
+             "solution":"<UL><LI>Patch&nbsp;it</LI><LI>Then <B>reboot</B></LI></UL>",
+             "impact":"a,+b","results":"banner\u0007 line"}]"#;
+        let dir = tempfile::tempdir().expect("tempdir");
+        let results = dir.path().join("results.json");
+        std::fs::write(&results, json).expect("results");
+        let mut f = crate::actions::findings::read_results(&results).expect("parses");
+        f.sort();
+        let text = written(&dir.path().join("findings.csv"), &f);
+        let row = text.split("\r\n").nth(1).expect("a row");
+        assert_eq!(
+            row,
+            "10.0.0.1,evil\u{FFFD}gpj.exe,HOST\u{FFFD}[31m\u{FFFD},,1,\"'x;'=cmd|' /C calc'!A0\",,5,80,,,,,,,,,\
+             \"Patch it\nThen reboot\",\
+             \"Bad & worse.\nSee here and the KB (https://kb.example/?a=1&b=2).\",\
+             \"'a,'+b\",banner\u{FFFD} line"
+        );
+        assert!(!text.contains("javascript"), "{text}");
+        assert!(!text.contains('<'), "{text}");
+        assert!(
+            !text
+                .chars()
+                .any(|c| (c.is_control() && c != '\r' && c != '\n')
+                    || baseliner_core::text::is_forbidden_format(c)),
+            "{text:?}"
+        );
+    }
+
+    #[test]
+    fn formulas_after_a_separator_are_defused() {
+        for (field, defused) in [
+            ("x;=cmd|' /C calc'!A0", "'x;'=cmd|' /C calc'!A0"),
+            ("a, -1", "'a, '-1"),
+            ("ok;@x,+y", "'ok;'@x,'+y"),
+            ("  =1+1", "'  =1+1"),
+            ("\t=1", "'\t=1"),
+            ("\r=1", "'\r=1"),
+            ("a;\n=1", "'a;\n'=1"),
+            ("CVE-1,CVE-2", "CVE-1,CVE-2"),
+            ("a-b; c=d, e@f", "a-b; c=d, e@f"),
+            ("", ""),
+        ] {
+            assert_eq!(defuse(field), defused, "{field:?}");
+        }
+        let mut out = Vec::new();
+        write_record(&mut out, ["x;=cmd|' /C calc'!A0", "a;b", "\t-2", "'q'"]).expect("write");
+        assert_eq!(
+            String::from_utf8(out).expect("utf-8"),
+            "\"'x;'=cmd|' /C calc'!A0\",\"a;b\",\"' -2\",\"'q'\"\r\n"
         );
     }
 

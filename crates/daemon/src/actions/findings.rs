@@ -289,7 +289,7 @@ fn absorb(out: &mut Findings, el: Element, at: u64) {
             qid: parse_number(el.qid.as_str())
                 .and_then(|n| u32::try_from(n).ok())
                 .unwrap_or(0),
-            title: s.intern(el.title.as_str()),
+            title: s.intern(&super::kb_text::plain_text(el.title.as_str())),
             kind: s.intern(el.kind.as_str()),
             severity: parse_severity(el.severity.as_str()),
             port: parse_port(el.port.as_str()),

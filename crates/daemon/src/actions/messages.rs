@@ -6,18 +6,24 @@
 //!   `counts` (by severity), `worst` (five) and `summary_html`.
 //! - `slack`: a Slack incoming-webhook message: `text` (the notification fallback) and
 //!   `blocks` (Block Kit: a `header` of plain text at most 150 characters, `section`s of
-//!   `mrkdwn` text at most 3000 characters, `fields` at most 10, a `context`). Text from
-//!   Qualys or the job is escaped (`&`, `<`, `>`), so it cannot mention `<!channel>` or
-//!   make links.
+//!   `mrkdwn` text at most 3000 characters, `fields` at most 10, a `context`), every
+//!   `mrkdwn` object `verbatim` (no automatic links). Text from Qualys or the job is
+//!   escaped for mrkdwn ([`super::chat_text::slack`]), so it cannot mention `<!channel>`,
+//!   make links or format.
 //! - `teams`: a Microsoft Teams Workflows webhook message: `type: message` with one
 //!   attachment of `contentType: application/vnd.microsoft.card.adaptive` whose `content`
-//!   is an Adaptive Card 1.4 (`TextBlock`s and `FactSet`s, plain text only).
+//!   is an Adaptive Card 1.4 (`TextBlock`s and `FactSet`s); every text is escaped for the
+//!   card's Markdown ([`super::chat_text::teams`]), so it shows as written.
 //!
-//! Every format carries the organization, the coverage line, the counts by severity, the
-//! worst five findings and the path of `summary.html`.
+//! Every format carries the organization, the coverage line, the counts by severity (named
+//! as in the summaries, [`super::summary::severity_label`]), the worst five findings and the
+//! path of `summary.html`. Titles are plain text already (KnowledgeBase HTML is converted
+//! when the findings are read, [`super::kb_text`]); no control, bidirectional or invisible
+//! character reaches a message ([`super::cell`]).
 
-use super::summary::{Summary, Worst};
-use super::summary_md::SEVERITY_NAMES;
+use super::cell;
+use super::chat_text;
+use super::summary::{severity_label, Summary, Worst};
 use baseliner_core::config::WebhookFormat;
 use serde_json::{json, Value};
 use std::path::Path;
@@ -47,17 +53,14 @@ fn counts_line(s: &Summary) -> String {
         .map(|sev| format!("{}: {}", label(sev as u8), s.per_severity[sev]))
         .collect();
     if s.per_severity[0] > 0 {
-        parts.push(format!("unknown: {}", s.per_severity[0]));
+        parts.push(format!("{}: {}", label(0), s.per_severity[0]));
     }
     parts.join(" · ")
 }
 
-/// "severity 5 (urgent)".
+/// "severity 5 (urgent)", "severity unknown".
 fn label(sev: u8) -> String {
-    format!(
-        "severity {sev} ({})",
-        SEVERITY_NAMES[usize::from(sev.min(5))]
-    )
+    severity_label(sev)
 }
 
 /// One finding on one line (not escaped).
@@ -96,17 +99,10 @@ fn plain(s: &Summary, reason: &str, html: &Path) -> Value {
             "2": s.per_severity[2], "1": s.per_severity[1], "unknown": s.per_severity[0],
         },
         "worst": worst(s).iter().map(|w| json!({
-            "ip": w.ip, "qid": w.qid, "title": w.title, "severity": w.severity,
-            "port": w.port, "potential": w.potential,
+            "ip": cell::line(&w.ip), "qid": w.qid, "title": cell::line(&w.title),
+            "severity": w.severity, "port": cell::line(&w.port), "potential": w.potential,
         })).collect::<Vec<_>>(),
     })
-}
-
-/// Escapes Slack's control characters in `mrkdwn` and `plain_text`.
-fn slack_esc(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
 }
 
 /// At most `max` characters of `s`, with an ellipsis when cut.
@@ -121,8 +117,13 @@ fn cut(s: &str, max: usize) -> String {
 }
 
 fn slack(s: &Summary, reason: &str, html: &Path) -> Value {
+    let slack_esc = chat_text::slack;
+    let mrkdwn = |text: String| json!({ "type": "mrkdwn", "text": text, "verbatim": true });
     let org = slack_esc(&s.organization);
-    let title = cut(&format!("Vulnerability baseline: {}", s.organization), 150);
+    let title = chat_text::slack_plain(&cut(
+        &format!("Vulnerability baseline: {}", s.organization),
+        150,
+    ));
     let mut list = String::new();
     for w in worst(s) {
         list.push_str("• ");
@@ -135,7 +136,11 @@ fn slack(s: &Summary, reason: &str, html: &Path) -> Value {
     let fields: Vec<Value> = (1..=5)
         .rev()
         .map(|sev| {
-            json!({ "type": "mrkdwn", "text": format!("*{}*\n{}", label(sev as u8), s.per_severity[sev]) })
+            mrkdwn(format!(
+                "*{}*\n{}",
+                slack_esc(&label(sev as u8)),
+                s.per_severity[sev]
+            ))
         })
         .collect();
     let text = cut(
@@ -143,7 +148,7 @@ fn slack(s: &Summary, reason: &str, html: &Path) -> Value {
             "{org}: {} — {} — {}",
             slack_esc(reason),
             slack_esc(&s.coverage.line()),
-            counts_line(s)
+            slack_esc(&counts_line(s))
         ),
         3000,
     );
@@ -151,22 +156,24 @@ fn slack(s: &Summary, reason: &str, html: &Path) -> Value {
         "text": text,
         "blocks": [
             { "type": "header", "text": { "type": "plain_text", "text": title } },
-            { "type": "section", "text": { "type": "mrkdwn", "text": cut(&format!(
+            { "type": "section", "text": mrkdwn(cut(&format!(
                 "*{}*\n*Coverage:* {}\n*Job:* `{}`",
                 slack_esc(reason), slack_esc(&s.coverage.line()), slack_esc(&s.job_id)
-            ), 3000) } },
+            ), 3000)) },
             { "type": "section", "fields": fields },
-            { "type": "section", "text": { "type": "mrkdwn", "text": cut(&format!("*Worst findings*\n{list}"), 3000) } },
+            { "type": "section", "text": mrkdwn(cut(&format!("*Worst findings*\n{list}"), 3000)) },
             { "type": "context", "elements": [
-                { "type": "mrkdwn", "text": cut(&format!("Summary: {}", slack_esc(&html.display().to_string())), 3000) }
+                mrkdwn(cut(&format!("Summary: {}", slack_esc(&html.display().to_string())), 3000))
             ] },
         ],
     })
 }
 
 fn teams(s: &Summary, reason: &str, html: &Path) -> Value {
+    let md = chat_text::teams;
+    let fact = |title: &str, value: &str| json!({ "title": md(title), "value": md(value) });
     let text_block = |text: String, weight: Option<&str>| {
-        let mut b = json!({ "type": "TextBlock", "text": text, "wrap": true });
+        let mut b = json!({ "type": "TextBlock", "text": md(&text), "wrap": true });
         if let Some(w) = weight {
             b["weight"] = json!(w);
             b["size"] = json!("Medium");
@@ -175,14 +182,12 @@ fn teams(s: &Summary, reason: &str, html: &Path) -> Value {
     };
     let counts: Vec<Value> = (1..=5)
         .rev()
-        .map(|sev| json!({ "title": label(sev as u8), "value": s.per_severity[sev].to_string() }))
-        .chain((s.per_severity[0] > 0).then(
-            || json!({ "title": "severity unknown", "value": s.per_severity[0].to_string() }),
-        ))
+        .chain((s.per_severity[0] > 0).then_some(0))
+        .map(|sev| fact(&label(sev as u8), &s.per_severity[sev].to_string()))
         .collect();
     let worst: Vec<Value> = worst(s)
         .iter()
-        .map(|w| json!({ "title": format!("{} {}", w.ip, w.port).trim().to_owned(), "value": finding_line(w) }))
+        .map(|w| fact(format!("{} {}", w.ip, w.port).trim(), &finding_line(w)))
         .collect();
     let mut body = vec![
         text_block(
@@ -191,9 +196,9 @@ fn teams(s: &Summary, reason: &str, html: &Path) -> Value {
         ),
         text_block(reason.to_owned(), None),
         json!({ "type": "FactSet", "facts": [
-            { "title": "Organization", "value": s.organization },
-            { "title": "Job", "value": s.job_id },
-            { "title": "Coverage", "value": s.coverage.line() },
+            fact("Organization", &s.organization),
+            fact("Job", &s.job_id),
+            fact("Coverage", &s.coverage.line()),
         ] }),
         text_block("Findings by severity".to_owned(), Some("Bolder")),
         json!({ "type": "FactSet", "facts": counts }),
@@ -292,7 +297,7 @@ mod tests {
         assert_eq!(body[0]["type"], "TextBlock");
         assert_eq!(
             body[0]["text"],
-            "Vulnerability baseline: Acme <!channel> & Co"
+            "Vulnerability baseline: Acme \\<\\!channel\\> \\& Co"
         );
         let facts: Vec<&Value> = body
             .iter()
@@ -312,6 +317,100 @@ mod tests {
                 .count(),
             5
         );
+    }
+
+    /// A summary whose organization and worst finding's title carry markdown.
+    fn hostile() -> Summary {
+        let rec = record(
+            "20240301-000000-000022",
+            "**Acme** _Ops_ ~~Co~~ `x` #1 <!here>",
+            &["10.0.0.1"],
+        );
+        let json = r#"[{},{"ips":"10.0.0.1"},
+            {"ip":"10.0.0.1","qid":"7","severity":"5","type":"Vuln","port":"80","protocol":"tcp",
+             "title":"[Click here](https://evil.example/x) *now* <https://evil.example|ok> \u202eevil"}]"#;
+        let mut f = crate::actions::findings::read_results_from(json.as_bytes()).expect("parses");
+        f.sort();
+        summary(&rec, Some(&f))
+    }
+
+    /// Every string of a JSON value, depth first.
+    fn strings(v: &Value, out: &mut Vec<String>) {
+        match v {
+            Value::String(s) => out.push(s.clone()),
+            Value::Array(a) => a.iter().for_each(|x| strings(x, out)),
+            Value::Object(o) => o.values().for_each(|x| strings(x, out)),
+            _ => {}
+        }
+    }
+
+    #[test]
+    fn teams_text_is_markdown_escaped() {
+        let v = payload(
+            WebhookFormat::Teams,
+            &hostile(),
+            "1 finding(s) at or above severity 4",
+            Path::new("/s/j/summary.html"),
+        );
+        let body = &v["attachments"][0]["content"]["body"];
+        assert_eq!(
+            body[0]["text"],
+            "Vulnerability baseline: \\*\\*Acme\\*\\* \\_Ops\\_ \\~\\~Co\\~\\~ \\`x\\` \\#1 \\<\\!here\\>"
+        );
+        let mut all = Vec::new();
+        strings(body, &mut all);
+        let worst = all
+            .iter()
+            .find(|s| s.contains("QID 7"))
+            .expect("the worst finding");
+        assert_eq!(
+            worst,
+            "\\[5\\] 10\\.0\\.0\\.1 80/tcp QID 7: \\[Click here\\]\\(https://evil\\.example/x\\) \\*now\\* \u{FFFD}evil"
+        );
+        for s in &all {
+            assert!(!s.contains("](") && !s.contains("**"), "{s}");
+        }
+    }
+
+    #[test]
+    fn slack_text_is_mrkdwn_neutralized() {
+        let v = payload(
+            WebhookFormat::Slack,
+            &hostile(),
+            "why",
+            Path::new("/s/j/summary.html"),
+        );
+        let header = &v["blocks"][0]["text"];
+        assert_eq!(header["type"], "plain_text", "not formatted by Slack");
+        assert_eq!(
+            header["text"],
+            "Vulnerability baseline: **Acme** _Ops_ ~~Co~~ `x` #1 &lt;!here&gt;"
+        );
+        let mut all = Vec::new();
+        strings(&v["text"], &mut all);
+        for b in v["blocks"].as_array().expect("blocks").iter().skip(1) {
+            strings(b, &mut all);
+        }
+        for s in &all {
+            assert!(!s.contains("<https") && !s.contains("<!here>"), "{s}");
+            assert!(
+                !s.contains("**Acme**") && !s.contains("_Ops_") && !s.contains("~~Co~~"),
+                "{s}"
+            );
+            assert!(!s.contains("*now*") && !s.contains('\u{202e}'), "{s}");
+        }
+        assert!(v["text"]
+            .as_str()
+            .expect("text")
+            .starts_with("∗∗Acme∗∗ ＿Ops＿ ∼∼Co∼∼ ˋxˋ #1 &lt;!here&gt;: why"));
+        let blocks = v["blocks"].as_array().expect("blocks");
+        for b in blocks {
+            for t in [&b["text"], &b["elements"][0]] {
+                if t["type"] == "mrkdwn" {
+                    assert_eq!(t["verbatim"], true, "no auto-linking: {t}");
+                }
+            }
+        }
     }
 
     #[test]

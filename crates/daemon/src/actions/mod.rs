@@ -4,17 +4,22 @@
 //! - findings from `results.json` ([`findings`], streamed) or an XML report
 //!   ([`report_xml`]), kept compact ([`model`]);
 //! - `findings.csv` ([`csv`]), `summary.md` ([`summary_md`]) and `summary.html`
-//!   ([`summary_html`], [`svg`]), from the facts of [`summary`];
+//!   ([`summary_html`], [`svg`]), from the facts of [`summary`]; KnowledgeBase HTML made
+//!   plain text by one converter ([`kb_text`]), every output cell freed of control and
+//!   invisible characters by one rule ([`cell`]);
 //! - `information.csv` (information gathered) and `coverage.csv` ([`coverage`]);
 //! - the comparison with the organization's previous job ([`delta`]);
 //! - the alert, at most once per job ([`alert`], [`command`], the rule in [`once`]), and the webhook's message in
-//!   the configured format ([`messages`], sent by [`webhook`]).
+//!   the configured format ([`messages`], its text escaped for the chat by [`chat_text`],
+//!   sent by [`webhook`]).
 //!
 //! Safe to repeat: every file is replaced through a temporary file and a rename, the
 //! outputs are pure functions of the inputs (no "generated at" times), the baseline is
 //! kept in the job's checkpoint, and the alert is guarded by its intent file.
 
 pub mod alert;
+pub mod cell;
+pub mod chat_text;
 pub mod command;
 pub mod coverage;
 pub mod csv;
@@ -22,6 +27,7 @@ pub mod delta;
 pub mod error;
 pub mod findings;
 pub mod flex;
+pub mod kb_text;
 pub mod messages;
 pub mod model;
 pub mod once;

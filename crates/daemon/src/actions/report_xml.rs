@@ -127,7 +127,7 @@ fn read_host(
             netbios,
             os,
             qid,
-            title: s.intern(&title),
+            title: s.intern(&super::kb_text::plain_text(&title)),
             kind: s.intern(&text_of(v, "TYPE")),
             severity,
             port: parse_port(&text_of(v, "PORT")),

@@ -17,6 +17,26 @@ use std::collections::{BTreeSet, HashMap};
 /// How many of the worst findings the summaries list.
 pub const WORST_MAX: usize = 20;
 
+/// The one name of each severity level 0–5, as Qualys names them (0: not known), used by
+/// every output: both summaries, the charts and the chat messages.
+pub const SEVERITY_NAMES: [&str; 6] = [
+    "unknown", "minimal", "medium", "serious", "critical", "urgent",
+];
+
+/// The name of severity `sev` (anything above 5 is 5).
+pub fn severity_name(sev: u8) -> &'static str {
+    SEVERITY_NAMES[usize::from(sev.min(5))]
+}
+
+/// "severity 5 (urgent)" …, "severity unknown" for 0: how a level is labelled everywhere.
+pub fn severity_label(sev: u8) -> String {
+    if sev == 0 {
+        "severity unknown".to_owned()
+    } else {
+        format!("severity {} ({})", sev.min(5), severity_name(sev))
+    }
+}
+
 /// Findings of one host, by severity (index 0: unknown severity).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct HostCount {
@@ -388,37 +408,25 @@ fn guidance(s: &Summary, r: &RemediationConfig) -> Vec<String> {
     }
     let plural = |n: u64| if n == 1 { "finding" } else { "findings" };
     let no_deadline = "(no deadline set in [remediation])";
-    if c[5] > 0 {
-        g.push(format!(
-            "Patch or isolate the {} urgent (severity 5) {} {}.",
-            c[5],
-            plural(c[5]),
-            deadline(s, r, 5, no_deadline)
-        ));
-    }
-    if c[4] > 0 {
-        g.push(format!(
-            "Fix the {} critical (severity 4) {} {}.",
-            c[4],
-            plural(c[4]),
-            deadline(s, r, 4, no_deadline)
-        ));
-    }
-    if c[3] > 0 {
-        g.push(format!(
-            "Plan fixes for the {} serious (severity 3) {} {}.",
-            c[3],
-            plural(c[3]),
-            deadline(s, r, 3, no_deadline)
-        ));
-    }
-    for sev in [2u8, 1] {
+    for (sev, verb) in [
+        (5u8, "Patch or isolate"),
+        (4, "Fix"),
+        (3, "Plan fixes for"),
+        (2, "Review"),
+        (1, "Review"),
+    ] {
         let n = c[usize::from(sev)];
         if n > 0 {
+            let none = if sev >= 3 {
+                no_deadline
+            } else {
+                "at the next maintenance"
+            };
             g.push(format!(
-                "Review the {n} minor (severity {sev}) {} {}.",
+                "{verb} the {n} {} (severity {sev}) {} {}.",
+                severity_name(sev),
                 plural(n),
-                deadline(s, r, sev, "at the next maintenance")
+                deadline(s, r, sev, none)
             ));
         }
     }

@@ -1,19 +1,23 @@
-//! `summary.md`: the job's summary in Markdown. Pure function of the [`Summary`], so a
-//! repeat produces the same bytes.
+//! `summary.md`: the job's summary in Markdown, in the order a reader acts on it: what to
+//! do first, the coverage, the findings, the baseline delta, the worst findings, and the
+//! scan's details last. Severity levels have one name each ([`SEVERITY_NAMES`]), and
+//! "scanned" always means the coverage's scanned addresses (the scan's target is "in the
+//! scan target"). Pure function of the [`Summary`], so a repeat produces the same bytes.
 
 use super::delta::Change;
 use super::summary::Summary;
+pub use super::summary::SEVERITY_NAMES;
 use std::fmt::Write as _;
-
-/// Severity names as Qualys uses them, by level 0–5.
-pub const SEVERITY_NAMES: [&str; 6] = [
-    "unknown", "minimal", "medium", "serious", "critical", "urgent",
-];
 
 /// Renders `s` as Markdown.
 pub fn render(s: &Summary) -> String {
     let mut o = String::new();
     let _ = writeln!(o, "# Vulnerability baseline: {}\n", esc(&s.organization));
+    o.push_str("## What to do first\n\n");
+    for g in &s.guidance {
+        let _ = writeln!(o, "- {}", esc(g));
+    }
+    o.push('\n');
     let _ = writeln!(o, "**Coverage:** {}\n", s.coverage.line());
     let missing = s.coverage.not_covered();
     if !missing.is_empty() {
@@ -23,34 +27,6 @@ pub fn render(s: &Summary) -> String {
         }
         o.push('\n');
     }
-    let _ = writeln!(o, "- Job: `{}`", s.job_id);
-    let _ = writeln!(o, "- Scan: {}", opt(&s.scan_ref));
-    if let Some(t) = &s.scan_title {
-        let _ = writeln!(o, "- Scan title: {}", esc(t));
-    }
-    if let Some(d) = &s.launch_date {
-        let _ = writeln!(o, "- Launched: {}", esc(d));
-    }
-    let _ = writeln!(o, "- Duration: {}", opt(&s.duration));
-    let _ = writeln!(o, "- Findings from: {}\n", opt(&s.source));
-
-    o.push_str("## Target\n\n");
-    let _ = writeln!(
-        o,
-        "- Requested: {} addresses ({})",
-        s.requested.len(),
-        s.requested.to_qualys()
-    );
-    match (&s.scanned, &s.scanned_text) {
-        (Some(sc), _) => {
-            let _ = writeln!(o, "- Scanned: {} addresses ({})", sc.len(), sc.to_qualys());
-        }
-        (None, Some(t)) => {
-            let _ = writeln!(o, "- Scanned: {}", esc(t));
-        }
-        (None, None) => o.push_str("- Scanned: not stated in the results\n"),
-    }
-    let _ = writeln!(o, "- Alive: {} hosts\n", s.alive);
     for note in s.target_notes() {
         let _ = writeln!(o, "{}\n", esc(&note));
     }
@@ -123,11 +99,43 @@ pub fn render(s: &Summary) -> String {
         o.push('\n');
     }
 
-    o.push_str("## What to do next\n\n");
-    for g in &s.guidance {
-        let _ = writeln!(o, "- {}", esc(g));
+    o.push_str("## Scan details\n\n");
+    let _ = writeln!(o, "- Job: `{}`", s.job_id);
+    let _ = writeln!(o, "- Scan: {}", opt(&s.scan_ref));
+    if let Some(t) = &s.scan_title {
+        let _ = writeln!(o, "- Scan title: {}", esc(t));
+    }
+    if let Some(d) = &s.launch_date {
+        let _ = writeln!(o, "- Launched: {}", esc(d));
+    }
+    let _ = writeln!(o, "- Duration: {}", opt(&s.duration));
+    let _ = writeln!(o, "- Findings from: {}", opt(&s.source));
+    for (label, value) in target_facts(s) {
+        let _ = writeln!(o, "- {label}: {}", esc(&value));
     }
     o
+}
+
+/// The target's facts as (label, value): requested, in the scan target, alive. Shared by
+/// both summaries, so they say the same words.
+pub fn target_facts(s: &Summary) -> Vec<(&'static str, String)> {
+    let target = match (&s.scanned, &s.scanned_text) {
+        (Some(sc), _) => format!("{} addresses ({})", sc.len(), sc.to_qualys()),
+        (None, Some(t)) => t.clone(),
+        (None, None) => "not stated in the results".to_owned(),
+    };
+    vec![
+        (
+            "Requested",
+            format!(
+                "{} addresses ({})",
+                s.requested.len(),
+                s.requested.to_qualys()
+            ),
+        ),
+        ("In the scan target", target),
+        ("Alive (answered Qualys)", format!("{} hosts", s.alive)),
+    ]
 }
 
 /// "Findings at or above the alert threshold …: N", with the findings of unknown severity
@@ -188,9 +196,11 @@ fn opt(v: &Option<String>) -> String {
     v.as_deref().map_or_else(|| "unknown".to_owned(), esc)
 }
 
-/// Escapes Markdown and inline HTML specials, and folds line breaks, so that text from
-/// Qualys or the job cannot change the document's structure.
+/// Escapes Markdown and inline HTML specials, folds line breaks and shows control and
+/// invisible characters ([`super::cell::line`]), so that text from Qualys or the job cannot
+/// change the document's structure or hide in it.
 pub fn esc(s: &str) -> String {
+    let s = super::cell::line(s);
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
         match c {
@@ -232,8 +242,9 @@ mod tests {
         assert!(md.contains("- Scan: scan/1.2\n"));
         assert!(md.contains("- Duration: 00:05:00\n"));
         assert!(md.contains("- Requested: 4 addresses (10.0.0.1-10.0.0.4)\n"));
-        assert!(md.contains("- Scanned: 2 addresses (10.0.0.1-10.0.0.2)\n"));
-        assert!(md.contains("- Alive: 2 hosts\n"));
+        assert!(md.contains("- In the scan target: 2 addresses (10.0.0.1-10.0.0.2)\n"));
+        assert!(md.contains("- Alive (answered Qualys): 2 hosts\n"));
+        assert!(!md.contains("Scanned:"), "one meaning of scanned: {md}");
         assert!(
             md.contains("Qualys did not scan 2 of the 4 requested addresses: 10.0.0.3-10.0.0.4."),
             "{md}"
@@ -242,9 +253,25 @@ mod tests {
         assert!(md.contains("| 2 (medium) | 2 | 0 | 2 |\n"));
         assert!(md.contains("| **total** | **3** | **0** | **3** |"));
         assert!(
-            md.starts_with("# Vulnerability baseline: Acme &lt;Labs&gt;\n\n**Coverage:** 4 requested · 2 scanned · 0 no response · 0 excluded · 2 not scanned\n\nNot covered:\n\n- not_scanned: 10.0.0.3-10.0.0.4 ("),
+            md.starts_with(
+                "# Vulnerability baseline: Acme &lt;Labs&gt;\n\n## What to do first\n\n- "
+            ),
             "{md}"
         );
+        assert!(
+            md.contains("\n\n**Coverage:** 4 requested · 2 scanned · 0 no response · 0 excluded · 2 not scanned\n\nNot covered:\n\n- not_scanned: 10.0.0.3-10.0.0.4 ("),
+            "{md}"
+        );
+        let at = |needle: &str| md.find(needle).unwrap_or_else(|| panic!("{needle}: {md}"));
+        assert!(at("## What to do first") < at("**Coverage:**"));
+        assert!(at("**Coverage:**") < at("## Findings by severity"));
+        assert!(at("## The 3 worst findings") < at("## Scan details"));
+        assert!(at("## Scan details") < at("- Job: `"));
+        assert!(
+            md.contains("- Review the 2 medium (severity 2) findings at the next maintenance.\n"),
+            "{md}"
+        );
+        assert!(!md.contains("minor"), "{md}");
         assert!(md.contains("## The 3 worst findings"));
         let first_row = md
             .find("| 5 | 10.0.0.1 |  | 11 | Title 11 | 443/tcp |")
@@ -265,5 +292,6 @@ mod tests {
     #[test]
     fn escapes_structure_characters() {
         assert_eq!(esc("a|b\n*c* <x>"), "a\\|b \\*c\\* &lt;x&gt;");
+        assert_eq!(esc("x\u{202e}y\u{1b}[2J"), "x\u{FFFD}y\u{FFFD}\\[2J");
     }
 }
