@@ -8,7 +8,7 @@ use std::path::PathBuf;
 /// baseliner: a vulnerability baseline for newly acquired IP addresses, through the
 /// Qualys API, unattended and restart-safe.
 #[derive(Debug, Parser)]
-#[command(name = "baseliner", version, propagate_version = true)]
+#[command(name = "baseliner", version = crate::build_info::version(), propagate_version = true)]
 #[command(
     after_help = "Examples:\n  baseliner demo\n  baseliner --config /etc/baseliner/baseliner.toml run\n  baseliner submit --org 'Acme Corp' --ips 64.39.106.0/30\n  baseliner status"
 )]
