@@ -36,9 +36,10 @@ pub enum Command {
     Run,
     /// Validate a job exactly as the daemon will, then drop it into the spool atomically.
     ///
-    /// Give a job file, or describe the job with flags. Prints the file's name in incoming/.
+    /// Give a job file (`-`: standard input), or describe the job with flags. Prints the
+    /// file's name in incoming/.
     #[command(
-        after_help = "Examples:\n  baseliner submit config/jobs/acme.toml\n  baseliner submit --org 'Acme Corp' --ips 64.39.106.0/30 --ips 64.39.106.10 --report-template 1"
+        after_help = "Examples:\n  baseliner submit config/jobs/acme.toml\n  make-job | baseliner submit --format json --name acme -\n  baseliner submit --org 'Acme Corp' --ips 64.39.106.0/30 --ips 64.39.106.10 --report-template 1"
     )]
     Submit(SubmitArgs),
     /// Show every job, or one, with its state, scan state, age and last error.
@@ -76,9 +77,17 @@ pub enum Command {
 /// `submit`'s arguments.
 #[derive(Debug, Args)]
 pub struct SubmitArgs {
-    /// A job file (.toml or .json). Without it, the flags describe the job.
+    /// A job file (.toml or .json), or `-` for standard input. Without it, the flags
+    /// describe the job.
     #[arg(conflicts_with_all = ["org", "ips"])]
     pub file: Option<PathBuf>,
+    /// With `-`: the job's name in the spool [default: stdin-TIME.toml]; a .toml or .json
+    /// extension gives the format.
+    #[arg(long, value_name = "NAME")]
+    pub name: Option<String>,
+    /// With `-`: the job's format, toml or json [default: --name's extension, else toml].
+    #[arg(long, value_parser = ["toml", "json"])]
+    pub format: Option<String>,
     /// The organization (the asset group's title).
     #[arg(long, requires = "ips")]
     pub org: Option<String>,
