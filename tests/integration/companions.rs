@@ -3,6 +3,9 @@
 //! what it must), and the man page and shell completions generated from the CLI definition.
 
 use crate::support::*;
+use baseliner::cli::Cli;
+use clap::CommandFactory;
+use std::path::Path;
 use std::process::{Command, Output};
 
 fn out(o: &Output) -> String {
@@ -183,4 +186,82 @@ async fn submit_dash_refuses_hostile_stdin_and_writes_nothing() {
     assert_eq!(o.status.code(), Some(2), "{}", err(&o));
     assert!(err(&o).contains("only with `-`"), "{}", err(&o));
     assert!(incoming(&w).is_empty());
+}
+
+/// Every subcommand the CLI definition shows (not hidden), and `help`.
+fn subcommands() -> Vec<String> {
+    Cli::command()
+        .get_subcommands()
+        .filter(|c| !c.is_hide_set())
+        .map(|c| c.get_name().to_string())
+        .collect()
+}
+
+fn generate(what: &str) -> String {
+    let o = Command::new(BIN)
+        .args(["generate", what])
+        .output()
+        .expect("runs");
+    assert!(o.status.success(), "generate {what}: {}", err(&o));
+    assert!(o.stderr.is_empty(), "generate {what}: {}", err(&o));
+    out(&o)
+}
+
+#[test]
+fn the_man_page_and_the_completions_name_every_subcommand() {
+    let subs = subcommands();
+    assert!(subs.len() >= 8, "{subs:?}");
+    let man = generate("man");
+    assert!(
+        man.lines().any(|l| l.starts_with(".TH baseliner 1 ")),
+        "no .TH line"
+    );
+    for sub in &subs {
+        // Each command has a section of its own, with its synopsis.
+        let heading = format!(".SS \"baseliner {sub}\"");
+        assert!(man.contains(&heading), "the man page has no {heading}");
+    }
+    assert!(
+        man.contains("\\-\\-dry\\-run"),
+        "submit's options are in the page"
+    );
+    assert!(man.contains(&format!(
+        "commit {}",
+        git_commit().unwrap_or_else(|| "unknown".into())
+    )));
+
+    for (shell, marker) in [
+        ("bash", "complete -F _baseliner"),
+        ("zsh", "#compdef baseliner"),
+        ("fish", "complete -c baseliner"),
+    ] {
+        let script = generate(shell);
+        assert!(script.contains(marker), "{shell}: no {marker:?}");
+        for sub in &subs {
+            let named = match shell {
+                "bash" => script.contains(&format!("baseliner,{sub})")),
+                "zsh" => script.contains(&format!("'{sub}:")),
+                _ => script.contains(&format!("-a \"{sub}\"")),
+            };
+            assert!(named, "the {shell} completion does not name {sub}");
+        }
+        assert!(script.contains("dry-run"), "{shell}: submit's flags");
+        // The shell itself reads the script without a syntax error, where it is installed.
+        let path = Path::new("/bin").join(shell);
+        if path.exists() || Path::new("/usr/bin").join(shell).exists() {
+            let o = Command::new(shell)
+                .arg("-n")
+                .arg("-c")
+                .arg(&script)
+                .output()
+                .expect("shell runs");
+            assert!(o.status.success(), "{shell} -n: {}", err(&o));
+        }
+    }
+    let o = Command::new(BIN)
+        .args(["generate", "powershell"])
+        .output()
+        .expect("runs");
+    assert_eq!(o.status.code(), Some(2));
+    assert!(o.stdout.is_empty());
 }

@@ -72,6 +72,28 @@ pub enum Command {
         after_help = "Example:\n  baseliner sim --listen 127.0.0.1:8080\n  curl -u demo:demo -H 'X-Requested-With: curl' 'http://127.0.0.1:8080/msp/report_template_list.php'"
     )]
     Sim(SimArgs),
+    /// Print the man page or a shell completion script, made from this command line.
+    #[command(
+        after_help = "Examples:\n  baseliner generate man > /usr/local/share/man/man1/baseliner.1\n  baseliner generate bash > /usr/local/share/bash-completion/completions/baseliner"
+    )]
+    Generate {
+        /// What to print.
+        #[arg(value_enum)]
+        what: Generated,
+    },
+}
+
+/// What `generate` prints.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Generated {
+    /// The man page, baseliner(1), in roff.
+    Man,
+    /// The bash completion script.
+    Bash,
+    /// The zsh completion script (`_baseliner`).
+    Zsh,
+    /// The fish completion script.
+    Fish,
 }
 
 /// `submit`'s arguments.
