@@ -26,6 +26,7 @@ fn every_command_has_help_with_an_example() {
         "check-config",
         "demo",
         "sim",
+        "generate",
     ] {
         let o = Command::new(BIN)
             .args([cmd, "--help"])
@@ -53,6 +54,13 @@ fn bad_usage_exits_2() {
         // demo and sim make their own settings: a --config would be ignored, so it is refused.
         vec!["--config", "/etc/baseliner/baseliner.toml", "demo"],
         vec!["sim", "--config", "/etc/baseliner/baseliner.toml"],
+        vec![
+            "--config",
+            "/etc/baseliner/baseliner.toml",
+            "generate",
+            "man",
+        ],
+        vec!["generate"],
     ] {
         let o = Command::new(BIN).args(&args).output().expect("runs");
         assert_eq!(o.status.code(), Some(2), "{args:?}: {}", stderr(&o));

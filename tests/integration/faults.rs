@@ -100,6 +100,36 @@ async fn server_errors_timeouts_and_lost_responses_at_ten_to_thirty_percent() {
     }
     assert!(j.iter().any(|e| e.dropped), "no response was lost");
     assert_limits_obeyed(&j, 2);
+    // The metrics count every failed answer by API and class, and the retries.
+    let prom = read(&w.dir.path().join("state/baseliner.prom"));
+    let sum = |prefix: &str| -> u64 {
+        prom.lines()
+            .filter(|l| l.starts_with(prefix))
+            .filter_map(|l| l.rsplit_once(' ')?.1.parse::<u64>().ok())
+            .sum()
+    };
+    let server_errors = j.iter().filter(|e| e.status >= 500).count() as u64;
+    assert!(
+        sum("baseliner_api_failures_total{") >= server_errors,
+        "fewer failures counted than the {server_errors} 5xx answers:\n{prom}"
+    );
+    assert!(sum("baseliner_api_failures_total{") > 0, "{prom}");
+    let transient_or_ambiguous = sum("baseliner_api_failures_total{")
+        - prom
+            .lines()
+            .filter(|l| {
+                l.starts_with("baseliner_api_failures_total{")
+                    && !l.contains("class=\"transient\"")
+                    && !l.contains("class=\"ambiguous\"")
+            })
+            .filter_map(|l| l.rsplit_once(' ')?.1.parse::<u64>().ok())
+            .sum::<u64>();
+    assert!(transient_or_ambiguous > 0, "{prom}");
+    assert!(sum("baseliner_retries_total ") > 0, "{prom}");
+    assert!(
+        prom.contains("baseliner_api_failures_total{api=\"/api/2.0/fo/scan/?action=cancel\",class=\"bad_credentials\"} 0\n"),
+        "zero series for an API never called:\n{prom}"
+    );
     eprintln!(
         "fault suite (errors): {} calls in {:.1}s",
         j.len(),

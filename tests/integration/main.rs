@@ -4,6 +4,7 @@ mod action_items;
 mod bad_input;
 mod cli;
 mod client;
+mod companions;
 mod crash;
 mod daemon;
 mod environ;

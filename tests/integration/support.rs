@@ -250,6 +250,30 @@ results = ["report", "raw"]
             .expect("cli runs")
     }
 
+    /// Runs a CLI command with this world's config, `input` on its standard input. A
+    /// command that exits before reading all of it is fine (the write error is ignored).
+    pub fn cli_with_stdin(&self, args: &[&str], input: &[u8]) -> Output {
+        use std::io::Write;
+        let mut child = Command::new(BIN)
+            .arg("--config")
+            .arg(&self.config)
+            .args(args)
+            .env("BASELINER_QUALYS_PASSWORD", "demo")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("cli runs");
+        let mut stdin = child.stdin.take().expect("piped stdin");
+        let input = input.to_vec();
+        let writer = std::thread::spawn(move || {
+            let _ = stdin.write_all(&input);
+        });
+        let out = child.wait_with_output().expect("cli ends");
+        writer.join().expect("writer thread");
+        out
+    }
+
     /// Drops a job file into `incoming/` atomically (dot-file, then rename).
     pub fn drop_job(&self, name: &str, content: &str) {
         let incoming = self.spool.join("incoming");

@@ -340,6 +340,21 @@ pub enum StepName {
 }
 
 impl StepName {
+    /// Every public step, in workflow order (metrics show each, with 0 when no job is there).
+    pub const ALL: [StepName; 11] = [
+        StepName::Accepted,
+        StepName::AddingIps,
+        StepName::CreatingGroup,
+        StepName::LaunchingScan,
+        StepName::ScanRunning,
+        StepName::LaunchingReport,
+        StepName::ReportRunning,
+        StepName::Downloading,
+        StepName::Done,
+        StepName::Failed,
+        StepName::Canceled,
+    ];
+
     /// The SPEC spelling, as written in `status.json`.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -729,19 +744,24 @@ mod tests {
 
     #[test]
     fn step_names_are_spelled_in_json_as_the_spec_does() {
-        let all = [
-            StepName::Accepted,
-            StepName::AddingIps,
-            StepName::CreatingGroup,
-            StepName::LaunchingScan,
-            StepName::ScanRunning,
-            StepName::LaunchingReport,
-            StepName::ReportRunning,
-            StepName::Downloading,
-            StepName::Done,
-            StepName::Failed,
-            StepName::Canceled,
-        ];
+        // An exhaustive match: a new step fails to compile here until ALL lists it.
+        let index = |s: StepName| match s {
+            StepName::Accepted => 0,
+            StepName::AddingIps => 1,
+            StepName::CreatingGroup => 2,
+            StepName::LaunchingScan => 3,
+            StepName::ScanRunning => 4,
+            StepName::LaunchingReport => 5,
+            StepName::ReportRunning => 6,
+            StepName::Downloading => 7,
+            StepName::Done => 8,
+            StepName::Failed => 9,
+            StepName::Canceled => 10,
+        };
+        let all = StepName::ALL;
+        for (n, step) in all.iter().enumerate() {
+            assert_eq!(index(*step), n, "ALL lists {step:?} once, in order");
+        }
         for step in all {
             let json = serde_json::to_value(step).expect("serializes");
             assert_eq!(json, step.as_str(), "{step:?}");

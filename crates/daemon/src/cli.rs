@@ -8,7 +8,7 @@ use std::path::PathBuf;
 /// baseliner: a vulnerability baseline for newly acquired IP addresses, through the
 /// Qualys API, unattended and restart-safe.
 #[derive(Debug, Parser)]
-#[command(name = "baseliner", version, propagate_version = true)]
+#[command(name = "baseliner", version = crate::build_info::version(), propagate_version = true)]
 #[command(
     after_help = "Examples:\n  baseliner demo\n  baseliner --config /etc/baseliner/baseliner.toml run\n  baseliner submit --org 'Acme Corp' --ips 64.39.106.0/30\n  baseliner status"
 )]
@@ -36,9 +36,10 @@ pub enum Command {
     Run,
     /// Validate a job exactly as the daemon will, then drop it into the spool atomically.
     ///
-    /// Give a job file, or describe the job with flags. Prints the file's name in incoming/.
+    /// Give a job file (`-`: standard input), or describe the job with flags. Prints the
+    /// file's name in incoming/.
     #[command(
-        after_help = "Examples:\n  baseliner submit config/jobs/acme.toml\n  baseliner submit --org 'Acme Corp' --ips 64.39.106.0/30 --ips 64.39.106.10 --report-template 1"
+        after_help = "Examples:\n  baseliner submit config/jobs/acme.toml\n  make-job | baseliner submit --format json --name acme -\n  baseliner submit --org 'Acme Corp' --ips 64.39.106.0/30 --ips 64.39.106.10 --report-template 1"
     )]
     Submit(SubmitArgs),
     /// Show every job, or one, with its state, scan state, age and last error.
@@ -71,14 +72,44 @@ pub enum Command {
         after_help = "Example:\n  baseliner sim --listen 127.0.0.1:8080\n  curl -u demo:demo -H 'X-Requested-With: curl' 'http://127.0.0.1:8080/msp/report_template_list.php'"
     )]
     Sim(SimArgs),
+    /// Print the man page or a shell completion script, made from this command line.
+    #[command(
+        after_help = "Examples:\n  baseliner generate man > /usr/local/share/man/man1/baseliner.1\n  baseliner generate bash > /usr/local/share/bash-completion/completions/baseliner"
+    )]
+    Generate {
+        /// What to print.
+        #[arg(value_enum)]
+        what: Generated,
+    },
+}
+
+/// What `generate` prints.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Generated {
+    /// The man page, baseliner(1), in roff.
+    Man,
+    /// The bash completion script.
+    Bash,
+    /// The zsh completion script (`_baseliner`).
+    Zsh,
+    /// The fish completion script.
+    Fish,
 }
 
 /// `submit`'s arguments.
 #[derive(Debug, Args)]
 pub struct SubmitArgs {
-    /// A job file (.toml or .json). Without it, the flags describe the job.
+    /// A job file (.toml or .json), or `-` for standard input. Without it, the flags
+    /// describe the job.
     #[arg(conflicts_with_all = ["org", "ips"])]
     pub file: Option<PathBuf>,
+    /// With `-`: the job's name in the spool [default: stdin-TIME.toml]; a .toml or .json
+    /// extension gives the format.
+    #[arg(long, value_name = "NAME")]
+    pub name: Option<String>,
+    /// With `-`: the job's format, toml or json [default: --name's extension, else toml].
+    #[arg(long, value_parser = ["toml", "json"])]
+    pub format: Option<String>,
     /// The organization (the asset group's title).
     #[arg(long, requires = "ips")]
     pub org: Option<String>,

@@ -92,6 +92,8 @@ pub struct Engine {
     last_staged: Vec<StagedDoc>,
     tasks: tokio::task::JoinSet<()>,
     transitions: u64,
+    /// Failed attempts followed by a retry (the step's attempts went up), since start.
+    retries: u64,
     finished: BTreeMap<&'static str, u64>,
     cancels: CancelRequests,
     /// Per job with an action in flight: interrupts it (its waits and its call) for a cancel
@@ -194,6 +196,7 @@ impl Engine {
             last_staged: Vec::new(),
             tasks: tokio::task::JoinSet::new(),
             transitions: 0,
+            retries: 0,
             finished: crate::metrics::count_by_step(&done),
             cancels: CancelRequests::default(),
             interrupts: HashMap::new(),
@@ -371,6 +374,9 @@ impl Engine {
             return Commit::Failed;
         };
         let before = rec.checkpoint.state.step_name();
+        if next.attempts > rec.checkpoint.attempts && !next.state.is_terminal() {
+            self.retries += 1;
+        }
         rec.checkpoint = next;
         rec.generation = generation;
         self.transitions += 1;

@@ -66,6 +66,14 @@ impl Executor {
         &self.gov
     }
 
+    /// The key of every API this client calls (metrics show each from the start).
+    pub fn known_apis(&self) -> Vec<String> {
+        let mut keys: Vec<String> = Call::ALL.iter().map(|c| self.client.api_for(*c)).collect();
+        keys.sort();
+        keys.dedup();
+        keys
+    }
+
     /// Replaces the config used for later actions (SIGHUP).
     pub fn set_config(&self, cfg: Arc<Config>) {
         let mut g = self.config.write().unwrap_or_else(|p| p.into_inner());
@@ -165,6 +173,7 @@ impl Executor {
                     seen.to_wait_sec = Some(seen.to_wait_sec.unwrap_or(0).max(w.as_secs().max(1)));
                 }
                 self.gov.observe(key, &seen, conflict, now);
+                self.gov.count_failure(key, e.kind.class());
                 Err(e)
             }
         };

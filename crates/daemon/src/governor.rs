@@ -15,7 +15,7 @@
 
 use baseliner_core::text::escape_log;
 use baseliner_core::time::Timestamp;
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 use tokio::sync::Notify;
@@ -95,6 +95,7 @@ struct ApiState {
     calls: u64,
     conflicts: u64,
     waited_ms: u64,
+    failures: BTreeMap<&'static str, u64>,
 }
 
 /// Counters per API, for metrics and tests.
@@ -106,6 +107,8 @@ pub struct ApiStats {
     pub conflicts: u64,
     /// Milliseconds callers spent waiting on this API's limits.
     pub waited_ms: u64,
+    /// Calls that failed, by error class (`ErrorKind::class`).
+    pub failures: BTreeMap<&'static str, u64>,
 }
 
 struct Inner {
@@ -258,6 +261,13 @@ impl Governors {
         until
     }
 
+    /// Counts one failed call of `api`, of error class `class` (`ErrorKind::class`).
+    pub fn count_failure(&self, api: &str, class: &'static str) {
+        let mut apis = lock(&self.inner.apis);
+        let s = apis.entry(api.to_string()).or_default();
+        *s.failures.entry(class).or_default() += 1;
+    }
+
     /// Counters of every API seen so far.
     pub fn stats(&self) -> Vec<(String, ApiStats)> {
         let apis = lock(&self.inner.apis);
@@ -270,6 +280,7 @@ impl Governors {
                         calls: s.calls,
                         conflicts: s.conflicts,
                         waited_ms: s.waited_ms,
+                        failures: s.failures.clone(),
                     },
                 )
             })

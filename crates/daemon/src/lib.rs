@@ -13,10 +13,11 @@
 //!   [`harden`]: the daemon's process made non-dumpable;
 //! - [`probe`]: the login check at start and after SIGHUP;
 //! - [`outputs`], [`actions`]: a finished job's files and the action items made from them;
-//! - [`cmd`], [`cli`]: the commands.
+//! - [`cmd`], [`cli`]: the commands; [`build_info`]: the version, commit and build date.
 
 pub mod actions;
 pub mod adapt;
+pub mod build_info;
 pub mod cli;
 pub mod cmd;
 pub mod crashpoint;

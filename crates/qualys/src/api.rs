@@ -51,6 +51,26 @@ pub enum Call {
 }
 
 impl Call {
+    /// Every call (for metrics: each API shown from the start, with 0).
+    pub const ALL: [Call; 16] = [
+        Call::SessionLogin,
+        Call::SessionLogout,
+        Call::AddIps,
+        Call::AddAssetGroup,
+        Call::ListAssetGroups,
+        Call::EditAssetGroup,
+        Call::ListAppliances,
+        Call::LaunchScan,
+        Call::ListScans,
+        Call::CancelScan,
+        Call::FetchScan,
+        Call::LaunchReport,
+        Call::ListReports,
+        Call::FetchReport,
+        Call::CancelReport,
+        Call::ListReportTemplates,
+    ];
+
     /// The request path (always with the trailing slash on v2/v3 paths).
     pub fn path(self, asset_api: AssetApi, scan_list: ApiVersion) -> &'static str {
         match (self, asset_api, scan_list) {
@@ -157,6 +177,32 @@ mod tests {
             api_key("/api/2.0/fo/report/", "fetch"),
             "/api/2.0/fo/report/?action=fetch"
         );
+    }
+
+    #[test]
+    fn all_lists_every_call_once() {
+        // An exhaustive match: a new call fails to compile here until ALL lists it.
+        let index = |c: Call| match c {
+            Call::SessionLogin => 0,
+            Call::SessionLogout => 1,
+            Call::AddIps => 2,
+            Call::AddAssetGroup => 3,
+            Call::ListAssetGroups => 4,
+            Call::EditAssetGroup => 5,
+            Call::ListAppliances => 6,
+            Call::LaunchScan => 7,
+            Call::ListScans => 8,
+            Call::CancelScan => 9,
+            Call::FetchScan => 10,
+            Call::LaunchReport => 11,
+            Call::ListReports => 12,
+            Call::FetchReport => 13,
+            Call::CancelReport => 14,
+            Call::ListReportTemplates => 15,
+        };
+        for (n, c) in Call::ALL.iter().enumerate() {
+            assert_eq!(index(*c), n, "{c:?}");
+        }
     }
 
     #[test]

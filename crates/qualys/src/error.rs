@@ -96,6 +96,52 @@ impl ErrorKind {
         )
     }
 
+    /// One value of every kind, in declaration order (metrics show every class from the
+    /// start, with 0).
+    pub fn every() -> [ErrorKind; 16] {
+        [
+            ErrorKind::RateLimited { wait: None },
+            ErrorKind::ConcurrencyLimited,
+            ErrorKind::BadCredentials,
+            ErrorKind::AccountExpired,
+            ErrorKind::AccountInactive,
+            ErrorKind::Registration,
+            ErrorKind::AccessBlocked,
+            ErrorKind::NotLicensed,
+            ErrorKind::Certificate,
+            ErrorKind::SourceIpRefused,
+            ErrorKind::InvalidParameter,
+            ErrorKind::NotReady,
+            ErrorKind::Transient,
+            ErrorKind::Ambiguous,
+            ErrorKind::Rejected,
+            ErrorKind::Protocol,
+        ]
+    }
+
+    /// The kind as a metrics label value: [`ErrorKind::name`] in snake case
+    /// (`rate_limited`, `bad_credentials`, `tls_certificate_refused`, …).
+    pub fn class(&self) -> &'static str {
+        match self {
+            ErrorKind::RateLimited { .. } => "rate_limited",
+            ErrorKind::ConcurrencyLimited => "concurrency_limited",
+            ErrorKind::BadCredentials => "bad_credentials",
+            ErrorKind::AccountExpired => "account_expired",
+            ErrorKind::AccountInactive => "account_inactive",
+            ErrorKind::Registration => "registration_required",
+            ErrorKind::AccessBlocked => "api_access_blocked",
+            ErrorKind::NotLicensed => "not_licensed",
+            ErrorKind::Certificate => "tls_certificate_refused",
+            ErrorKind::SourceIpRefused => "source_ip_not_allowed",
+            ErrorKind::InvalidParameter => "invalid_parameter",
+            ErrorKind::NotReady => "not_ready",
+            ErrorKind::Transient => "transient",
+            ErrorKind::Ambiguous => "ambiguous",
+            ErrorKind::Rejected => "rejected",
+            ErrorKind::Protocol => "protocol",
+        }
+    }
+
     /// A short lower-case name, for logs and status files.
     pub fn name(&self) -> &'static str {
         match self {
@@ -232,6 +278,34 @@ mod tests {
             code: Some(1965),
             text: " This API cannot be run\nagain ".into(),
             limits: Limits::default(),
+        }
+    }
+
+    #[test]
+    fn every_kind_is_listed_once_with_its_class() {
+        // An exhaustive match: a new kind fails to compile here until every() lists it.
+        let index = |k: &ErrorKind| match k {
+            ErrorKind::RateLimited { .. } => 0,
+            ErrorKind::ConcurrencyLimited => 1,
+            ErrorKind::BadCredentials => 2,
+            ErrorKind::AccountExpired => 3,
+            ErrorKind::AccountInactive => 4,
+            ErrorKind::Registration => 5,
+            ErrorKind::AccessBlocked => 6,
+            ErrorKind::NotLicensed => 7,
+            ErrorKind::Certificate => 8,
+            ErrorKind::SourceIpRefused => 9,
+            ErrorKind::InvalidParameter => 10,
+            ErrorKind::NotReady => 11,
+            ErrorKind::Transient => 12,
+            ErrorKind::Ambiguous => 13,
+            ErrorKind::Rejected => 14,
+            ErrorKind::Protocol => 15,
+        };
+        for (n, k) in ErrorKind::every().iter().enumerate() {
+            assert_eq!(index(k), n, "{k:?}");
+            // The class is the name in snake case.
+            assert_eq!(k.class(), k.name().to_ascii_lowercase().replace(' ', "_"));
         }
     }
 

@@ -3,6 +3,8 @@
 mod cancel;
 mod check_config;
 mod demo;
+mod generate;
+mod manpage;
 mod run;
 mod sim;
 mod status;
@@ -67,6 +69,10 @@ pub fn dispatch(cli: Cli) -> Result<(), Failure> {
             crate::logging::init(log, "warn");
             demo::demo(&args)
         }
+        Command::Generate { what } => {
+            refuse_config("generate", config_path.as_deref())?;
+            generate::generate(what)
+        }
         Command::Sim(args) => {
             refuse_config("sim", config_path.as_deref())?;
             crate::logging::init(log, "info");
@@ -75,15 +81,21 @@ pub fn dispatch(cli: Cli) -> Result<(), Failure> {
     }
 }
 
-/// `demo` and `sim` make their own settings: a `--config` given to them would be ignored,
-/// so it is refused (bad usage) rather than silently dropped.
+/// `demo` and `sim` make their own settings and `generate` reads none: a `--config` given
+/// to them would be ignored, so it is refused (bad usage) rather than silently dropped.
 fn refuse_config(command: &str, flag: Option<&Path>) -> Result<(), Failure> {
     match flag {
-        Some(p) => Err(usage(anyhow::anyhow!(
-            "`baseliner {command}` reads no config (it makes its own, for the built-in \
-             simulator); remove --config {}",
-            p.display()
-        ))),
+        Some(p) => {
+            let why = if command == "generate" {
+                "it prints what the command line defines"
+            } else {
+                "it makes its own, for the built-in simulator"
+            };
+            Err(usage(anyhow::anyhow!(
+                "`baseliner {command}` reads no config ({why}); remove --config {}",
+                p.display()
+            )))
+        }
         None => Ok(()),
     }
 }

@@ -1,8 +1,10 @@
 //! `baseliner submit`: validates a job exactly as the daemon will (the same function, the
 //! same config), then drops it into `incoming/` through a dot-file and a rename, so the
-//! daemon never sees half a file. Prints the name it got in the spool. With `--online` it
-//! first runs the daemon's pre-flight on the job against the subscription (its report
-//! template and scanner appliance), so a job that would fail is refused before it queues.
+//! daemon never sees half a file. Prints the name it got in the spool. The job comes from
+//! a file, from standard input (`-`, at most a job file's size), or from flags. With
+//! `--online` it first runs the daemon's pre-flight on the job against the subscription
+//! (its report template and scanner appliance), so a job that would fail is refused before
+//! it queues.
 
 use super::{runtime, usage, Failure};
 use crate::cli::SubmitArgs;
@@ -12,23 +14,31 @@ use baseliner_core::config::Config;
 use baseliner_core::job::{parse_job, JobDraft};
 use baseliner_core::text::{escape_log, forbidden_format_char};
 use baseliner_core::time::Timestamp;
+use std::io::Read;
+use std::path::Path;
 
 /// Runs the command.
 pub fn submit(cfg: &Config, args: &SubmitArgs) -> Result<(), Failure> {
-    let (name, bytes) = match &args.file {
+    let from_stdin = args.file.as_deref() == Some(Path::new("-"));
+    if !from_stdin && (args.name.is_some() || args.format.is_some()) {
+        return Err(usage(anyhow::anyhow!(
+            "--name and --format go only with `-` (the job on standard input)"
+        )));
+    }
+    let (name, bytes, shown) = match &args.file {
+        Some(_) if from_stdin => {
+            let name = stdin_name(args)?;
+            let bytes = read_stdin()?;
+            let shown = format!("standard input ({})", escape_log(&name));
+            (name, bytes, shown)
+        }
         Some(path) => {
             let name = path
                 .file_name()
                 .and_then(|n| n.to_str())
                 .ok_or_else(|| usage(anyhow::anyhow!("{}: not a file name", path.display())))?
                 .to_string();
-            if name.chars().any(char::is_control) || forbidden_format_char(&name).is_some() {
-                // The daemon would refuse it (intake.rs): say so now.
-                return Err(usage(anyhow::anyhow!(
-                    "{}: the file name contains control characters or invisible format characters",
-                    escape_log(&name)
-                )));
-            }
+            check_name(&name)?;
             let meta = std::fs::metadata(path)
                 .map_err(|e| usage(anyhow::anyhow!("{}: {e}", path.display())))?;
             if meta.len() > crate::intake::MAX_JOB_FILE {
@@ -41,12 +51,14 @@ pub fn submit(cfg: &Config, args: &SubmitArgs) -> Result<(), Failure> {
             }
             let bytes = std::fs::read(path)
                 .map_err(|e| usage(anyhow::anyhow!("{}: {e}", path.display())))?;
-            (name.trim_start_matches('.').to_string(), bytes)
+            let name = name.trim_start_matches('.').to_string();
+            let shown = escape_log(&name).to_string();
+            (name, bytes, shown)
         }
         None => {
             let Some(org) = &args.org else {
                 return Err(usage(anyhow::anyhow!(
-                    "give a job file, or --org and --ips (see `baseliner submit --help`)"
+                    "give a job file, `-` for standard input, or --org and --ips (see `baseliner submit --help`)"
                 )));
             };
             let draft = JobDraft {
@@ -62,12 +74,13 @@ pub fn submit(cfg: &Config, args: &SubmitArgs) -> Result<(), Failure> {
                 comments: args.comments.clone(),
             };
             let name = format!("{}-{}.toml", slug(org), stamp(Timestamp::now()));
-            (name, draft.to_toml().into_bytes())
+            let shown = escape_log(&name).to_string();
+            (name, draft.to_toml().into_bytes(), shown)
         }
     };
     // The name is the submitter's: escaped, so it cannot forge a line of the message.
     let job = parse_job(&name, &bytes, &cfg.job_rules())
-        .map_err(|e| usage(anyhow::anyhow!("{}: {e}", escape_log(&name))))?;
+        .map_err(|e| usage(anyhow::anyhow!("{shown}: {e}")))?;
     if !crate::actions::has_machine_readable_results(&job) {
         eprintln!(
             "warning: {}: the job asks for no raw results and no XML report, so its findings cannot be read and it cannot alert (add \"raw\" to results, or use report_format = \"xml\")",
@@ -133,6 +146,72 @@ fn online(cfg: &Config, job: &baseliner_core::job::Job, name: &str) -> Result<()
         eprintln!("{l}");
     }
     Ok(())
+}
+
+/// Refuses a file name the daemon would refuse (intake.rs): control characters, invisible
+/// format characters.
+fn check_name(name: &str) -> Result<(), Failure> {
+    if name.chars().any(char::is_control) || forbidden_format_char(name).is_some() {
+        return Err(usage(anyhow::anyhow!(
+            "{}: the file name contains control characters or invisible format characters",
+            escape_log(name)
+        )));
+    }
+    Ok(())
+}
+
+/// The spool name of a job read from standard input: `--name` (its `.toml`/`.json`
+/// extension, else `--format`'s, else `.toml`), or `stdin-TIME.EXT`.
+fn stdin_name(args: &SubmitArgs) -> Result<String, Failure> {
+    let format = args.format.as_deref();
+    let Some(given) = &args.name else {
+        let ext = format.unwrap_or("toml");
+        return Ok(format!("stdin-{}.{ext}", stamp(Timestamp::now())));
+    };
+    check_name(given)?;
+    let name = given.trim_start_matches('.');
+    if name.is_empty() || name.contains('/') {
+        return Err(usage(anyhow::anyhow!(
+            "--name must be a plain file name, not {}",
+            escape_log(given)
+        )));
+    }
+    let own = Path::new(name)
+        .extension()
+        .and_then(|e| e.to_str())
+        .map(str::to_ascii_lowercase)
+        .filter(|e| e == "toml" || e == "json");
+    match (own, format) {
+        (Some(own), Some(f)) if own != f => Err(usage(anyhow::anyhow!(
+            "--name {} is .{own}, but --format {f}: give one or make them agree",
+            escape_log(name)
+        ))),
+        (Some(_), _) => Ok(name.to_string()),
+        (None, f) => Ok(format!("{name}.{}", f.unwrap_or("toml"))),
+    }
+}
+
+/// Reads the job from standard input, refusing more than a job file may hold (read at
+/// most one byte past the limit, never the whole stream) and an empty input.
+fn read_stdin() -> Result<Vec<u8>, Failure> {
+    let limit = crate::intake::MAX_JOB_FILE;
+    let mut bytes = Vec::new();
+    std::io::stdin()
+        .lock()
+        .take(limit + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| usage(anyhow::anyhow!("standard input: {e}")))?;
+    if bytes.len() as u64 > limit {
+        return Err(usage(anyhow::anyhow!(
+            "standard input holds more than {limit} bytes; job files are limited to {limit} bytes"
+        )));
+    }
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return Err(usage(anyhow::anyhow!(
+            "standard input is empty: give the job on it (`baseliner submit - < job.toml`)"
+        )));
+    }
+    Ok(bytes)
 }
 
 /// `NAME.EXT`, then `NAME-2.EXT`, `NAME-3.EXT`, … (bounded).

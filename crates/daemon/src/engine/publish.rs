@@ -10,9 +10,12 @@ impl Engine {
         let snap = crate::metrics::Snapshot::of(
             self.jobs.values(),
             &self.finished,
-            self.exec.governors().stats(),
+            crate::metrics::Apis {
+                known: self.exec.known_apis(),
+                stats: self.exec.governors().stats(),
+            },
             self.effective_pause().is_some(),
-            self.transitions,
+            (self.transitions, self.retries),
         );
         crate::metrics::write_file(&self.config.paths.metrics_file(), &snap);
     }
