@@ -13,6 +13,7 @@ mod links;
 mod locks;
 mod operability;
 mod permissions;
+mod queue;
 mod reload;
 mod sim_http;
 mod staged;
