@@ -16,6 +16,7 @@ mod locks;
 mod operability;
 mod permissions;
 mod preflight;
+mod queue;
 mod reload;
 mod sim_http;
 mod staged;

@@ -22,6 +22,9 @@ const DIRS: &[&str] = &[
     "var/spool/baseliner",
     "var/spool/baseliner/incoming",
     "var/spool/baseliner/cancel",
+    "var/spool/baseliner/retry",
+    "var/spool/baseliner/hold",
+    "var/spool/baseliner/purge",
     "var/spool/baseliner/rejected",
     "var/spool/baseliner/jobs",
     "etc/baseliner",
@@ -315,6 +318,33 @@ async fn the_submit_group_submits_watches_cancels_and_reads_outputs_but_writes_n
         !o.status.success(),
         "the state directory is the daemon's alone"
     );
+
+    // Job management: the colleague retries the canceled job and holds and releases its
+    // retry; purging is for the daemon's user and root only.
+    let o = colleague.run(BIN, &["--config", cfg, "retry", &first]);
+    assert!(o.status.success(), "colleague retry: {}", text(&o));
+    wait("the retry", &|s| {
+        s.len() == 3 && s[0]["retried_as"].is_string()
+    });
+    let third = statuses()[2]["id"].as_str().expect("id").to_string();
+    assert_eq!(statuses()[2]["retry_of"], first.as_str());
+    let o = colleague.run(BIN, &["--config", cfg, "hold", &third]);
+    assert!(o.status.success(), "colleague hold: {}", text(&o));
+    wait("the hold", &|s| s.len() == 3 && s[2]["held"] == true);
+    let o = colleague.run(BIN, &["--config", cfg, "release", &third]);
+    assert!(o.status.success(), "colleague release: {}", text(&o));
+    wait("the release", &|s| s.len() == 3 && s[2]["held"] == false);
+    let o = colleague.run(BIN, &["--config", cfg, "purge", "--older-than", "1s"]);
+    assert_eq!(o.status.code(), Some(1), "colleague purge: {}", text(&o));
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("only the daemon's user and root may purge"),
+        "{}",
+        text(&o)
+    );
+    assert_eq!(statuses().len(), 3, "nothing purged");
+    let purge_dir = spool.join("purge");
+    let meta = std::fs::metadata(&purge_dir).expect("purge/");
+    assert_eq!((meta.uid(), meta.mode() & 0o7777), (daemon_uid, 0o700));
 
     sigterm(&daemon);
     assert_eq!(

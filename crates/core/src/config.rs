@@ -6,12 +6,14 @@
 //! ([`Config::policy`]) and the job validation rules ([`Config::job_rules`]).
 
 mod read;
+mod retention;
 mod url;
 
 use crate::ip::{IpError, IpSet};
 use crate::job::{JobDefaults, JobRules, ReportFormat, Results, DEFAULT_MAX_ADDRESSES};
 use crate::machine::Policy;
 use read::Section;
+pub use retention::RetentionConfig;
 use std::path::PathBuf;
 use std::time::Duration;
 use thiserror::Error;
@@ -329,6 +331,8 @@ pub struct Config {
     pub alerts: AlertsConfig,
     /// `[remediation]`.
     pub remediation: RemediationConfig,
+    /// `[retention]`.
+    pub retention: RetentionConfig,
 }
 
 /// The sections, in the order they are documented.
@@ -341,6 +345,7 @@ const SECTIONS: &[&str] = &[
     "defaults",
     "alerts",
     "remediation",
+    "retention",
 ];
 
 impl Config {
@@ -364,6 +369,7 @@ impl Config {
             defaults: defaults(&root)?,
             alerts: alerts(&root)?,
             remediation: remediation(&root)?,
+            retention: retention::retention(&root)?,
         })
     }
 
@@ -402,6 +408,7 @@ impl Config {
             defaults: DefaultsConfig::default(),
             alerts: AlertsConfig::default(),
             remediation: RemediationConfig::default(),
+            retention: RetentionConfig::default(),
         }
     }
 

@@ -4,6 +4,7 @@
 //! - [`config`]: the daemon's TOML config, validated with errors that name the key;
 //! - [`state`], [`machine`]: the job state machine — data, and pure transitions of
 //!   (checkpoint, outcome, now);
+//! - [`queue`]: job management — retry, hold, retention (pure decisions);
 //! - [`schedule`]: which jobs act now, which polls share a call, when the driver wakes;
 //! - [`codec`], [`store`]: the versioned encoding and the sled checkpoint store;
 //! - [`time`]: wall-clock timestamps and durations;
@@ -19,6 +20,7 @@ pub mod hash;
 pub mod ip;
 pub mod job;
 pub mod machine;
+pub mod queue;
 pub mod schedule;
 pub mod scope;
 pub mod state;

@@ -8,6 +8,10 @@
 //! - **Admission.** Only the first `max_active_jobs` unfinished jobs, in order of
 //!   acceptance, act; the rest wait their turn. A job with an action (or a poll round) in
 //!   flight is skipped until its outcome is applied.
+//! - **Hold.** A held job takes no new action (an action in flight finishes, and its
+//!   outcome is applied) until it is released, except the cancel of its Qualys objects once
+//!   it is canceled; a held job that has not begun takes no admission slot
+//!   ([`crate::queue`]).
 //! - **Pause.** While a daemon-wide pause lasts ([`paused`]) nothing starts, and the loop
 //!   wakes when the pause ends.
 //! - **Start.** A freshly accepted job begins at once ([`Start::Begin`]: the driver applies
@@ -27,6 +31,7 @@
 //!   anyway) and never more than the caller's own cadence.
 
 use crate::machine::{self, Policy};
+use crate::queue;
 use crate::state::{Action, Checkpoint, JobState, ScanInfo};
 use crate::time::Timestamp;
 use std::time::Duration;
@@ -46,6 +51,9 @@ pub struct Job<'a, K> {
     pub checkpoint: &'a Checkpoint,
     /// True while an action or a poll round of this job is in flight.
     pub busy: bool,
+    /// True while the job is held (`baseliner hold`): it takes no new action
+    /// ([`crate::queue::hold_stops`]), and no slot before it has begun.
+    pub held: bool,
 }
 
 impl<K> Clone for Job<'_, K> {
@@ -203,8 +211,8 @@ pub fn agenda<'a, K: Clone + 'a>(
     let policy = rules.policy;
     // Per kind: the jobs that join, and whether one of them has waited long enough.
     let (mut scans, mut reports) = ((Vec::new(), false), (Vec::new(), false));
-    for job in jobs.into_iter().take(rules.max_active_jobs) {
-        if job.busy {
+    for job in admitted(jobs, rules.max_active_jobs) {
+        if job.busy || queue::hold_stops(job.held, &job.checkpoint.state) {
             continue;
         }
         let cp = job.checkpoint;
@@ -237,6 +245,17 @@ pub fn agenda<'a, K: Clone + 'a>(
     agenda
 }
 
+/// The jobs that may act, in acceptance order: the first `max` of them, not counting held
+/// jobs that have not begun ([`queue::hold_frees_slot`]: they are left out).
+fn admitted<'a, K: 'a>(
+    jobs: impl IntoIterator<Item = Job<'a, K>>,
+    max: usize,
+) -> impl Iterator<Item = Job<'a, K>> {
+    jobs.into_iter()
+        .filter(|j| !queue::hold_frees_slot(j.held, &j.checkpoint.state))
+        .take(max)
+}
+
 /// Whether a polling job joins its round now: its poll is due, or due within the join
 /// window once a scan's first check has passed.
 fn joins(cp: &Checkpoint, g: &Gathering, now: Timestamp, policy: &Policy) -> bool {
@@ -264,9 +283,8 @@ pub fn sleep<'a, K: 'a>(
     if let Some(until) = pause_until.filter(|u| *u > now) {
         return now.until(until).min(max);
     }
-    jobs.into_iter()
-        .take(rules.max_active_jobs)
-        .filter(|j| !j.busy)
+    admitted(jobs, rules.max_active_jobs)
+        .filter(|j| !j.busy && !queue::hold_stops(j.held, &j.checkpoint.state))
         .map(|j| now.until(wake_at(j.checkpoint, rules.policy)))
         .min()
         .unwrap_or(max)

@@ -10,7 +10,14 @@
 //! - tree `gens`: [`JobId`] → the generation of the job's latest commit, written in the
 //!   same transaction as the record. Every published `status.json` carries it, so a store
 //!   that comes back older than what was published (a restored backup, a damaged or emptied
-//!   database) is recognized ([`crate::witness`]).
+//!   database) is recognized ([`crate::witness`]);
+//! - tree `held`: [`JobId`] → nothing: the jobs held by `baseliner hold` ([`Store::set_held`]).
+//!
+//! A retry (`baseliner retry OLD`) is accepted under the intake key [`retry_key`]`(OLD)`,
+//! which is never released: it is the link from the old job to its retry, so one retry
+//! request never makes two jobs ([`JobRecord::retried_as`], [`JobRecord::retry_of`]).
+//! [`Store::remove`] deletes a finished job's record with its generation, its hold and its
+//! link in one transaction.
 //!
 //! Durability: every mutating method flushes sled's log to disk before it returns `Ok`.
 //! What a `kill -9` (or a power loss, as far as the disk honours fsync) leaves behind is
@@ -117,6 +124,30 @@ pub struct JobRecord {
     /// `gens` tree, not in the encoded record: the codec's layout is unchanged).
     #[serde(skip)]
     pub generation: u64,
+    /// The job is held (kept in the store's `held` tree, not in the encoded record).
+    #[serde(skip)]
+    pub held: bool,
+    /// The job's retry, once it was retried (the intake key [`retry_key`] of this job,
+    /// not in the encoded record).
+    #[serde(skip)]
+    pub retried_as: Option<JobId>,
+}
+
+/// The intake key a retry of `old` is accepted under: `retry/OLD` (a `/` is in no spool
+/// file's name, so no spool file's key is ever one).
+pub fn retry_key(old: &JobId) -> String {
+    format!("{RETRY_PREFIX}{old}")
+}
+
+const RETRY_PREFIX: &str = "retry/";
+
+impl JobRecord {
+    /// The job this one is a retry of, if it is one.
+    pub fn retry_of(&self) -> Option<JobId> {
+        self.intake_key
+            .strip_prefix(RETRY_PREFIX)
+            .and_then(JobId::parse)
+    }
 }
 
 /// Why a store operation failed.
@@ -228,6 +259,7 @@ struct Trees {
     ids: sled::Tree,
     meta: sled::Tree,
     gens: sled::Tree,
+    held: sled::Tree,
 }
 
 impl fmt::Debug for Store {
@@ -315,6 +347,7 @@ fn open_trees(dir: &Path) -> Result<Trees, StoreError> {
         ids: tree("ids")?,
         meta: tree("meta")?,
         gens: tree("gens")?,
+        held: tree("held")?,
         db,
     })
 }
@@ -450,9 +483,9 @@ impl Store {
         now: Timestamp,
     ) -> Result<(JobRecord, bool), StoreError> {
         self.with(|t| {
-            let result = (&t.jobs, &t.intake, &t.ids, &t.meta, &t.gens)
+            let result = (&t.jobs, &t.intake, &t.ids, &t.meta, &t.gens, &t.held)
                 .transaction(
-                    |(jobs, intake, ids, meta, gens)| -> TxResult<(JobRecord, bool)> {
+                    |(jobs, intake, ids, meta, gens, held)| -> TxResult<(JobRecord, bool)> {
                         if let Some(id) = intake.get(intake_key.as_bytes())? {
                             let bytes = jobs.get(&id)?.ok_or_else(|| {
                                 abort(StoreError::DanglingIntake {
@@ -462,6 +495,11 @@ impl Store {
                             })?;
                             let mut rec = decode_record(&id, &bytes).map_err(abort)?;
                             rec.generation = counter(gens, &id, "gens")?;
+                            rec.held = held.get(&id)?.is_some();
+                            if let Some(new) = intake.get(retry_key(&rec.id).as_bytes())? {
+                                rec.retried_as =
+                                    std::str::from_utf8(&new).ok().and_then(JobId::parse);
+                            }
                             return Ok((rec, false));
                         }
                         let seq = counter(ids, SEQ_KEY, "ids/job_seq")?.saturating_add(1);
@@ -476,6 +514,8 @@ impl Store {
                             job: job.clone(),
                             checkpoint: Checkpoint::accepted(now),
                             generation,
+                            held: false,
+                            retried_as: None,
                         };
                         let key = id.as_str().as_bytes();
                         jobs.insert(key, encode_record(&record).map_err(abort)?)?;
@@ -519,6 +559,18 @@ impl Store {
         Ok(found.as_deref().and_then(read_u64).unwrap_or(0))
     }
 
+    /// Fills in what is kept beside the encoded record: its generation, its hold, its retry.
+    fn annotate(t: &Trees, key: &[u8], rec: &mut JobRecord) -> Result<(), StoreError> {
+        rec.generation = Self::generation_in(t, key)?;
+        rec.held = t.held.contains_key(key).map_err(sled_err("held"))?;
+        rec.retried_as = t
+            .intake
+            .get(retry_key(&rec.id).as_bytes())
+            .map_err(sled_err("retry link"))?
+            .and_then(|v| std::str::from_utf8(&v).ok().and_then(JobId::parse));
+        Ok(())
+    }
+
     /// The job's record, if stored.
     pub fn get(&self, id: &JobId) -> Result<Option<JobRecord>, StoreError> {
         self.with(|t| {
@@ -527,7 +579,7 @@ impl Store {
                 return Ok(None);
             };
             let mut rec = decode_record(key, &bytes)?;
-            rec.generation = Self::generation_in(t, key)?;
+            Self::annotate(t, key, &mut rec)?;
             Ok(Some(rec))
         })
     }
@@ -551,7 +603,7 @@ impl Store {
                 let (key, bytes) = entry.map_err(sled_err("scan"))?;
                 match codec::decode_job_record(&bytes) {
                     Ok(mut rec) => {
-                        rec.generation = Self::generation_in(t, &key)?;
+                        Self::annotate(t, &key, &mut rec)?;
                         scan.records.push(rec);
                     }
                     Err(source) => scan
@@ -629,6 +681,60 @@ impl Store {
                 .map_err(|e| from_tx("restore", e))?;
             self.flush_trees(t)?;
             Ok(generation)
+        })
+    }
+
+    /// Holds (`true`) or releases (`false`) the job `id`, flushed. Fails with
+    /// [`StoreError::NotFound`] when no such job is stored.
+    pub fn set_held(&self, id: &JobId, held: bool) -> Result<(), StoreError> {
+        let key = id.as_str().as_bytes();
+        self.with(|t| {
+            (&t.jobs, &t.held)
+                .transaction(|(jobs, held_tree)| -> TxResult<()> {
+                    if jobs.get(key)?.is_none() {
+                        return Err(abort(StoreError::NotFound { id: id.clone() }));
+                    }
+                    if held {
+                        held_tree.insert(key, &[])?;
+                    } else {
+                        held_tree.remove(key)?;
+                    }
+                    Ok(())
+                })
+                .map_err(|e| from_tx("set_held", e))?;
+            self.flush_trees(t)
+        })
+    }
+
+    /// Deletes the job `id` in one transaction, flushed: its record, its generation, its
+    /// hold, the link to its retry, and its own intake key while that still names it
+    /// (except a retry's key, the link of the job it retried: that job stays retried).
+    /// Returns false when no such job was stored. The store's counters never go back, so
+    /// the id is never given again.
+    pub fn remove(&self, id: &JobId) -> Result<bool, StoreError> {
+        let key = id.as_str().as_bytes();
+        self.with(|t| {
+            let removed = (&t.jobs, &t.gens, &t.held, &t.intake)
+                .transaction(|(jobs, gens, held, intake)| -> TxResult<bool> {
+                    let Some(bytes) = jobs.remove(key)? else {
+                        return Ok(false);
+                    };
+                    gens.remove(key)?;
+                    held.remove(key)?;
+                    intake.remove(retry_key(id).as_bytes())?;
+                    // A record that does not decode has no intake key to look at.
+                    if let Ok(rec) = decode_record(key, &bytes) {
+                        let own = rec.intake_key.as_bytes();
+                        let names_it = intake.get(own)?.is_some_and(|v| v.as_ref() == key);
+                        if names_it && rec.retry_of().is_none() {
+                            intake.remove(own)?;
+                        }
+                    }
+                    Ok(true)
+                })
+                .map_err(|e| from_tx("remove", e))?;
+            self.flush_trees(t)?;
+            Ok(removed)
         })
     }
 

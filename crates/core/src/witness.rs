@@ -156,6 +156,8 @@ pub fn rebuild(
         job,
         checkpoint: checkpoint_from_status(published, now),
         generation: 0,
+        held: false,
+        retried_as: None,
     })
 }
 

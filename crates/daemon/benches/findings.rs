@@ -158,6 +158,8 @@ fn record(id: &str) -> Result<JobRecord, Box<dyn std::error::Error>> {
         },
         checkpoint: Checkpoint::accepted(Timestamp(0)),
         generation: 0,
+        held: false,
+        retried_as: None,
     })
 }
 

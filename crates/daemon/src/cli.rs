@@ -55,6 +55,38 @@ pub enum Command {
         /// The job id.
         id: String,
     },
+    /// Ask the daemon for a new job with the fields of a failed or canceled one (once per job).
+    #[command(after_help = "Example:\n  baseliner retry 20261128-011500-000042")]
+    Retry {
+        /// The failed or canceled job's id.
+        id: String,
+    },
+    /// Ask the daemon to hold a job: it takes no new action (one in flight finishes).
+    #[command(after_help = "Example:\n  baseliner hold 20261128-011500-000042")]
+    Hold {
+        /// The job id.
+        id: String,
+    },
+    /// Ask the daemon to release a held job: it carries on where it stopped.
+    #[command(after_help = "Example:\n  baseliner release 20261128-011500-000042")]
+    Release {
+        /// The job id.
+        id: String,
+    },
+    /// Remove finished jobs (directories and records) older than a duration.
+    ///
+    /// Through the running daemon, or by itself when none runs (as the daemon's user).
+    #[command(
+        after_help = "Examples:\n  baseliner purge --older-than 90d --dry-run\n  baseliner purge --older-than 90d"
+    )]
+    Purge {
+        /// Finished jobs whose last step is older than this: "90d", "12h", "30m", "90s".
+        #[arg(long, value_name = "DURATION")]
+        older_than: String,
+        /// List what would be removed; remove nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
     /// Validate the config and find the password; with --online also log in once.
     #[command(
         after_help = "Examples:\n  baseliner --config ./baseliner.toml check-config\n  baseliner check-config --online"

@@ -11,7 +11,7 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::OnceLock;
 
-/// Every crash point, for the crash suite to iterate over.
+/// Every crash point of the workflow, for the crash suite to iterate over.
 pub const POINTS: &[&str] = &[
     "intake-after-stage",
     "intake-after-accept",
@@ -24,6 +24,16 @@ pub const POINTS: &[&str] = &[
     "alert-after-intent",
     "alert-after-command",
     "webhook-after-intent",
+];
+
+/// The crash points of job management (`retry`, `hold`, removal), which a plain workflow
+/// never reaches: tested by the queue suite (`tests/integration/queue.rs`).
+pub const QUEUE_POINTS: &[&str] = &[
+    "retry-after-accept",
+    "retry-after-publish",
+    "hold-after-store",
+    "remove-after-rename",
+    "remove-after-record",
 ];
 
 struct Armed {

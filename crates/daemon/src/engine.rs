@@ -13,6 +13,7 @@
 mod cancel;
 mod journal;
 mod publish;
+mod queue;
 mod reload;
 mod start;
 mod store_down;
@@ -106,6 +107,8 @@ pub struct Engine {
     /// Jobs read back from the store while they had an action in flight: its answer is
     /// dropped when it arrives.
     stale: HashSet<JobId>,
+    /// The requests of `retry/`, `hold/`, `purge/`, and the `[retention]` timer ([`queue`]).
+    queue: queue::QueueRequests,
 }
 
 /// What came of a commit.
@@ -203,6 +206,7 @@ impl Engine {
             left_rounds: HashSet::new(),
             store_down: None,
             stale: HashSet::new(),
+            queue: queue::QueueRequests::default(),
         };
         if let Some(e) = failed {
             engine.store_failed(&e);
@@ -228,6 +232,11 @@ impl Engine {
     /// Runs until a stop is requested, or — with `until_idle` — until no job is
     /// unfinished. Returns after the calls in flight finished or were abandoned.
     pub async fn run(&mut self, until_idle: bool) -> Summary {
+        // Removals a stop interrupted are completed before anything reads the job
+        // directories against the store (a record without its directory is never republished).
+        if let Err(e) = crate::removal::finish_interrupted(&self.spool, &self.store) {
+            tracing::error!("an interrupted removal is not completed yet: {e}");
+        }
         self.spool_pass(Timestamp::now());
         // Recovery and the first spool scan are done: tell systemd.
         let summary = self.summary_line();
@@ -256,6 +265,7 @@ impl Engine {
                 self.spool_pass(wall);
                 next_scan = now() + SCAN_EVERY;
             }
+            self.retention_tick(wall);
             if now() >= next_metrics {
                 self.write_metrics();
                 next_metrics = now() + METRICS_EVERY;
@@ -398,6 +408,7 @@ impl Engine {
             id,
             checkpoint: &r.checkpoint,
             busy: self.busy.contains(id),
+            held: r.held,
         })
     }
 

@@ -92,7 +92,17 @@ fn write_temp(path: &Path, bytes: &[u8], mode: Option<u32>) -> io::Result<PathBu
 /// Replaces `path` with `bytes` atomically and durably. A link at `path` is replaced, not
 /// followed.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
-    let tmp = write_temp(path, bytes, None)?;
+    replace_with(path, bytes, None)
+}
+
+/// [`write_atomic`] with the file made mode 0640 whatever the umask: a request a member of
+/// the submit group writes for the daemon (`hold/ID`), which reads it through the group.
+pub fn write_atomic_shared(path: &Path, bytes: &[u8]) -> io::Result<()> {
+    replace_with(path, bytes, Some(0o640))
+}
+
+fn replace_with(path: &Path, bytes: &[u8], mode: Option<u32>) -> io::Result<()> {
+    let tmp = write_temp(path, bytes, mode)?;
     if let Err(e) = fs::rename(&tmp, path) {
         let _ = fs::remove_file(&tmp);
         return Err(e);

@@ -20,13 +20,15 @@
 //! a submitter drops can stop the daemon: every problem is either a rejection or a logged
 //! retry at the next pass. Untrusted names are escaped in log lines.
 //!
-//! Cancel requests ([`CancelRequests`]): a file in `cancel/` named by a job id asks for that
-//! job's cancel. The run loop applies each request and only then removes its file, so a
-//! crash in between repeats the request (a cancel is safe to repeat). An entry that is not a
-//! job id or not a regular file is warned about once and skipped from then on.
+//! Cancel requests ([`CancelRequests`], one of [`crate::requests`]): a file in `cancel/`
+//! named by a job id asks for that job's cancel. The run loop applies each request and only
+//! then removes its file, so a crash in between repeats the request (a cancel is safe to
+//! repeat). An entry that is not a job id or not a regular file is warned about once and
+//! skipped from then on.
 
 use crate::daemon_status::StagedDoc;
 use crate::fsutil;
+use crate::requests::{Request, Requests};
 use crate::spool::Spool;
 use crate::status::{self, JobStatus};
 use baseliner_core::job::{job_to_toml, parse_job, JobRules};
@@ -38,8 +40,8 @@ use std::ffi::{OsStr, OsString};
 use std::fs;
 use std::io::{self, Read};
 use std::os::unix::ffi::OsStrExt;
-use std::os::unix::fs::{DirEntryExt, MetadataExt, OpenOptionsExt};
-use std::path::{Path, PathBuf};
+use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
+use std::path::Path;
 
 /// Files larger than this are refused.
 pub const MAX_JOB_FILE: u64 = 1024 * 1024;
@@ -410,74 +412,26 @@ fn reject(
     }
 }
 
-/// The cancel requests of `cancel/`, and the entries already warned about.
+/// The cancel requests of `cancel/` ([`crate::requests`]).
 #[derive(Debug, Default)]
-pub struct CancelRequests {
-    /// Entries of `cancel/` already handled that could not be removed (a directory, …),
-    /// by name and inode: skipped from then on, so each is warned about once. A request
-    /// written over a skipped entry (a new inode under the same name) is a request again.
-    junk: HashSet<(OsString, u64)>,
-}
+pub struct CancelRequests(Requests);
 
-/// One request found in `cancel/`; hand it back to [`CancelRequests::handled`] once
-/// applied.
-#[derive(Debug)]
-pub struct CancelRequest {
-    /// The job to cancel.
-    pub id: JobId,
-    file_name: OsString,
-    ino: u64,
-    path: PathBuf,
-}
+/// One request found in `cancel/`: `what` is the job to cancel. Hand it back to
+/// [`CancelRequests::handled`] once applied.
+pub type CancelRequest = Request<JobId>;
 
 impl CancelRequests {
     /// The requests now in `cancel/`. Entries that are not requests are warned about
     /// (once), removed where they can be, and left out.
     pub fn pending(&mut self, spool: &Spool) -> Vec<CancelRequest> {
-        let Ok(rd) = fs::read_dir(spool.cancel()) else {
-            return Vec::new();
-        };
-        let mut out = Vec::new();
-        for e in rd.flatten() {
-            let file_name = e.file_name();
-            let ino = e.ino();
-            if self.junk.contains(&(file_name.clone(), ino)) {
-                continue;
-            }
-            let name = file_name.to_string_lossy().into_owned();
-            if name.starts_with('.') {
-                continue;
-            }
-            let is_file = e.file_type().is_ok_and(|t| t.is_file());
-            match JobId::parse(&name).filter(|_| is_file) {
-                Some(id) => out.push(CancelRequest {
-                    id,
-                    file_name,
-                    ino,
-                    path: e.path(),
-                }),
-                None => {
-                    let why = if is_file {
-                        "not a job id"
-                    } else {
-                        "not a regular file"
-                    };
-                    tracing::warn!("ignoring cancel request {name:?}: {why}");
-                    if !is_file || fs::remove_file(e.path()).is_err() {
-                        self.junk.insert((file_name, ino));
-                    }
-                }
-            }
-        }
-        out
+        self.0
+            .pending(&spool.cancel(), ("cancel", "a job id"), JobId::parse)
     }
 
     /// Removes an applied request's file (or, when it cannot be removed, skips it from then
     /// on).
     pub fn handled(&mut self, req: CancelRequest) {
-        if fs::remove_file(&req.path).is_err() {
-            self.junk.insert((req.file_name, req.ino));
-        }
+        self.0.handled(req);
     }
 }
 
@@ -553,7 +507,7 @@ mod tests {
         fs::create_dir(cancel.join("20260101-0002-cd")).expect("a directory");
         let mut reqs = CancelRequests::default();
         let pending = reqs.pending(&spool);
-        let ids: Vec<&str> = pending.iter().map(|r| r.id.as_str()).collect();
+        let ids: Vec<&str> = pending.iter().map(|r| r.what.as_str()).collect();
         assert_eq!(ids, ["20260101-0001-ab"]);
         assert!(
             !cancel.join("not a job\u{1b}[31m").exists(),
@@ -574,7 +528,7 @@ mod tests {
             .expect("dir")
             .ino();
         assert!(
-            reqs.junk.contains(&("20260101-0002-cd".into(), dir_ino)),
+            reqs.0.skips("20260101-0002-cd", dir_ino),
             "the directory is remembered, so it is warned about once"
         );
     }
@@ -616,7 +570,7 @@ mod tests {
         let ids: Vec<String> = reqs
             .pending(&spool)
             .iter()
-            .map(|r| r.id.as_str().to_string())
+            .map(|r| r.what.as_str().to_string())
             .collect();
         assert_eq!(ids, ["20260101-0001-ab"]);
     }

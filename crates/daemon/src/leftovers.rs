@@ -15,6 +15,9 @@ pub fn sweep(spool: &Spool, state: &Path, metrics: &Path, stop: impl Fn() -> boo
         spool.root().to_path_buf(),
         spool.incoming(),
         spool.cancel(),
+        spool.retry(),
+        spool.hold(),
+        spool.purge(),
         spool.rejected(),
         state.to_path_buf(),
     ];

@@ -7,6 +7,8 @@
 //! - [`governor`]: per-API rate and concurrency governors fed by response headers;
 //! - [`intake`], [`spool`], [`status`], [`daemon_status`], [`fsutil`], [`leftovers`]: the
 //!   spool and its durable files;
+//! - [`requests`]: the request directories (`cancel/`, `retry/`, `hold/`, `purge/`);
+//!   [`removal`]: finished jobs removed (`[retention]`, `purge`);
 //! - [`lock`]: one daemon per spool and per state directory;
 //! - [`recovery`]: the store held against the spool's status files (a lost store rebuilt);
 //! - [`preflight`]: the checks a config must pass (check-config, run, SIGHUP);
@@ -38,6 +40,8 @@ pub mod outputs;
 pub mod preflight;
 pub mod probe;
 pub mod recovery;
+pub mod removal;
+pub mod requests;
 pub mod sdnotify;
 pub mod signals;
 pub mod spool;

@@ -37,6 +37,24 @@ impl Spool {
         self.root.join("cancel")
     }
 
+    /// `retry/`: an empty file named after a failed or canceled job asks the daemon for a
+    /// new job with its fields (`baseliner retry`).
+    pub fn retry(&self) -> PathBuf {
+        self.root.join("retry")
+    }
+
+    /// `hold/`: a file named after a job, holding `hold` or `release`, asks the daemon to
+    /// hold or release it (`baseliner hold`, `baseliner release`).
+    pub fn hold(&self) -> PathBuf {
+        self.root.join("hold")
+    }
+
+    /// `purge/`: the daemon user's own (mode 0700): an empty file `older-than-SECONDS-…`
+    /// asks the daemon to remove the finished jobs older than that (`baseliner purge`).
+    pub fn purge(&self) -> PathBuf {
+        self.root.join("purge")
+    }
+
     /// `.staging/`: the daemon's private directory (mode 0700) where intake moves a file out
     /// of `incoming/` before reading it, so what is read is what is recorded and moved. A
     /// file found here at start was being taken when the daemon stopped: it is taken first.
@@ -72,8 +90,21 @@ impl Spool {
     /// Creates every spool directory that is missing, and makes `.staging/` private: a
     /// directory of the daemon's own (not a symbolic link), mode 0700.
     pub fn create_dirs(&self) -> io::Result<()> {
-        for d in [self.incoming(), self.rejected(), self.cancel(), self.jobs()] {
+        for d in [
+            self.incoming(),
+            self.rejected(),
+            self.cancel(),
+            self.retry(),
+            self.hold(),
+            self.jobs(),
+        ] {
             std::fs::create_dir_all(d)?;
+        }
+        // The daemon user's alone: only it (and root) may ask for a purge.
+        match std::fs::DirBuilder::new().mode(0o700).create(self.purge()) {
+            Ok(()) => {}
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {}
+            Err(e) => return Err(e),
         }
         let staging = self.staging();
         match std::fs::DirBuilder::new().mode(0o700).create(&staging) {

@@ -54,6 +54,16 @@ pub struct JobStatus {
     /// already says `canceled`, the user's wish, and this says Qualys has not confirmed yet.
     #[serde(default)]
     pub canceling: bool,
+    /// True while the job is held (`baseliner hold`): it takes no new action until
+    /// `baseliner release`. Never true for a finished job.
+    #[serde(default)]
+    pub held: bool,
+    /// The job this one is a retry of (`baseliner retry`), if it is one.
+    #[serde(default)]
+    pub retry_of: Option<String>,
+    /// The job that retries this one, once it was retried.
+    #[serde(default)]
+    pub retried_as: Option<String>,
     /// The store's generation of the commit this file shows (0 in files written before
     /// generations existed). A store record older than this is a lost-store alarm.
     #[serde(default)]
@@ -115,6 +125,9 @@ impl JobStatus {
             outputs,
             alert,
             canceling: matches!(state, JobState::Canceling { .. }),
+            held: rec.held && !state.is_terminal(),
+            retry_of: rec.retry_of().map(String::from),
+            retried_as: rec.retried_as.as_ref().map(|id| id.to_string()),
             generation: rec.generation,
             record: baseliner_core::witness::encode_record(rec).ok(),
         }
@@ -179,10 +192,13 @@ impl JobStatus {
         (!problems.is_empty()).then(|| problems.join("; "))
     }
 
-    /// The state as the CLI shows it: `canceling` while a cancel is still being sent.
+    /// The state as the CLI shows it: `canceling` while a cancel is still being sent,
+    /// `held` while the job is held.
     pub fn shown_state(&self) -> &str {
         if self.canceling {
             "canceling"
+        } else if self.held {
+            "held"
         } else {
             self.state.as_str()
         }
@@ -259,7 +275,17 @@ pub fn repair(spool: &Spool, store: &Store, stop: impl Fn() -> bool) -> usize {
     };
     let now = Timestamp::now();
     let mut repaired = 0usize;
-    for rec in records.iter().filter(|r| !matches(spool, r)) {
+    // A job being removed ([`crate::removal`]) is never written back.
+    let removing = |id: &JobId| {
+        spool
+            .jobs()
+            .join(format!("{}{id}", crate::removal::REMOVING_PREFIX))
+            .exists()
+    };
+    for rec in records
+        .iter()
+        .filter(|r| !removing(&r.id) && !matches(spool, r))
+    {
         if stop() {
             break;
         }

@@ -51,6 +51,8 @@ impl<S: Into<JobState>> From<OldRecord<S>> for JobRecord {
                 history: c.history,
             },
             generation: 0,
+            held: false,
+            retried_as: None,
         }
     }
 }

@@ -70,6 +70,8 @@ fn fixed_record() -> JobRecord {
         },
         checkpoint: Checkpoint::accepted(t),
         generation: 0,
+        held: false,
+        retried_as: None,
     }
 }
 

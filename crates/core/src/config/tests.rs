@@ -497,3 +497,26 @@ fn the_metrics_file_defaults_to_the_state_directory() {
     let c = Config::parse(&format!("{base}metrics = \"/m/baseliner.prom\"\n")).expect("config");
     assert_eq!(c.paths.metrics_file(), PathBuf::from("/m/baseliner.prom"));
 }
+
+#[test]
+fn retention_is_off_by_default_and_takes_any_duration_but_zero() {
+    let c = Config::parse(MINIMAL).expect("minimal");
+    assert_eq!(c.retention.remove_after, None);
+    let c = Config::parse(&with("retention", "remove_after = \"90d\"")).expect("valid");
+    assert_eq!(
+        c.retention.remove_after,
+        Some(std::time::Duration::from_secs(90 * 86_400))
+    );
+    let c = Config::parse(&with("retention", "remove_after = \"1s\"")).expect("valid");
+    assert_eq!(
+        c.retention.remove_after,
+        Some(std::time::Duration::from_secs(1))
+    );
+    let e = err(&with("retention", "remove_after = \"0d\""));
+    assert!(
+        e.starts_with("[retention].remove_after = \"0d\": must be longer than zero"),
+        "{e}"
+    );
+    let e = err(&with("retention", "keep = 3"));
+    assert!(e.contains("[retention].keep"), "{e}");
+}

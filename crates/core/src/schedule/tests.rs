@@ -59,6 +59,7 @@ fn view(t: &Table) -> impl Iterator<Item = Job<'_, u32>> {
         id,
         checkpoint,
         busy: *busy,
+        held: false,
     })
 }
 
@@ -382,4 +383,45 @@ fn a_broken_store_is_retried_doubling_from_a_second_up_to_thirty() {
     assert_eq!(waits, [1, 2, 4, 8, 16, 30, 30, 30]);
     assert_eq!(store_retry_after(0), STORE_RETRY_FIRST);
     assert_eq!(store_retry_after(u32::MAX), STORE_RETRY_MAX);
+}
+
+#[test]
+fn a_held_job_takes_no_action_and_no_slot_before_it_begins_but_a_cancel_goes_on() {
+    let p = Policy::default();
+    let now = T0.plus(Duration::from_secs(3600));
+    let canceling = at(
+        JobState::Canceling {
+            scan_ref: Some("scan/1".into()),
+            report_id: None,
+            fail_reason: None,
+            last_scan: None,
+        },
+        now,
+    );
+    // (id, checkpoint, held): a held job not begun, a held scan due for its poll, a held
+    // job being canceled, then two accepted jobs.
+    let t: Vec<(u32, Checkpoint, bool)> = vec![
+        (1, Checkpoint::accepted(T0), true),
+        (2, scan_running(T0, now), true),
+        (3, canceling, true),
+        (4, Checkpoint::accepted(T0), false),
+        (5, Checkpoint::accepted(T0), false),
+    ];
+    let jobs = || {
+        t.iter().map(|(id, checkpoint, held)| Job {
+            id,
+            checkpoint,
+            busy: false,
+            held: *held,
+        })
+    };
+    let a = agenda(jobs(), InFlight::default(), None, now, rules(&p, 3));
+    // Job 1 takes no slot; job 2 keeps its slot but does not poll; job 3 cancels; job 4
+    // fills the third slot; job 5 waits.
+    assert_eq!(ids(&a), vec![3, 4], "{a:?}");
+    assert!(a.rounds.is_empty(), "the held scan joins no round: {a:?}");
+    // Only held jobs: nothing to wake for but the cadence.
+    let only_held = || jobs().take(2);
+    let max = Duration::from_secs(1);
+    assert_eq!(sleep(only_held(), None, now, rules(&p, 3), max), max);
 }

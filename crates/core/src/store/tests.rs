@@ -347,6 +347,8 @@ fn restore_and_advance_past_rebuild_what_an_emptied_store_lost() {
         job: job("A"),
         checkpoint: Checkpoint::accepted(T0),
         generation: 0,
+        held: false,
+        retried_as: None,
     };
     store.advance_past(57, 41).expect("advance");
     store.advance_past(3, 2).expect("never backwards");
@@ -378,4 +380,70 @@ fn scan_lists_undecodable_records_beside_the_good_ones() {
     );
     assert_eq!(scan.undecodable.len(), 1);
     assert_eq!(scan.undecodable[0].0, "20251128-011500-000009");
+}
+
+#[test]
+fn holds_and_retry_links_are_kept_beside_the_record_and_survive_a_reopen() {
+    let dir = temp();
+    let (old, new) = {
+        let store = Store::open(dir.path()).expect("open");
+        let (old, _) = store
+            .accept("a.toml:1", "a.toml", &job("A"), T0)
+            .expect("a");
+        assert!(!old.held && old.retried_as.is_none() && old.retry_of().is_none());
+        store.set_held(&old.id, true).expect("hold");
+        let missing = JobId::parse("20990101-000000-999999").expect("id");
+        assert!(matches!(
+            store.set_held(&missing, true),
+            Err(StoreError::NotFound { .. })
+        ));
+        let key = retry_key(&old.id);
+        let (new, inserted) = store.accept(&key, "retry", &job("A"), T0).expect("retry");
+        assert!(inserted);
+        let (again, inserted) = store
+            .accept(&key, "retry", &job("A"), T0)
+            .expect("retry again");
+        assert!(!inserted, "one retry per request key");
+        assert_eq!(again.id, new.id);
+        (old.id, new.id)
+    };
+    let store = Store::open(dir.path()).expect("reopen");
+    let o = store.get(&old).expect("get").expect("old");
+    assert!(o.held);
+    assert_eq!(o.retried_as.as_ref(), Some(&new));
+    let n = store.get(&new).expect("get").expect("new");
+    assert_eq!(n.retry_of().as_ref(), Some(&old));
+    assert!(!n.held);
+    store.set_held(&old, false).expect("release");
+    assert!(!store.all().expect("all")[0].held);
+}
+
+#[test]
+fn remove_deletes_record_generation_hold_and_links_in_one_go() {
+    let dir = temp();
+    let store = Store::open(dir.path()).expect("open");
+    let (old, _) = store
+        .accept("a.toml:1", "a.toml", &job("A"), T0)
+        .expect("a");
+    let (new, _) = store
+        .accept(&retry_key(&old.id), "retry", &job("A"), T0)
+        .expect("retry");
+    store.set_held(&new.id, true).expect("hold");
+    // Removing the retry keeps the old job's link: it stays retried.
+    assert!(store.remove(&new.id).expect("remove"));
+    assert!(!store.remove(&new.id).expect("again"), "already gone");
+    assert_eq!(store.get(&new.id).expect("get"), None);
+    let o = store.get(&old.id).expect("get").expect("old");
+    assert_eq!(o.retried_as.as_ref(), Some(&new.id));
+    // Its intake key still names it (an intake not released): removed with it, so the same
+    // file dropped again is a new job, never a dangling key.
+    assert!(store.remove(&old.id).expect("remove old"));
+    assert_eq!(store.intake_job("a.toml:1").expect("intake"), None);
+    assert_eq!(store.intake_job(&retry_key(&old.id)).expect("link"), None);
+    let (again, inserted) = store
+        .accept("a.toml:1", "a.toml", &job("A"), T0)
+        .expect("a");
+    assert!(inserted);
+    assert!(again.id.seq() > new.id.seq(), "ids are never given again");
+    assert_eq!(store.all().expect("all").len(), 1);
 }

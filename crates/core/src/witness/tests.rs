@@ -80,6 +80,8 @@ fn record(state: JobState, generation: u64) -> JobRecord {
             history: full_history(),
         },
         generation,
+        held: false,
+        retried_as: None,
     }
 }
 
@@ -393,6 +395,8 @@ fn rebuild_without_a_record_builds_one_from_the_file_and_the_job() {
                 history: full_history(),
             },
             generation: 0,
+            held: false,
+            retried_as: None,
         }
     );
 }
@@ -708,6 +712,8 @@ fn record_round_trips_through_lower_case_hex() {
         decode_record(&hex),
         Some(JobRecord {
             generation: 0,
+            held: false,
+            retried_as: None,
             ..rec
         })
     );

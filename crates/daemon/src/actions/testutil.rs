@@ -33,6 +33,8 @@ pub fn record(id: &str, organization: &str, ips: &[&str]) -> JobRecord {
         },
         checkpoint: Checkpoint::accepted(Timestamp(0)),
         generation: 0,
+        held: false,
+        retried_as: None,
     }
 }
 

@@ -4,7 +4,10 @@ mod cancel;
 mod check_config;
 mod demo;
 mod generate;
+mod hold;
 mod manpage;
+mod purge;
+mod retry;
 mod run;
 mod sim;
 mod status;
@@ -59,6 +62,34 @@ pub fn dispatch(cli: Cli) -> Result<(), Failure> {
         Command::Cancel { id } => {
             crate::logging::init(log, "warn");
             cancel::cancel(&load_config(&config_path_or_default(config_path))?, &id)
+        }
+        Command::Retry { id } => {
+            crate::logging::init(log, "warn");
+            retry::retry(&load_config(&config_path_or_default(config_path))?, &id)
+        }
+        Command::Hold { id } => {
+            crate::logging::init(log, "warn");
+            hold::hold(
+                &load_config(&config_path_or_default(config_path))?,
+                &id,
+                true,
+            )
+        }
+        Command::Release { id } => {
+            crate::logging::init(log, "warn");
+            hold::hold(
+                &load_config(&config_path_or_default(config_path))?,
+                &id,
+                false,
+            )
+        }
+        Command::Purge {
+            older_than,
+            dry_run,
+        } => {
+            crate::logging::init(log, "warn");
+            let cfg = load_config(&config_path_or_default(config_path))?;
+            purge::purge(&cfg, &older_than, dry_run)
         }
         Command::CheckConfig { online } => {
             crate::logging::init(log, "warn");

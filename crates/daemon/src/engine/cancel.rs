@@ -1,5 +1,6 @@
-//! The spool pass of the run loop: new jobs from `incoming/` ([`crate::intake::scan`]) and
-//! cancel requests from `cancel/` ([`crate::intake::CancelRequests`]), each applied
+//! The spool pass of the run loop: new jobs from `incoming/` ([`crate::intake::scan`]),
+//! cancel requests from `cancel/` ([`crate::intake::CancelRequests`]) and the requests of
+//! job management (`retry/`, `hold/`, `purge/`: [`super::queue`]), each applied
 //! through the machine before its file is removed. A job with an action in flight is
 //! interrupted; one in a poll round is canceled now and the round's answer for it ignored.
 
@@ -10,7 +11,8 @@ use baseliner_core::store::JobId;
 use baseliner_core::time::Timestamp;
 
 impl Engine {
-    /// Intake, then cancel requests (each file removed once its cancel is applied).
+    /// Intake, then cancel requests (each file removed once its cancel is applied), then
+    /// retry, hold and purge requests.
     pub(super) fn spool_pass(&mut self, now: Timestamp) {
         let rules = self.config.job_rules();
         let report = intake::scan(&self.spool, &self.store, &rules, now, &mut self.postponed);
@@ -21,10 +23,11 @@ impl Engine {
         for req in self.cancels.pending(&self.spool) {
             // A request whose cancel is not committed yet (a job interrupted mid-action, a
             // failed commit) keeps its file and is seen again at the next pass.
-            if self.cancel(&req.id, now) {
+            if self.cancel(&req.what, now) {
                 self.cancels.handled(req);
             }
         }
+        self.queue_pass(now);
     }
 
     /// Applies a cancel request; true once nothing is left to do for it (its cancel is
