@@ -663,19 +663,33 @@ impl Store {
     }
 
     /// Writes `record` whole (inserting or replacing it, whatever is stored), with a new
-    /// generation, flushed; returns that generation. Only for rebuilding a job the store
+    /// generation, its hold and its retry links, flushed; returns that generation. Only for rebuilding a job the store
     /// lost from what was published of it ([`crate::witness`]); the run loop's steps go
     /// through [`Store::commit`].
     pub fn restore(&self, record: &JobRecord) -> Result<u64, StoreError> {
         let key = record.id.as_str().as_bytes();
         self.with(|t| {
-            let generation = (&t.jobs, &t.meta, &t.gens)
-                .transaction(|(jobs, meta, gens)| -> TxResult<u64> {
+            let generation = (&t.jobs, &t.meta, &t.gens, &t.held, &t.intake)
+                .transaction(|(jobs, meta, gens, held, intake)| -> TxResult<u64> {
                     let generation =
                         counter(meta, GENERATION_KEY, "meta/generation")?.saturating_add(1);
                     jobs.insert(key, encode_record(record).map_err(abort)?)?;
                     meta.insert(GENERATION_KEY, &generation.to_be_bytes())?;
                     gens.insert(key, &generation.to_be_bytes())?;
+                    // What lives beside the record comes back with it: the hold, and the
+                    // retry links (a retry's key, and the link to a job's retry), so one
+                    // retry request still makes one job.
+                    if record.held {
+                        held.insert(key, &[])?;
+                    } else {
+                        held.remove(key)?;
+                    }
+                    if record.retry_of().is_some() {
+                        intake.insert(record.intake_key.as_bytes(), key)?;
+                    }
+                    if let Some(new) = &record.retried_as {
+                        intake.insert(retry_key(&record.id).as_bytes(), new.as_str().as_bytes())?;
+                    }
                     Ok(generation)
                 })
                 .map_err(|e| from_tx("restore", e))?;

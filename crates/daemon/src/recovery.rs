@@ -77,7 +77,10 @@ pub fn reconcile(
         let id = published.id.as_str();
         let job = read_job(spool, id, rules);
         match witness::rebuild(&published, job, now) {
-            Ok(rec) => {
+            Ok(mut rec) => {
+                // Beside the record, not in it: the hold and the link to a retry.
+                rec.held = file.held;
+                rec.retried_as = file.retried_as.as_deref().and_then(JobId::parse);
                 tracing::error!(
                     job_id = id,
                     "lost-store alarm: {alarm}; the store lost committed data (a restored backup, a damaged or emptied database?): the job carries on from its status.json, and every request it shows as sent is looked up by its exact title before anything is sent again"

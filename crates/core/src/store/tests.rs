@@ -447,3 +447,41 @@ fn remove_deletes_record_generation_hold_and_links_in_one_go() {
     assert!(again.id.seq() > new.id.seq(), "ids are never given again");
     assert_eq!(store.all().expect("all").len(), 1);
 }
+
+#[test]
+fn a_restored_record_brings_back_its_hold_and_retry_links() {
+    let dir = temp();
+    let store = Store::open(dir.path()).expect("open");
+    let old = JobId::new(T0, 1);
+    let new = JobId::new(T0, 2);
+    let mut rec = JobRecord {
+        id: old.clone(),
+        intake_key: "a.toml:1".into(),
+        source_name: "a.toml".into(),
+        accepted_at: T0,
+        job: job("A"),
+        checkpoint: Checkpoint::accepted(T0),
+        generation: 0,
+        held: true,
+        retried_as: Some(new.clone()),
+    };
+    store.restore(&rec).expect("restore");
+    let retry = JobRecord {
+        id: new.clone(),
+        intake_key: retry_key(&old),
+        held: false,
+        retried_as: None,
+        ..rec.clone()
+    };
+    store.restore(&retry).expect("restore the retry");
+    let back = store.get(&old).expect("get").expect("stored");
+    assert!(back.held);
+    assert_eq!(back.retried_as, Some(new.clone()));
+    assert_eq!(
+        store.intake_job(&retry_key(&old)).expect("intake"),
+        Some(new)
+    );
+    rec.held = false;
+    store.restore(&rec).expect("restore released");
+    assert!(!store.get(&old).expect("get").expect("stored").held);
+}
