@@ -104,6 +104,9 @@ pub struct Engine {
     /// Jobs read back from the store while they had an action in flight: its answer is
     /// dropped when it arrives.
     stale: HashSet<JobId>,
+    /// Set while the outcomes of a poll round whose one call failed are applied: that
+    /// failure was logged once for the round ([`journal::round_failed`]), not per job.
+    round_warned: bool,
 }
 
 /// What came of a commit.
@@ -200,6 +203,7 @@ impl Engine {
             left_rounds: HashSet::new(),
             store_down: None,
             stale: HashSet::new(),
+            round_warned: false,
         };
         if let Some(e) = failed {
             engine.store_failed(&e);
@@ -373,7 +377,7 @@ impl Engine {
         rec.checkpoint = next;
         rec.generation = generation;
         self.transitions += 1;
-        journal::transition(before, rec);
+        journal::transition(before, rec, self.round_warned);
         crate::crashpoint::hit("after-commit");
         crate::crashpoint::hit("before-status");
         let published = status::publish(&self.spool, rec, now);
@@ -442,6 +446,17 @@ impl Engine {
             }
             Done::Round { kind, outcomes } => {
                 self.set_round(kind, false);
+                if let Some(reason) = journal::shared_failure(&outcomes) {
+                    let ids: Vec<&JobId> = outcomes
+                        .iter()
+                        .map(|(id, _)| id)
+                        .filter(|id| !self.left_rounds.contains(*id) && !self.stale.contains(*id))
+                        .collect();
+                    if !ids.is_empty() {
+                        journal::round_failed(kind, &ids, reason);
+                    }
+                    self.round_warned = true;
+                }
                 for (id, outcome) in outcomes {
                     // A job canceled during the round took other steps meanwhile.
                     if self.left_rounds.remove(&id) {
@@ -454,6 +469,7 @@ impl Engine {
                     self.note_pause(&outcome, now);
                     self.advance(&id, &outcome, now);
                 }
+                self.round_warned = false;
             }
             Done::Probe(pause) => self.pause = pause,
         }
