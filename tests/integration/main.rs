@@ -13,6 +13,7 @@ mod links;
 mod locks;
 mod operability;
 mod permissions;
+mod pipes;
 mod reload;
 mod sim_http;
 mod staged;

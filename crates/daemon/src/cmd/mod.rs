@@ -3,6 +3,7 @@
 mod cancel;
 mod check_config;
 mod demo;
+pub mod out;
 mod run;
 mod sim;
 mod status;

@@ -8,6 +8,7 @@
 //! Every text that came from outside (organization names, Qualys's error texts, file
 //! names) is passed through [`table_cell`] before it reaches the terminal.
 
+use super::out::Out;
 use super::{runtime, usage, Failure};
 use crate::cli::StatusArgs;
 use crate::daemon_status::{self, DaemonStatus, Liveness, Observed};
@@ -29,6 +30,7 @@ pub fn status(cfg: &Config, args: &StatusArgs) -> Result<(), Failure> {
             spool.root().display()
         )));
     }
+    let mut out = Out::new();
     let daemon = daemon_status::observe(&spool);
     let running = daemon.running();
     let now = Timestamp::now();
@@ -43,9 +45,13 @@ pub fn status(cfg: &Config, args: &StatusArgs) -> Result<(), Failure> {
         // The encoded record is the daemon's witness, not for scripts.
         st.record = None;
         if args.json {
-            println!("{}", serde_json::to_string_pretty(&st).map_err(runtime)?);
+            crate::outln!(
+                out,
+                "{}",
+                serde_json::to_string_pretty(&st).map_err(runtime)?
+            )?;
         } else {
-            print_one(&st, running, now);
+            print_one(&mut out, &st, running, now)?;
         }
         return Ok(());
     }
@@ -54,15 +60,19 @@ pub fn status(cfg: &Config, args: &StatusArgs) -> Result<(), Failure> {
     all.iter_mut().for_each(|st| st.record = None);
     problems.extend(daemon.problems.iter().cloned());
     if args.json {
-        println!("{}", serde_json::to_string_pretty(&all).map_err(runtime)?);
+        crate::outln!(
+            out,
+            "{}",
+            serde_json::to_string_pretty(&all).map_err(runtime)?
+        )?;
     } else {
-        println!("{}", daemon_line(&daemon, now));
+        crate::outln!(out, "{}", daemon_line(&daemon, now))?;
         let mut queued = queued(&spool).map_err(runtime)?;
         queued.extend(daemon.doc.iter().flat_map(|d| staged(d, now)));
-        print_table(&queued, &all, running, now);
+        print_table(&mut out, &queued, &all, running, now)?;
     }
     for p in problems {
-        eprintln!("warning: {}", table_cell(&p));
+        super::out::warn(format_args!("warning: {}", table_cell(&p)));
     }
     Ok(())
 }
@@ -232,18 +242,30 @@ fn state_cell(st: &JobStatus) -> String {
     }
 }
 
-fn print_table(queued: &[Queued], all: &[JobStatus], running: bool, now: Timestamp) {
+fn print_table(
+    out: &mut Out,
+    queued: &[Queued],
+    all: &[JobStatus],
+    running: bool,
+    now: Timestamp,
+) -> Result<(), Failure> {
     if all.is_empty() && queued.is_empty() {
-        println!("no jobs");
-        return;
+        return crate::outln!(out, "no jobs");
     }
-    println!(
+    crate::outln!(
+        out,
         "{:<22}  {:<24}  {:<16}  {:<18}  {:>5}  {:<20}  ERROR",
-        "ID", "ORGANIZATION", "STATE", "SCAN STATE", "AGE", "NEXT ACTION"
-    );
+        "ID",
+        "ORGANIZATION",
+        "STATE",
+        "SCAN STATE",
+        "AGE",
+        "NEXT ACTION"
+    )?;
     for q in queued {
         let age = q.age.map(age_secs).unwrap_or_else(|| "?".into());
-        println!(
+        crate::outln!(
+            out,
             "{:<22}  {:<24}  {:<16}  {:<18}  {:>5}  {:<20}  {}",
             "-",
             "-",
@@ -256,7 +278,7 @@ fn print_table(queued: &[Queued], all: &[JobStatus], running: bool, now: Timesta
                 "(daemon not running)"
             },
             clip(&format!("{}{}", table_cell(&q.place), q.note), 80)
-        );
+        )?;
     }
     for st in all {
         let err = st
@@ -266,7 +288,8 @@ fn print_table(queued: &[Queued], all: &[JobStatus], running: bool, now: Timesta
             .map(str::to_string)
             .or_else(|| st.alert_problem().map(|p| format!("alert: {p}")))
             .unwrap_or_default();
-        println!(
+        crate::outln!(
+            out,
             "{:<22}  {:<24}  {:<16}  {:<18}  {:>5}  {:<20}  {}",
             table_cell(&st.id),
             clip(&table_cell(&st.organization), 24),
@@ -275,61 +298,68 @@ fn print_table(queued: &[Queued], all: &[JobStatus], running: bool, now: Timesta
             age(st, now),
             next_action(st.next_action_at.as_deref(), running, now),
             clip(&table_cell(&err), 80)
-        );
+        )?;
     }
+    Ok(())
 }
 
-fn print_one(st: &JobStatus, running: bool, now: Timestamp) {
+fn print_one(out: &mut Out, st: &JobStatus, running: bool, now: Timestamp) -> Result<(), Failure> {
     let cell = |s: &str| table_cell(s).into_owned();
-    println!("job           {}", cell(&st.id));
-    println!("organization  {}", cell(&st.organization));
-    println!("state         {}", state_cell(st));
-    println!("ips           {}", cell(&st.ips));
-    println!(
+    crate::outln!(out, "job           {}", cell(&st.id))?;
+    crate::outln!(out, "organization  {}", cell(&st.organization))?;
+    crate::outln!(out, "state         {}", state_cell(st))?;
+    crate::outln!(out, "ips           {}", cell(&st.ips))?;
+    crate::outln!(
+        out,
         "scan          {}",
         cell(st.scan_ref.as_deref().unwrap_or("-"))
-    );
-    println!(
+    )?;
+    crate::outln!(
+        out,
         "scan state    {}",
         cell(st.scan_state.as_deref().unwrap_or("-"))
-    );
-    println!(
+    )?;
+    crate::outln!(
+        out,
         "report        {}",
         st.report_id.map(|r| r.to_string()).unwrap_or("-".into())
-    );
-    println!(
+    )?;
+    crate::outln!(
+        out,
         "next action   {}",
         next_action(st.next_action_at.as_deref(), running, now)
-    );
+    )?;
     if let Some(e) = &st.error {
-        println!("error         {}", cell(e));
+        crate::outln!(out, "error         {}", cell(e))?;
     }
     if let Some(e) = &st.last_error {
-        println!("last problem  {}", cell(e));
+        crate::outln!(out, "last problem  {}", cell(e))?;
     }
-    println!(
+    crate::outln!(
+        out,
         "outputs       {}",
         if st.outputs.is_empty() {
             "-".into()
         } else {
             cell(&st.outputs.join(", "))
         }
-    );
+    )?;
     if let Some(a) = &st.alert {
-        println!("alert         {}", cell(&alert_line(a)));
+        crate::outln!(out, "alert         {}", cell(&alert_line(a)))?;
         if let Some(w) = a.get("webhook").filter(|w| !w.is_null()) {
             let text = w
                 .get("status")
                 .and_then(|v| v.as_str())
                 .or_else(|| w.as_str())
                 .unwrap_or("?");
-            println!("webhook       {}", cell(text));
+            crate::outln!(out, "webhook       {}", cell(text))?;
         }
     }
-    println!("history");
+    crate::outln!(out, "history")?;
     for h in &st.history {
-        println!("  {}  {}", cell(&h.at), cell(h.state.as_str()));
+        crate::outln!(out, "  {}  {}", cell(&h.at), cell(h.state.as_str()))?;
     }
+    Ok(())
 }
 
 /// The alert command's outcome in one line: status, exit code, reason, end of stderr.
