@@ -17,5 +17,6 @@ mod pipes;
 mod reload;
 mod sim_http;
 mod staged;
+mod status_doc;
 mod store_disk;
 mod support;

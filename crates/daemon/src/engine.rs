@@ -90,6 +90,8 @@ pub struct Engine {
     postponed: Postponed,
     last_summary: String,
     last_staged: Vec<StagedDoc>,
+    /// The rate-limit waits `daemon.json` shows.
+    last_rate_limits: Vec<crate::daemon_status::RateLimitDoc>,
     tasks: tokio::task::JoinSet<()>,
     transitions: u64,
     finished: BTreeMap<&'static str, u64>,
@@ -195,6 +197,7 @@ impl Engine {
             postponed: Postponed::default(),
             last_summary: String::new(),
             last_staged: Vec::new(),
+            last_rate_limits: Vec::new(),
             tasks: tokio::task::JoinSet::new(),
             transitions: 0,
             finished: crate::metrics::count_by_step(&done),

@@ -10,6 +10,7 @@ mod report_file;
 
 use crate::adapt;
 use crate::governor::{Governors, Observed};
+use crate::held::Held;
 use crate::outputs;
 use crate::spool::Spool;
 use baseliner_core::config::Config;
@@ -37,6 +38,8 @@ const CONCURRENCY_WAIT: Duration = Duration::from_secs(10);
 pub struct Executor {
     client: Client,
     gov: Governors,
+    /// Which jobs wait for which API's permit (for `daemon.json`).
+    held: Held,
     spool: Spool,
     config: RwLock<Arc<Config>>,
     /// The report template list, read once per daemon run (before the first report).
@@ -49,6 +52,7 @@ impl Executor {
         Executor {
             client,
             gov,
+            held: Held::default(),
             spool: Spool::new(config.paths.spool.clone()),
             config: RwLock::new(config),
             templates: tokio::sync::OnceCell::new(),
@@ -63,6 +67,11 @@ impl Executor {
     /// The governors (for metrics and tests).
     pub fn governors(&self) -> &Governors {
         &self.gov
+    }
+
+    /// Which jobs wait for which API's permit now.
+    pub fn held(&self) -> &Held {
+        &self.held
     }
 
     /// Replaces the config used for later actions (SIGHUP).
@@ -84,7 +93,7 @@ impl Executor {
         F: Future<Output = Result<Reply<T>, ApiError>>,
     {
         let key = self.client.api_for(call);
-        let permit = self.gov.acquire(&key).await;
+        let permit = self.held.wait(&key, self.gov.acquire(&key)).await;
         self.answer(&key, fut, permit).await
     }
 
@@ -116,7 +125,8 @@ impl Executor {
         if tokio::time::Instant::now() >= send_by {
             return Ok(unsent());
         }
-        let Ok(permit) = tokio::time::timeout_at(send_by, self.gov.acquire(&key)).await else {
+        let waited = self.held.wait(&key, self.gov.acquire(&key));
+        let Ok(permit) = tokio::time::timeout_at(send_by, waited).await else {
             return Ok(unsent());
         };
         if tokio::time::Instant::now() >= send_by {

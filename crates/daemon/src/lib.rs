@@ -27,6 +27,7 @@ pub mod exec;
 pub mod fsutil;
 pub mod governor;
 pub mod harden;
+pub mod held;
 pub mod intake;
 pub mod leftovers;
 pub mod lock;

@@ -7,6 +7,7 @@ pub mod out;
 mod run;
 mod sim;
 mod status;
+mod status_doc;
 mod submit;
 
 use crate::cli::{Cli, Command};
