@@ -671,8 +671,8 @@ async fn a_canceled_job_keeps_its_last_scan_state() {
     let st = &w.statuses()[0];
     assert_eq!(st["state"], "canceled", "{st:#}");
     assert_eq!(
-        st["scan_state"], "Running",
-        "the last state is kept: {st:#}"
+        st["scan_state"], "Canceled",
+        "the scan state follows Qualys, which lists the scan Canceled: {st:#}"
     );
     sigterm(&daemon);
     assert_eq!(wait_exit(&mut daemon, Duration::from_secs(10)), Some(0));

@@ -288,3 +288,68 @@ async fn a_refused_reload_keeps_the_running_config_and_shows_until_a_good_one() 
         );
     }
 }
+
+/// The password file is fixed while the daemon is paused for bad credentials: a SIGHUP
+/// reads it again, logs in with it, the pause lifts and the waiting job runs to done.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sighup_after_fixing_the_password_file_lifts_the_pause() {
+    let mut w = World::new(fast_sim()).await;
+    let pw = w.dir.path().join("qualys-password");
+    write_private(&pw, "not-the-password\n");
+    w.replace_config(
+        "username = \"demo\"",
+        &format!(
+            "username = \"demo\"\npassword_file = {:?}",
+            pw.display().to_string()
+        ),
+    );
+    let mut daemon = w.start_daemon();
+    let daemon_json = w.spool.join("daemon.json");
+    let read_doc = || {
+        std::fs::read(&daemon_json)
+            .ok()
+            .and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok())
+    };
+    let start = Instant::now();
+    while !read_doc().is_some_and(|v| {
+        v["paused"]["reason"]
+            .as_str()
+            .is_some_and(|r| r.starts_with("account problem: "))
+    }) {
+        assert!(
+            start.elapsed() < Duration::from_secs(20),
+            "no pause\n{}",
+            w.logs()
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    w.drop_job("after.toml", &job_toml("After Fix Org", &["64.39.100.85"]));
+    w.wait_for(Duration::from_secs(10), "the job accepted", |s| {
+        s.len() == 1 && s[0]["state"] == "accepted"
+    })
+    .await;
+    write_private(&pw, "demo\n");
+    let from = w.last_log().len();
+    sighup(daemon.id());
+    let outcome = wait_reload_outcome(&w, from).await;
+    assert!(outcome.contains("configuration reloaded"), "{outcome}");
+    w.wait_for(
+        Duration::from_secs(20),
+        "the job to run to done after the password was fixed",
+        |s| s.len() == 1 && s[0]["state"] == "done",
+    )
+    .await;
+    let doc = read_doc().expect("daemon.json");
+    assert_eq!(doc["paused"], serde_json::Value::Null, "{doc:#}");
+    let log = w.last_log();
+    assert!(
+        log.contains(&format!(
+            "password read again from password_file {}",
+            pw.display()
+        )),
+        "{log}"
+    );
+    assert!(!log.contains("not-the-password"), "{log}");
+    sigterm(&daemon);
+    assert_eq!(wait_exit(&mut daemon, Duration::from_secs(10)), Some(0));
+}

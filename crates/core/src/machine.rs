@@ -25,6 +25,8 @@
 //!   `Downloading`: the scan is finished) go straight to `Canceled`; `ScanRunning` and
 //!   `ReportRunning` go to `Canceling`. A `Permanent` failure while canceling ends in
 //!   `Canceled` with the error kept in `last_error` (the user's wish is met locally).
+//!   Once Qualys took the cancel (`CancelDone`), the scan's last state is `Canceled`, as
+//!   Qualys lists it (a scan that had already ended keeps its state).
 
 use crate::backoff::retry_delay;
 use crate::ip::IpSet;
@@ -239,6 +241,13 @@ pub fn step(cp: &Checkpoint, outcome: &Outcome, now: Timestamp, ctx: &Ctx<'_>) -
             }
             Next::Fail(reason) => salvage::salvage(cp, outcome, &reason, now, ctx)
                 .unwrap_or_else(|| fail(cp, reason, now)),
+            Next::FailWithScan(reason, scan) => {
+                let mut failed = fail(cp, reason, now);
+                if let JobState::Failed { last_scan, .. } = &mut failed.state {
+                    *last_scan = scan;
+                }
+                failed
+            }
             Next::Mismatch => Checkpoint {
                 last_error: Some(format!(
                     "ignored outcome {} in state {}",
@@ -264,6 +273,9 @@ enum Next {
     },
     /// The job fails with this reason.
     Fail(String),
+    /// The job fails with this reason, its scan last seen in this state (a scan the
+    /// machine had canceled).
+    FailWithScan(String, Option<ScanStatus>),
     /// The outcome does not fit the state.
     Mismatch,
 }
@@ -426,10 +438,12 @@ fn next(cp: &Checkpoint, outcome: &Outcome, now: Timestamp, ctx: &Ctx<'_>) -> Ne
         (
             S::Canceling {
                 fail_reason: Some(why),
+                scan_ref,
+                last_scan,
                 ..
             },
             O::CancelDone,
-        ) => Next::Fail(why.clone()),
+        ) => Next::FailWithScan(why.clone(), canceled_scan(scan_ref, last_scan)),
         (
             S::Canceling {
                 scan_ref,
@@ -440,7 +454,7 @@ fn next(cp: &Checkpoint, outcome: &Outcome, now: Timestamp, ctx: &Ctx<'_>) -> Ne
         ) => Next::Advance(
             S::Canceled {
                 scan_ref: scan_ref.clone(),
-                last_scan: last_scan.clone(),
+                last_scan: canceled_scan(scan_ref, last_scan),
             },
             now,
         ),
@@ -715,6 +729,27 @@ fn record_step(next: &mut Checkpoint, prev: &Checkpoint, now: Timestamp) {
     if step != prev.state.step_name() {
         next.history.push(HistoryEntry { step, at: now });
     }
+}
+
+/// The scan's state once Qualys took its cancel (`CancelDone`): Qualys lists a scan it
+/// canceled as `Canceled`, so that is what the job keeps — unless the scan had already
+/// ended (`Finished`, `Error`, `Canceled`: only a report was left to cancel, or the cancel
+/// found it gone), or there was no scan.
+fn canceled_scan(scan_ref: &Option<String>, last: &Option<ScanStatus>) -> Option<ScanStatus> {
+    let ended = last.as_ref().is_some_and(|s| {
+        matches!(
+            s.state,
+            ScanState::Finished | ScanState::Error | ScanState::Canceled
+        )
+    });
+    if scan_ref.is_none() || ended {
+        return last.clone();
+    }
+    Some(ScanStatus {
+        state: ScanState::Canceled,
+        sub_state: None,
+        processed: false,
+    })
 }
 
 /// A cancel requested during a lookup takes effect once the job leaves the `…Sent` state.

@@ -186,7 +186,7 @@ pub struct SubmitArgs {
 pub struct StatusArgs {
     /// One job's id.
     pub id: Option<String>,
-    /// Print JSON (the status files' content) instead of a table.
+    /// Print one JSON object (daemon, queued, staged, rejected, jobs) instead of a table.
     #[arg(long)]
     pub json: bool,
 }

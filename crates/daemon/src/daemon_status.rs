@@ -1,8 +1,9 @@
 //! `SPOOL/daemon.json`: the daemon's own state for `baseliner status` — its pid and the
 //! start time of that process (so that a reader can tell the daemon from another process
 //! that reuses its pid), whether it is running or stopped cleanly, its summary line, why it
-//! is paused, the last SIGHUP's refused config (until a good reload), and the files left in
-//! its private `.staging/` (which the submit group cannot list). Written by the run loop
+//! is paused, the last SIGHUP's refused config (until a good reload), the files left in
+//! its private `.staging/` (which the submit group cannot list), and the open rate-limit
+//! waits with the jobs each holds back. Written by the run loop
 //! when one of those changes and at a clean stop; read by the CLI, which never opens the
 //! store. Whether a daemon runs is decided by the spool's lock ([`observe`]), so a second
 //! daemon's last words cannot make a running one look stopped.
@@ -40,6 +41,9 @@ pub struct DaemonStatus {
     /// Files in `.staging/` whose intake is postponed, oldest first.
     #[serde(default)]
     pub staged: Vec<StagedDoc>,
+    /// The rate-limit waits open when this file was written, with the jobs each holds back.
+    #[serde(default)]
+    pub rate_limits: Vec<RateLimitDoc>,
     /// When this file was written.
     pub updated_at: String,
 }
@@ -76,6 +80,21 @@ pub struct StagedDoc {
     pub modified: Option<String>,
 }
 
+/// An API's open rate-limit wait as written in `daemon.json`: no call of `api` is sent
+/// before `until`; `jobs` are waiting for it (their next action is due, held back).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RateLimitDoc {
+    /// The API (`<path>?action=<action>`), the unit Qualys counts.
+    pub api: String,
+    /// Until when (RFC 3339).
+    pub until: String,
+    /// Why: the header or the 409 that opened it.
+    pub why: String,
+    /// The jobs waiting for a call of this API, by id.
+    #[serde(default)]
+    pub jobs: Vec<String>,
+}
+
 /// What the run loop publishes besides the liveness fields.
 #[derive(Debug, Clone, Copy)]
 pub struct Facts<'a> {
@@ -89,6 +108,8 @@ pub struct Facts<'a> {
     pub reload_refused: Option<(Timestamp, &'a str)>,
     /// The staged files.
     pub staged: &'a [StagedDoc],
+    /// The open rate-limit waits.
+    pub rate_limits: &'a [RateLimitDoc],
 }
 
 /// Whether the daemon that wrote `daemon.json` is running, as the CLI reports it.
@@ -116,6 +137,7 @@ impl DaemonStatus {
             paused,
             reload_refused: None,
             staged: Vec::new(),
+            rate_limits: Vec::new(),
             updated_at: Timestamp::now().to_rfc3339(),
         }
     }
@@ -259,6 +281,7 @@ pub fn publish(spool: &Spool, facts: Facts<'_>, running: bool) {
         reason: reason.to_owned(),
     });
     doc.staged = facts.staged.to_vec();
+    doc.rate_limits = facts.rate_limits.to_vec();
     if let Err(e) = write(spool, &doc) {
         tracing::warn!("{} not written: {e}", spool.daemon_status().display());
     }
@@ -292,6 +315,7 @@ mod tests {
             paused: None,
             reload_refused: None,
             staged: Vec::new(),
+            rate_limits: Vec::new(),
             updated_at: String::new(),
         }
     }

@@ -91,6 +91,8 @@ pub struct Engine {
     postponed: Postponed,
     last_summary: String,
     last_staged: Vec<StagedDoc>,
+    /// The rate-limit waits `daemon.json` shows.
+    last_rate_limits: Vec<crate::daemon_status::RateLimitDoc>,
     tasks: tokio::task::JoinSet<()>,
     transitions: u64,
     /// Failed attempts followed by a retry (the step's attempts went up), since start.
@@ -109,6 +111,9 @@ pub struct Engine {
     stale: HashSet<JobId>,
     /// The requests of `retry/`, `hold/`, `purge/`, and the `[retention]` timer ([`queue`]).
     queue: queue::QueueRequests,
+    /// Set while the outcomes of a poll round whose one call failed are applied: that
+    /// failure was logged once for the round ([`journal::round_failed`]), not per job.
+    round_warned: bool,
 }
 
 /// What came of a commit.
@@ -197,6 +202,7 @@ impl Engine {
             postponed: Postponed::default(),
             last_summary: String::new(),
             last_staged: Vec::new(),
+            last_rate_limits: Vec::new(),
             tasks: tokio::task::JoinSet::new(),
             transitions: 0,
             retries: 0,
@@ -207,6 +213,7 @@ impl Engine {
             store_down: None,
             stale: HashSet::new(),
             queue: queue::QueueRequests::default(),
+            round_warned: false,
         };
         if let Some(e) = failed {
             engine.store_failed(&e);
@@ -390,7 +397,7 @@ impl Engine {
         rec.checkpoint = next;
         rec.generation = generation;
         self.transitions += 1;
-        journal::transition(before, rec);
+        journal::transition(before, rec, self.round_warned);
         crate::crashpoint::hit("after-commit");
         crate::crashpoint::hit("before-status");
         let published = status::publish(&self.spool, rec, now);
@@ -460,6 +467,17 @@ impl Engine {
             }
             Done::Round { kind, outcomes } => {
                 self.set_round(kind, false);
+                if let Some(reason) = journal::shared_failure(&outcomes) {
+                    let ids: Vec<&JobId> = outcomes
+                        .iter()
+                        .map(|(id, _)| id)
+                        .filter(|id| !self.left_rounds.contains(*id) && !self.stale.contains(*id))
+                        .collect();
+                    if !ids.is_empty() {
+                        journal::round_failed(kind, &ids, reason);
+                    }
+                    self.round_warned = true;
+                }
                 for (id, outcome) in outcomes {
                     // A job canceled during the round took other steps meanwhile.
                     if self.left_rounds.remove(&id) {
@@ -472,6 +490,7 @@ impl Engine {
                     self.note_pause(&outcome, now);
                     self.advance(&id, &outcome, now);
                 }
+                self.round_warned = false;
             }
             Done::Probe(pause) => self.pause = pause,
         }

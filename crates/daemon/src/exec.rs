@@ -10,6 +10,7 @@ mod report_file;
 
 use crate::adapt;
 use crate::governor::{Governors, Observed};
+use crate::held::Held;
 use crate::outputs;
 use crate::spool::Spool;
 use baseliner_core::config::Config;
@@ -37,6 +38,8 @@ const CONCURRENCY_WAIT: Duration = Duration::from_secs(10);
 pub struct Executor {
     client: Client,
     gov: Governors,
+    /// Which jobs wait for which API's permit (for `daemon.json`).
+    held: Held,
     spool: Spool,
     config: RwLock<Arc<Config>>,
     /// The report template list, read at the first pre-flight of a run and read again when
@@ -50,6 +53,7 @@ impl Executor {
         Executor {
             client,
             gov,
+            held: Held::default(),
             spool: Spool::new(config.paths.spool.clone()),
             config: RwLock::new(config),
             templates: tokio::sync::Mutex::new(None),
@@ -74,6 +78,11 @@ impl Executor {
         keys
     }
 
+    /// Which jobs wait for which API's permit now.
+    pub fn held(&self) -> &Held {
+        &self.held
+    }
+
     /// Replaces the config used for later actions (SIGHUP).
     pub fn set_config(&self, cfg: Arc<Config>) {
         let mut g = self.config.write().unwrap_or_else(|p| p.into_inner());
@@ -93,7 +102,7 @@ impl Executor {
         F: Future<Output = Result<Reply<T>, ApiError>>,
     {
         let key = self.client.api_for(call);
-        let permit = self.gov.acquire(&key).await;
+        let permit = self.held.wait(&key, self.gov.acquire(&key)).await;
         self.answer(&key, fut, permit).await
     }
 
@@ -125,7 +134,8 @@ impl Executor {
         if tokio::time::Instant::now() >= send_by {
             return Ok(unsent());
         }
-        let Ok(permit) = tokio::time::timeout_at(send_by, self.gov.acquire(&key)).await else {
+        let waited = self.held.wait(&key, self.gov.acquire(&key));
+        let Ok(permit) = tokio::time::timeout_at(send_by, waited).await else {
             return Ok(unsent());
         };
         if tokio::time::Instant::now() >= send_by {

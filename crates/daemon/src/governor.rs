@@ -12,6 +12,7 @@
 //! warning level with its end, and with the server's raw `ToWait` when the client clamped
 //! it to the window (a `X-RateLimit-ToWait-Sec: 999999999` must not freeze an API for a
 //! day when the window is an hour, issue 10); calls waiting inside it are not logged.
+//! The open waits (API, end, why) are published in `daemon.json` ([`Governors::open_waits`]).
 
 use baseliner_core::text::escape_log;
 use baseliner_core::time::Timestamp;
@@ -92,6 +93,8 @@ struct ApiState {
     in_flight: u32,
     concurrency: Option<u32>,
     wait_until: Option<Timestamp>,
+    /// Why the open wait was opened (or last moved later), for `daemon.json`.
+    wait_why: String,
     calls: u64,
     conflicts: u64,
     waited_ms: u64,
@@ -156,6 +159,7 @@ impl Governors {
                     api,
                     ApiState {
                         wait_until: Some(until),
+                        wait_why: "a wait kept from before the restart".into(),
                         ..ApiState::default()
                     },
                 );
@@ -237,7 +241,10 @@ impl Governors {
             let new_until = wait.map(|w| now.plus(w));
             let before = s.wait_until;
             match new_until {
-                Some(t) if s.wait_until.is_none_or(|u| u < t) => s.wait_until = Some(t),
+                Some(t) if s.wait_until.is_none_or(|u| u < t) => {
+                    s.wait_until = Some(t);
+                    s.wait_why = wait_why(seen, conflict);
+                }
                 _ => {}
             }
             if s.wait_until.is_some_and(|u| u <= now) {
@@ -268,6 +275,20 @@ impl Governors {
         *s.failures.entry(class).or_default() += 1;
     }
 
+    /// The waits open at `now`: each API that may send nothing until a later time, and why.
+    pub fn open_waits(&self, now: Timestamp) -> Vec<(String, Timestamp, String)> {
+        let apis = lock(&self.inner.apis);
+        let mut v: Vec<_> = apis
+            .iter()
+            .filter_map(|(api, s)| {
+                let until = s.wait_until.filter(|u| *u > now)?;
+                Some((api.clone(), until, s.wait_why.clone()))
+            })
+            .collect();
+        v.sort();
+        v
+    }
+
     /// Counters of every API seen so far.
     pub fn stats(&self) -> Vec<(String, ApiStats)> {
         let apis = lock(&self.inner.apis);
@@ -287,6 +308,20 @@ impl Governors {
             .collect();
         v.sort_by(|a, b| a.0.cmp(&b.0));
         v
+    }
+}
+
+/// Why the headers (and a 409) opened a wait, in words.
+fn wait_why(seen: &Observed, conflict: bool) -> String {
+    let refused = if conflict { "a 409 from Qualys, " } else { "" };
+    match (seen.to_wait_sec.filter(|w| *w > 0), seen.remaining) {
+        (Some(w), _) => format!("{refused}X-RateLimit-ToWait-Sec {w}"),
+        (None, Some(0)) => format!(
+            "{refused}X-RateLimit-Remaining 0 (of {} calls per {}s)",
+            seen.limit.map_or_else(|| "?".into(), |l| l.to_string()),
+            seen.window_sec.unwrap_or(3600)
+        ),
+        _ => format!("{refused}the API's rate limit"),
     }
 }
 
@@ -340,6 +375,22 @@ mod tests {
         let until = g.observe("b", &exhausted(), false, now);
         assert_eq!(until, Some(Timestamp(1_012_000)));
         assert_eq!(g.stats()[0].1.conflicts, 1);
+        assert_eq!(
+            g.open_waits(now),
+            [
+                (
+                    "a".to_string(),
+                    Timestamp(1_030_000),
+                    "a 409 from Qualys, X-RateLimit-ToWait-Sec 30".to_string()
+                ),
+                (
+                    "b".to_string(),
+                    Timestamp(1_012_000),
+                    "X-RateLimit-Remaining 0 (of 300 calls per 3600s)".to_string()
+                ),
+            ]
+        );
+        assert!(g.open_waits(Timestamp(1_030_000)).is_empty(), "ended");
     }
 
     #[test]

@@ -528,7 +528,7 @@ mod tests {
             .expect("dir")
             .ino();
         assert!(
-            reqs.0.skips("20260101-0002-cd", dir_ino),
+            reqs.0.skips("20260101-0002-cd", dir_ino, false),
             "the directory is remembered, so it is warned about once"
         );
     }

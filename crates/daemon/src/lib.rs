@@ -30,6 +30,7 @@ pub mod exec;
 pub mod fsutil;
 pub mod governor;
 pub mod harden;
+pub mod held;
 pub mod intake;
 pub mod jobcheck;
 pub mod leftovers;

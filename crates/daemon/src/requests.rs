@@ -19,10 +19,12 @@ pub const MAX_REQUEST: u64 = 64;
 /// The entries of one request directory already warned about.
 #[derive(Debug, Default)]
 pub struct Requests {
-    /// Entries already handled that could not be removed (a directory, …), by name and
-    /// inode: skipped from then on, so each is warned about once. A request written over a
-    /// skipped entry (a new inode under the same name) is a request again.
-    junk: HashSet<(OsString, u64)>,
+    /// Entries already handled that could not be removed (a directory, …), by name, inode
+    /// and whether it is a regular file: skipped from then on, so each is warned about once.
+    /// A request written over a skipped entry is a request again — a new inode under the
+    /// same name, or the same inode number reused by the kernel for a regular file where a
+    /// symlink was (so the kind is part of the key).
+    junk: HashSet<(OsString, u64, bool)>,
 }
 
 /// One request found; hand it back to [`Requests::handled`] once applied.
@@ -54,15 +56,15 @@ impl Requests {
         for e in rd.flatten() {
             let file_name = e.file_name();
             let ino = e.ino();
-            if self.junk.contains(&(file_name.clone(), ino)) {
+            // `DirEntry::file_type` does not follow symlinks.
+            let is_file = e.file_type().is_ok_and(|t| t.is_file());
+            if self.junk.contains(&(file_name.clone(), ino, is_file)) {
                 continue;
             }
             let name = file_name.to_string_lossy().into_owned();
             if name.starts_with('.') {
                 continue;
             }
-            // `DirEntry::file_type` does not follow symlinks.
-            let is_file = e.file_type().is_ok_and(|t| t.is_file());
             match file_name.to_str().and_then(&parse).filter(|_| is_file) {
                 Some(what) => out.push(Request {
                     what,
@@ -78,7 +80,7 @@ impl Requests {
                     };
                     tracing::warn!("ignoring {kind} request {name:?}: {why}");
                     if !is_file || fs::remove_file(e.path()).is_err() {
-                        self.junk.insert((file_name, ino));
+                        self.junk.insert((file_name, ino, is_file));
                     }
                 }
             }
@@ -91,14 +93,14 @@ impl Requests {
     /// on).
     pub fn handled<T>(&mut self, req: Request<T>) {
         if fs::remove_file(&req.path).is_err() {
-            self.junk.insert((req.file_name, req.ino));
+            self.junk.insert((req.file_name, req.ino, true));
         }
     }
 
     /// True when this entry is skipped (tests).
     #[cfg(test)]
-    pub fn skips(&self, name: &str, ino: u64) -> bool {
-        self.junk.contains(&(OsString::from(name), ino))
+    pub fn skips(&self, name: &str, ino: u64, is_file: bool) -> bool {
+        self.junk.contains(&(OsString::from(name), ino, is_file))
     }
 }
 

@@ -4,7 +4,7 @@
 
 use std::net::IpAddr;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, RwLock};
 
 use reqwest::header::{HeaderMap, HeaderValue};
 use reqwest::{Response, Url};
@@ -12,7 +12,7 @@ use roxmltree::Document;
 
 use crate::api::{api_key, Call};
 use crate::classify::{decode, Ctx};
-use crate::config::{ApiVersion, ClientConfig};
+use crate::config::{ApiVersion, ClientConfig, Secret};
 use crate::error::{excerpt, ApiError, ClientError, ErrorKind};
 use crate::limits::Limits;
 use crate::parse::ParseError;
@@ -39,6 +39,9 @@ pub struct Client {
     /// Set once the configured scan list version answered 404 or 400/1901 and the other
     /// one is used.
     pub(crate) scan_list_flipped: Arc<AtomicBool>,
+    /// The password every call sends: `cfg.password` until [`Client::set_password`]
+    /// replaces it (a SIGHUP that read the password file again). Shared by clones.
+    password: Arc<RwLock<Secret>>,
 }
 
 /// True when `url` may be used with plain http: a loopback address or `localhost`.
@@ -135,9 +138,26 @@ impl Client {
         Ok(Client {
             http,
             base,
+            password: Arc::new(RwLock::new(cfg.password.clone())),
             cfg: Arc::new(cfg),
             scan_list_flipped: Arc::new(AtomicBool::new(false)),
         })
+    }
+
+    /// Replaces the password of this client and of every clone of it: the calls sent from
+    /// now on log in with `password` (calls already sent keep the one they had).
+    pub fn set_password(&self, password: Secret) {
+        // A panic while holding the lock left a whole `Secret` behind: still usable.
+        let mut held = self.password.write().unwrap_or_else(|p| p.into_inner());
+        *held = password;
+    }
+
+    /// The password the next call sends.
+    pub(crate) fn password(&self) -> Secret {
+        self.password
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
     }
 
     /// The scan list version in use (the configured one, or the other after a 404 or a
@@ -193,7 +213,7 @@ impl Client {
             request
         };
         request
-            .basic_auth(&self.cfg.username, Some(self.cfg.password.expose()))
+            .basic_auth(&self.cfg.username, Some(self.password().expose()))
             .send()
             .await
             .map_err(|e| transport(ctx, &e, None, Limits::default()))
@@ -228,7 +248,7 @@ impl Client {
         self.http
             .get(url)
             .timeout(self.cfg.request_timeout)
-            .basic_auth(&self.cfg.username, Some(self.cfg.password.expose()))
+            .basic_auth(&self.cfg.username, Some(self.password().expose()))
             .send()
             .await
             .map_err(|e| transport(ctx, &e, None, Limits::default()))
@@ -393,6 +413,21 @@ mod tests {
         let client = Client::new(cfg("https://qualysapi.qualys.com")).expect("valid config");
         let shown = format!("{client:?}");
         assert!(!shown.contains("s3cret-pw"), "{shown}");
+    }
+
+    #[test]
+    fn a_new_password_reaches_every_clone_and_never_prints() {
+        let client = Client::new(cfg("https://qualysapi.qualys.com")).expect("valid config");
+        let clone = client.clone();
+        assert_eq!(clone.password().expose(), "s3cret-pw");
+        client.set_password(Secret::new("n3w-pw"));
+        assert_eq!(clone.password().expose(), "n3w-pw", "clones share it");
+        assert_eq!(client.password().expose(), "n3w-pw");
+        let shown = format!("{client:?}");
+        assert!(
+            !shown.contains("n3w-pw") && !shown.contains("s3cret-pw"),
+            "{shown}"
+        );
     }
 
     #[test]

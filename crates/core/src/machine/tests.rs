@@ -590,8 +590,8 @@ fn a_scan_targeting_addresses_outside_the_scope_is_canceled_and_fails_the_job() 
     assert!(reason.contains("198.51.100.7"), "{reason}");
     assert_eq!(
         failed.state.last_scan_status().map(|s| s.state),
-        Some(ScanState::Running),
-        "the last scan state is kept"
+        Some(ScanState::Canceled),
+        "the canceled scan reads as Qualys lists it"
     );
     // A TARGET within the scope is kept in the scan's info.
     let fine = run(
@@ -1336,7 +1336,7 @@ fn cancel_of_running_work_cancels_remotely() {
         done.state,
         JobState::Canceled {
             last_scan: Some(ScanStatus {
-                state: ScanState::Submitted,
+                state: ScanState::Canceled,
                 sub_state: None,
                 processed: false
             }),
@@ -1358,6 +1358,48 @@ fn cancel_of_running_work_cancels_remotely() {
             scan_ref: Some(scan().scan_ref),
             report_id: Some(77)
         }
+    );
+}
+
+#[test]
+fn a_canceled_scan_ends_in_the_state_qualys_lists() {
+    let now = T0.plus(MIN);
+    let polled = running(Some(status(ScanState::Running, false)), 0);
+    let canceling = run(&at(polled), Outcome::CancelRequested, now);
+    assert_eq!(
+        canceling.state.last_scan_status().map(|s| s.state),
+        Some(ScanState::Running),
+        "until Qualys took the cancel, the scan runs"
+    );
+    let canceled = run(&canceling, Outcome::CancelDone, now);
+    assert_eq!(canceled.state.step_name(), StepName::Canceled);
+    assert_eq!(
+        canceled.state.last_scan_status(),
+        Some(ScanStatus {
+            state: ScanState::Canceled,
+            sub_state: None,
+            processed: false
+        }),
+        "a scan whose cancel Qualys took is listed Canceled"
+    );
+    // A finished scan stays finished: only its report was running.
+    let report = run(&at(report_running(0)), Outcome::CancelRequested, now);
+    let done = run(&report, Outcome::CancelDone, now);
+    assert_eq!(
+        done.state.last_scan_status().map(|s| s.state),
+        Some(ScanState::Finished)
+    );
+    // A cancel Qualys refused for good leaves the last known state.
+    let refused = run(
+        &canceling,
+        Outcome::Permanent {
+            reason: "CODE 2003 no such scan".into(),
+        },
+        now,
+    );
+    assert_eq!(
+        refused.state.last_scan_status().map(|s| s.state),
+        Some(ScanState::Running)
     );
 }
 

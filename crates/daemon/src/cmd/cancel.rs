@@ -30,7 +30,8 @@ pub fn cancel(cfg: &Config, id: &str) -> Result<(), Failure> {
     fsutil::ensure_dir(&spool.cancel()).map_err(runtime)?;
     fsutil::write_atomic(&spool.cancel().join(id.as_str()), b"").map_err(runtime)?;
     let running = daemon_status::observe(&spool).running();
-    println!(
+    crate::outln!(
+        super::out::Out::new(),
         "cancel requested for {id} ({}); {}",
         table_cell(&st.organization),
         if running {
@@ -38,6 +39,5 @@ pub fn cancel(cfg: &Config, id: &str) -> Result<(), Failure> {
         } else {
             "the daemon is not running: it applies it when it starts"
         }
-    );
-    Ok(())
+    )
 }

@@ -54,9 +54,10 @@ pub fn check_config(path: &Path, online: bool) -> Result<(), Failure> {
             lines.push(line);
         }
     }
-    println!("config {}: valid", path.display());
+    let mut out = super::out::Out::new();
+    crate::outln!(out, "config {}: valid", path.display())?;
     for l in lines {
-        println!("{l}");
+        crate::outln!(out, "{l}")?;
     }
     Ok(())
 }

@@ -2,6 +2,7 @@
 //! against it on a fresh spool and state directory, submits the sample job, shows each
 //! step as it happens, and prints where the outputs are.
 
+use super::out::Out;
 use super::{runtime, Failure};
 use crate::cli::DemoArgs;
 use crate::engine::Engine;
@@ -53,10 +54,11 @@ async fn run_demo(dir: PathBuf, scan_seconds: u64) -> Result<(), Failure> {
     let sim = Sim::start(sim_cfg, ([127, 0, 0, 1], 0).into())
         .await
         .map_err(|e| runtime(anyhow::anyhow!("starting the simulator: {e}")))?;
-    println!(
+    crate::outln!(
+        Out::new(),
         "Qualys simulator listening on {} (loopback only)",
         sim.url()
-    );
+    )?;
     let spool_dir = dir.join("spool");
     let state_dir = dir.join("state");
     let mut cfg = Config::demo(
@@ -92,7 +94,7 @@ async fn run_demo(dir: PathBuf, scan_seconds: u64) -> Result<(), Failure> {
     };
     let job_file = spool.incoming().join("acme-corp.toml");
     crate::fsutil::write_atomic(&job_file, job.to_toml().as_bytes()).map_err(runtime)?;
-    println!("submitted {}", job_file.display());
+    crate::outln!(Out::new(), "submitted {}", job_file.display())?;
 
     let client = super::run::client_for(&cfg, Secret::new("demo"))?;
     let cfg = Arc::new(cfg);
@@ -108,7 +110,7 @@ async fn run_demo(dir: PathBuf, scan_seconds: u64) -> Result<(), Failure> {
     )
     .map_err(|e| runtime(anyhow::anyhow!("{e}")))?;
 
-    let watcher = tokio::spawn(show_progress(spool.clone()));
+    let watcher = tokio::spawn(show_progress(spool.clone(), signals.clone()));
     let limit = {
         let signals = signals.clone();
         tokio::spawn(async move {
@@ -124,23 +126,25 @@ async fn run_demo(dir: PathBuf, scan_seconds: u64) -> Result<(), Failure> {
     sim.shutdown().await;
 
     let (all, _) = status::read_all(&spool).map_err(runtime)?;
-    println!();
+    let mut out = Out::new();
+    crate::outln!(out)?;
     for st in &all {
-        println!("job {} ({}) is {}", st.id, st.organization, st.state);
+        crate::outln!(out, "job {} ({}) is {}", st.id, st.organization, st.state)?;
         if let Some(e) = &st.error {
-            println!("  error: {e}");
+            crate::outln!(out, "  error: {e}")?;
         }
         let dir = spool.job_dir(&st.id);
         for f in std::iter::once("status.json".to_string()).chain(st.outputs.iter().cloned()) {
-            println!("  {}", dir.join(f).display());
+            crate::outln!(out, "  {}", dir.join(f).display())?;
         }
     }
-    println!(
+    crate::outln!(
+        out,
         "demo finished in {:.1}s; spool {}, state {}",
         started.elapsed().as_secs_f64(),
         spool_dir.display(),
         state_dir.display()
-    );
+    )?;
     if summary.unfinished > 0 || all.iter().any(|s| s.state != StepName::Done) {
         return Err(runtime(anyhow::anyhow!(
             "the demo job did not finish (see the status above)"
@@ -149,32 +153,41 @@ async fn run_demo(dir: PathBuf, scan_seconds: u64) -> Result<(), Failure> {
     Ok(())
 }
 
-/// Prints each job's new steps and scan states as its status file changes.
-async fn show_progress(spool: Spool) {
+/// Prints each job's new steps and scan states as its status file changes; when standard
+/// output is gone, stops the demo (which then ends quietly at its next line).
+async fn show_progress(spool: Spool, signals: Signals) {
+    if progress(&spool).await.is_err() {
+        signals.request_stop();
+    }
+}
+
+async fn progress(spool: &Spool) -> Result<(), Failure> {
     let mut seen: HashMap<String, (usize, Option<String>)> = HashMap::new();
     loop {
-        if let Ok((all, _)) = status::read_all(&spool) {
+        if let Ok((all, _)) = status::read_all(spool) {
             for st in all {
                 let entry = seen.entry(st.id.clone()).or_insert((0, None));
                 for h in st.history.iter().skip(entry.0) {
-                    println!(
+                    crate::outln!(
+                        Out::new(),
                         "{}  {}  {:<16} {}",
                         clock(&h.at),
                         st.id,
                         h.state,
                         st.organization
-                    );
+                    )?;
                 }
                 entry.0 = st.history.len();
                 if st.scan_state != entry.1 {
                     if let Some(s) = &st.scan_state {
-                        println!(
+                        crate::outln!(
+                            Out::new(),
                             "{}  {}  {:<16} scan {} is {s}",
                             clock(&st.updated_at),
                             st.id,
                             "",
                             st.scan_ref.as_deref().unwrap_or("?")
-                        );
+                        )?;
                     }
                     entry.1 = st.scan_state.clone();
                 }

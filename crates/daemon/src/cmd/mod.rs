@@ -6,11 +6,13 @@ mod demo;
 mod generate;
 mod hold;
 mod manpage;
+pub mod out;
 mod purge;
 mod retry;
 mod run;
 mod sim;
 mod status;
+mod status_doc;
 mod submit;
 
 use crate::cli::{Cli, Command};

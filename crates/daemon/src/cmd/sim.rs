@@ -5,7 +5,6 @@
 use super::{runtime, usage, Failure};
 use crate::cli::SimArgs;
 use qualys_sim::{SimConfig, SimTls};
-use std::io::Write;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
@@ -25,28 +24,44 @@ pub fn sim(args: &SimArgs) -> Result<(), Failure> {
         ..SimConfig::default()
     };
     let rt = super::runtime_for_daemon()?;
+    // A URL nobody can read serves no one: a failed announce ends the command with its
+    // failure (quietly, exit 141, when the reader is gone).
+    let (failed, announce_failed) = tokio::sync::oneshot::channel::<Failure>();
+    let until_unread = async move {
+        match announce_failed.await {
+            Ok(f) => f,
+            Err(_) => std::future::pending().await,
+        }
+    };
     if !args.tls {
-        return rt
-            .block_on(qualys_sim::serve_forever(cfg, args.listen, |addr| {
-                announce(&[format!("http://{addr}")]);
-            }))
-            .map_err(runtime);
+        return rt.block_on(async {
+            tokio::select! {
+                r = qualys_sim::serve_forever(cfg, args.listen, |addr| {
+                    if let Err(f) = announce(&[format!("http://{addr}")]) {
+                        let _ = failed.send(f);
+                    }
+                }) => r.map_err(runtime),
+                f = until_unread => Err(f),
+            }
+        });
     }
     let tls = SimTls::generate().map_err(runtime)?;
     let cert_path = args.tls_cert_out.clone().unwrap_or_else(default_cert_path);
     tls.write_ca_pem(&cert_path).map_err(runtime)?;
-    rt.block_on(qualys_sim::serve_forever_tls(
-        cfg,
-        args.listen,
-        &tls,
-        |addr: SocketAddr| {
-            announce(&[
-                format!("https://{addr}"),
-                format!("CA certificate (PEM): {}", cert_path.display()),
-            ]);
-        },
-    ))
-    .map_err(runtime)
+    rt.block_on(async {
+        tokio::select! {
+            r = qualys_sim::serve_forever_tls(cfg, args.listen, &tls, |addr: SocketAddr| {
+                let lines = [
+                    format!("https://{addr}"),
+                    format!("CA certificate (PEM): {}", cert_path.display()),
+                ];
+                if let Err(f) = announce(&lines) {
+                    let _ = failed.send(f);
+                }
+            }) => r.map_err(runtime),
+            f = until_unread => Err(f),
+        }
+    })
 }
 
 /// `baseliner-sim-<pid>-ca.pem` in the temp directory.
@@ -55,10 +70,10 @@ fn default_cert_path() -> PathBuf {
 }
 
 /// Prints `lines` to stdout and flushes, so a script reading the pipe sees them at once.
-fn announce(lines: &[String]) {
-    let mut out = std::io::stdout().lock();
+fn announce(lines: &[String]) -> Result<(), Failure> {
+    let mut out = super::out::Out::new();
     for line in lines {
-        let _ = writeln!(out, "{line}");
+        crate::outln!(out, "{line}")?;
     }
-    let _ = out.flush();
+    out.flush()
 }

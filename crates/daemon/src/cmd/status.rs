@@ -1,23 +1,25 @@
-//! `baseliner status [ID] [--json]`: whether the daemon runs (and why it is paused, or
-//! that it refused a reload), then a table of jobs — the files still waiting in
-//! `incoming/`, and those the daemon staged but could not take yet (listed in
-//! `daemon.json`: `.staging/` is the daemon's alone), as `queued`, then every accepted
-//! job — or one job. Reads the spool's files only (`daemon.json`, `jobs/*/status.json`,
+//! `baseliner status [ID] [--json]`: whether the daemon runs (and why it is paused, that
+//! it refused a reload, which APIs wait for a rate limit), then a table of jobs — the files
+//! still waiting in `incoming/`, and those the daemon staged but could not take yet (listed
+//! in `daemon.json`: `.staging/` is the daemon's alone), as `queued`, the refused files of
+//! `rejected/` with their reasons, then every accepted job with what it waits for — or one
+//! job. `--json` prints the same facts as one object ([`super::status_doc`]). Reads the spool's files only (`daemon.json`, `jobs/*/status.json`,
 //! `incoming/`, and the spool's lock to tell whether a daemon runs), never the store, so
 //! it works while the daemon runs and for any member of the submit group.
 //! Every text that came from outside (organization names, Qualys's error texts, file
 //! names) is passed through [`table_cell`] before it reaches the terminal.
 
+use super::out::Out;
+use super::status_doc::{self as doc, JobView, RejectedDoc, StatusDoc, Waiting};
 use super::{runtime, usage, Failure};
 use crate::cli::StatusArgs;
-use crate::daemon_status::{self, DaemonStatus, Liveness, Observed};
+use crate::daemon_status::{self, Liveness, Observed, RateLimitDoc, StagedDoc};
 use crate::spool::Spool;
 use crate::status::{self, JobStatus};
 use baseliner_core::config::Config;
 use baseliner_core::store::JobId;
 use baseliner_core::text::table_cell;
 use baseliner_core::time::Timestamp;
-use std::time::SystemTime;
 
 /// Runs the command.
 pub fn status(cfg: &Config, args: &StatusArgs) -> Result<(), Failure> {
@@ -29,9 +31,11 @@ pub fn status(cfg: &Config, args: &StatusArgs) -> Result<(), Failure> {
             spool.root().display()
         )));
     }
+    let mut out = Out::new();
     let daemon = daemon_status::observe(&spool);
     let running = daemon.running();
     let now = Timestamp::now();
+    let view = doc::daemon_view(&daemon, now);
     if let Some(id) = &args.id {
         if JobId::parse(id).is_none() {
             return Err(usage(anyhow::anyhow!(
@@ -42,10 +46,18 @@ pub fn status(cfg: &Config, args: &StatusArgs) -> Result<(), Failure> {
             .map_err(|e| usage(anyhow::anyhow!("no job {id}: {e}")))?;
         // The encoded record is the daemon's witness, not for scripts.
         st.record = None;
+        let view = JobView {
+            waiting: doc::waiting(&st, &view, now),
+            status: st,
+        };
         if args.json {
-            println!("{}", serde_json::to_string_pretty(&st).map_err(runtime)?);
+            crate::outln!(
+                out,
+                "{}",
+                serde_json::to_string_pretty(&view).map_err(runtime)?
+            )?;
         } else {
-            print_one(&st, running, now);
+            print_one(&mut out, &view, now)?;
         }
         return Ok(());
     }
@@ -53,16 +65,49 @@ pub fn status(cfg: &Config, args: &StatusArgs) -> Result<(), Failure> {
         .map_err(|e| runtime(anyhow::anyhow!("{}: {e}", spool.jobs().display())))?;
     all.iter_mut().for_each(|st| st.record = None);
     problems.extend(daemon.problems.iter().cloned());
+    let jobs: Vec<JobView> = all
+        .into_iter()
+        .map(|st| JobView {
+            waiting: doc::waiting(&st, &view, now),
+            status: st,
+        })
+        .collect();
+    let incoming = doc::incoming(&spool).map_err(runtime)?;
+    let staged_files = daemon
+        .doc
+        .as_ref()
+        .map(|d| d.staged.clone())
+        .unwrap_or_default();
+    let rejected = doc::rejected(&spool).map_err(runtime)?;
     if args.json {
-        println!("{}", serde_json::to_string_pretty(&all).map_err(runtime)?);
+        let whole = StatusDoc {
+            daemon: view,
+            queued: incoming,
+            staged: staged_files,
+            rejected,
+            jobs,
+        };
+        crate::outln!(
+            out,
+            "{}",
+            serde_json::to_string_pretty(&whole).map_err(runtime)?
+        )?;
     } else {
-        println!("{}", daemon_line(&daemon, now));
-        let mut queued = queued(&spool).map_err(runtime)?;
-        queued.extend(daemon.doc.iter().flat_map(|d| staged(d, now)));
-        print_table(&queued, &all, running, now);
+        crate::outln!(out, "{}", daemon_line(&daemon, now))?;
+        for r in &view.rate_limits {
+            crate::outln!(out, "{}", rate_limit_line(r, now))?;
+        }
+        let mut queued = queued_rows(&incoming, "incoming/", "", now);
+        queued.extend(queued_rows(
+            &staged_files,
+            ".staging/",
+            " (intake postponed: see the daemon's log)",
+            now,
+        ));
+        print_table(&mut out, &queued, &rejected, &jobs, running, now)?;
     }
     for p in problems {
-        eprintln!("warning: {}", table_cell(&p));
+        super::out::warn(format_args!("warning: {}", table_cell(&p)));
     }
     Ok(())
 }
@@ -143,55 +188,39 @@ struct Queued {
     note: &'static str,
 }
 
-/// The files the daemon staged but could not take yet (from `daemon.json`).
-fn staged(d: &DaemonStatus, now: Timestamp) -> Vec<Queued> {
-    d.staged
+/// The rows of files waiting for intake, in `place` (`incoming/`, `.staging/`), with a
+/// note on why they wait when that is known.
+fn queued_rows(
+    files: &[StagedDoc],
+    place: &str,
+    note: &'static str,
+    now: Timestamp,
+) -> Vec<Queued> {
+    files
         .iter()
         .map(|f| Queued {
-            place: format!(".staging/{}", f.name),
+            place: format!("{place}{}", f.name),
             age: f
                 .modified
                 .as_deref()
                 .and_then(Timestamp::parse_rfc3339)
                 .map(|t| t.until(now).as_secs()),
-            note: " (intake postponed: see the daemon's log)",
+            note,
         })
         .collect()
 }
 
-/// The files in `incoming/` the daemon has not taken yet (dot-files are being written and
-/// are not listed), oldest first.
-fn queued(spool: &Spool) -> std::io::Result<Vec<Queued>> {
-    let rd = match std::fs::read_dir(spool.incoming()) {
-        Ok(rd) => rd,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
-        Err(e) => {
-            return Err(std::io::Error::new(
-                e.kind(),
-                format!("{}: {e}", spool.incoming().display()),
-            ))
-        }
-    };
-    let wall = SystemTime::now();
-    let mut out: Vec<(Option<SystemTime>, String)> = rd
-        .filter_map(Result::ok)
-        .map(|e| {
-            let modified = e.metadata().ok().and_then(|m| m.modified().ok());
-            (modified, e.file_name().to_string_lossy().into_owned())
-        })
-        .filter(|(_, name)| !name.starts_with('.'))
-        .collect();
-    out.sort();
-    Ok(out
-        .into_iter()
-        .map(|(modified, name)| Queued {
-            place: format!("incoming/{name}"),
-            age: modified
-                .and_then(|m| wall.duration_since(m).ok())
-                .map(|d| d.as_secs()),
-            note: "",
-        })
-        .collect())
+/// A line under the daemon's for each open rate-limit wait.
+fn rate_limit_line(r: &RateLimitDoc, now: Timestamp) -> String {
+    let until = Timestamp::parse_rfc3339(&r.until)
+        .map(|u| short_time(u, now))
+        .unwrap_or_else(|| table_cell(&r.until).into_owned());
+    format!(
+        "RATE LIMIT: no call of {} until {until} ({}); {} job(s) waiting",
+        table_cell(&r.api),
+        table_cell(&r.why),
+        r.jobs.len()
+    )
 }
 
 fn age_secs(s: u64) -> String {
@@ -207,6 +236,49 @@ fn age(st: &JobStatus, now: Timestamp) -> String {
     match Timestamp::parse_rfc3339(&st.accepted_at) {
         Some(t) => age_secs(t.until(now).as_secs()),
         None => "?".into(),
+    }
+}
+
+/// The NEXT ACTION cell: what the job waits for (the pause or a rate limit, with its end),
+/// else [`next_action`].
+fn next_cell(j: &JobView, running: bool, now: Timestamp) -> String {
+    let end = |w: &Waiting| {
+        w.until
+            .as_deref()
+            .and_then(Timestamp::parse_rfc3339)
+            .map(|u| short_time(u, now))
+            .unwrap_or_default()
+    };
+    match &j.waiting {
+        Some(w) if w.kind == "rate_limit" => format!("rate limit {}", end(w)),
+        Some(w) if w.kind == "pause" => format!("paused {}", end(w)),
+        _ => next_action(j.status.next_action_at.as_deref(), running, now),
+    }
+}
+
+/// The `next action` line of `status ID`: what the job waits for, in words.
+fn next_line(j: &JobView, running: bool, now: Timestamp) -> String {
+    let end = |w: &Waiting| {
+        w.until
+            .as_deref()
+            .map(|u| {
+                Timestamp::parse_rfc3339(u)
+                    .map(|t| short_time(t, now))
+                    .unwrap_or_else(|| table_cell(u).into_owned())
+            })
+            .unwrap_or_default()
+    };
+    match &j.waiting {
+        Some(w) if w.kind == "rate_limit" => format!(
+            "waiting for the rate limit of {} until {} ({})",
+            table_cell(w.api.as_deref().unwrap_or("?")),
+            end(w),
+            table_cell(&w.reason)
+        ),
+        Some(w) if w.kind == "pause" => {
+            format!("paused until {}: {}", end(w), table_cell(&w.reason))
+        }
+        _ => next_action(j.status.next_action_at.as_deref(), running, now),
     }
 }
 
@@ -232,18 +304,31 @@ fn state_cell(st: &JobStatus) -> String {
     }
 }
 
-fn print_table(queued: &[Queued], all: &[JobStatus], running: bool, now: Timestamp) {
-    if all.is_empty() && queued.is_empty() {
-        println!("no jobs");
-        return;
+fn print_table(
+    out: &mut Out,
+    queued: &[Queued],
+    rejected: &[RejectedDoc],
+    all: &[JobView],
+    running: bool,
+    now: Timestamp,
+) -> Result<(), Failure> {
+    if all.is_empty() && queued.is_empty() && rejected.is_empty() {
+        return crate::outln!(out, "no jobs");
     }
-    println!(
+    crate::outln!(
+        out,
         "{:<22}  {:<24}  {:<16}  {:<18}  {:>5}  {:<20}  ERROR",
-        "ID", "ORGANIZATION", "STATE", "SCAN STATE", "AGE", "NEXT ACTION"
-    );
+        "ID",
+        "ORGANIZATION",
+        "STATE",
+        "SCAN STATE",
+        "AGE",
+        "NEXT ACTION"
+    )?;
     for q in queued {
         let age = q.age.map(age_secs).unwrap_or_else(|| "?".into());
-        println!(
+        crate::outln!(
+            out,
             "{:<22}  {:<24}  {:<16}  {:<18}  {:>5}  {:<20}  {}",
             "-",
             "-",
@@ -256,9 +341,33 @@ fn print_table(queued: &[Queued], all: &[JobStatus], running: bool, now: Timesta
                 "(daemon not running)"
             },
             clip(&format!("{}{}", table_cell(&q.place), q.note), 80)
-        );
+        )?;
     }
-    for st in all {
+    for r in rejected {
+        let age = r
+            .modified
+            .as_deref()
+            .and_then(Timestamp::parse_rfc3339)
+            .map(|t| age_secs(t.until(now).as_secs()))
+            .unwrap_or_else(|| "?".into());
+        let why = r.reason.as_deref().unwrap_or("(no reason file)");
+        crate::outln!(
+            out,
+            "{:<22}  {:<24}  {:<16}  {:<18}  {:>5}  {:<20}  {}",
+            "-",
+            "-",
+            "rejected",
+            "-",
+            age,
+            "-",
+            clip(
+                &format!("rejected/{}: {}", table_cell(&r.name), table_cell(why)),
+                120
+            )
+        )?;
+    }
+    for j in all {
+        let st = &j.status;
         let err = st
             .error
             .as_deref()
@@ -266,70 +375,79 @@ fn print_table(queued: &[Queued], all: &[JobStatus], running: bool, now: Timesta
             .map(str::to_string)
             .or_else(|| st.alert_problem().map(|p| format!("alert: {p}")))
             .unwrap_or_default();
-        println!(
+        crate::outln!(
+            out,
             "{:<22}  {:<24}  {:<16}  {:<18}  {:>5}  {:<20}  {}",
             table_cell(&st.id),
             clip(&table_cell(&st.organization), 24),
             state_cell(st),
             clip(&table_cell(st.scan_state.as_deref().unwrap_or("-")), 18),
             age(st, now),
-            next_action(st.next_action_at.as_deref(), running, now),
+            next_cell(j, running, now),
             clip(&table_cell(&err), 80)
-        );
+        )?;
     }
+    Ok(())
 }
 
-fn print_one(st: &JobStatus, running: bool, now: Timestamp) {
+fn print_one(out: &mut Out, j: &JobView, now: Timestamp) -> Result<(), Failure> {
+    let st = &j.status;
+    let running = j
+        .waiting
+        .as_ref()
+        .is_none_or(|w| w.kind != "daemon_not_running");
     let cell = |s: &str| table_cell(s).into_owned();
-    println!("job           {}", cell(&st.id));
-    println!("organization  {}", cell(&st.organization));
-    println!("state         {}", state_cell(st));
-    println!("ips           {}", cell(&st.ips));
-    println!(
+    crate::outln!(out, "job           {}", cell(&st.id))?;
+    crate::outln!(out, "organization  {}", cell(&st.organization))?;
+    crate::outln!(out, "state         {}", state_cell(st))?;
+    crate::outln!(out, "ips           {}", cell(&st.ips))?;
+    crate::outln!(
+        out,
         "scan          {}",
         cell(st.scan_ref.as_deref().unwrap_or("-"))
-    );
-    println!(
+    )?;
+    crate::outln!(
+        out,
         "scan state    {}",
         cell(st.scan_state.as_deref().unwrap_or("-"))
-    );
-    println!(
+    )?;
+    crate::outln!(
+        out,
         "report        {}",
         st.report_id.map(|r| r.to_string()).unwrap_or("-".into())
-    );
-    println!(
-        "next action   {}",
-        next_action(st.next_action_at.as_deref(), running, now)
-    );
+    )?;
+    crate::outln!(out, "next action   {}", next_line(j, running, now))?;
     if let Some(e) = &st.error {
-        println!("error         {}", cell(e));
+        crate::outln!(out, "error         {}", cell(e))?;
     }
     if let Some(e) = &st.last_error {
-        println!("last problem  {}", cell(e));
+        crate::outln!(out, "last problem  {}", cell(e))?;
     }
-    println!(
+    crate::outln!(
+        out,
         "outputs       {}",
         if st.outputs.is_empty() {
             "-".into()
         } else {
             cell(&st.outputs.join(", "))
         }
-    );
+    )?;
     if let Some(a) = &st.alert {
-        println!("alert         {}", cell(&alert_line(a)));
+        crate::outln!(out, "alert         {}", cell(&alert_line(a)))?;
         if let Some(w) = a.get("webhook").filter(|w| !w.is_null()) {
             let text = w
                 .get("status")
                 .and_then(|v| v.as_str())
                 .or_else(|| w.as_str())
                 .unwrap_or("?");
-            println!("webhook       {}", cell(text));
+            crate::outln!(out, "webhook       {}", cell(text))?;
         }
     }
-    println!("history");
+    crate::outln!(out, "history")?;
     for h in &st.history {
-        println!("  {}  {}", cell(&h.at), cell(h.state.as_str()));
+        crate::outln!(out, "  {}  {}", cell(&h.at), cell(h.state.as_str()))?;
     }
+    Ok(())
 }
 
 /// The alert command's outcome in one line: status, exit code, reason, end of stderr.
@@ -402,6 +520,7 @@ mod tests {
                 reason: "[scope].authorized is empty\u{1b}[2J".into(),
             }),
             staged: Vec::new(),
+            rate_limits: Vec::new(),
             updated_at: "2026-12-01T07:59:00Z".into(),
         };
         let observed = |live: Option<Liveness>, pid: Option<u32>| Observed {

@@ -82,21 +82,21 @@ pub fn submit(cfg: &Config, args: &SubmitArgs) -> Result<(), Failure> {
     let job = parse_job(&name, &bytes, &cfg.job_rules())
         .map_err(|e| usage(anyhow::anyhow!("{shown}: {e}")))?;
     if !crate::actions::has_machine_readable_results(&job) {
-        eprintln!(
+        super::out::warn(format_args!(
             "warning: {}: the job asks for no raw results and no XML report, so its findings cannot be read and it cannot alert (add \"raw\" to results, or use report_format = \"xml\")",
             escape_log(&name)
-        );
+        ));
     }
     if args.online {
         online(cfg, &job, &name)?;
     }
     if args.dry_run {
-        println!(
+        return crate::outln!(
+            super::out::Out::new(),
             "{name}: valid ({}, {} address(es)); not submitted (--dry-run)",
             job.organization,
             job.ips.len()
         );
-        return Ok(());
     }
     let spool = Spool::new(cfg.paths.spool.clone());
     let incoming = spool.incoming();
@@ -111,8 +111,7 @@ pub fn submit(cfg: &Config, args: &SubmitArgs) -> Result<(), Failure> {
         let created = fsutil::write_new(&target, &bytes)
             .map_err(|e| runtime(anyhow::anyhow!("{}: {e}", target.display())))?;
         if created {
-            println!("{candidate}");
-            return Ok(());
+            return crate::outln!(super::out::Out::new(), "{candidate}");
         }
     }
     Err(runtime(anyhow::anyhow!(

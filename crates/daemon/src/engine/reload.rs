@@ -3,6 +3,10 @@
 //! changes kept from the running one (the paths, and the client: `[qualys]`,
 //! `[limits].max_download`, `[limits].download_timeout`, all built into the client once).
 //! The engine owns the config and hands the executor a snapshot (`Arc<Config>`) of it.
+//! The password is read again from where the running daemon reads it (its
+//! `[qualys].password_file`, the systemd credential, the environment) and handed to the
+//! client, so that the login check that follows — and every later call — uses it: a pause
+//! for bad credentials lifts once the fixed ones work.
 
 use super::{Done, Engine};
 use baseliner_core::config::Config;
@@ -54,11 +58,25 @@ impl Engine {
                 return;
             }
         };
-        self.reload_refused = None;
         let (cfg, warnings) = merge(&self.config, cfg);
+        // The password from the running `[qualys]` (a new one is read from the same
+        // place): refused like a config the checks refuse.
+        let (password, source) = match crate::credentials::find(cfg.qualys.password_file.as_deref())
+        {
+            Ok(found) => found,
+            Err(e) => {
+                let e = e.to_string();
+                tracing::error!("reload refused, keeping the running configuration: {e}");
+                self.reload_refused = Some((Timestamp::now(), e));
+                return;
+            }
+        };
+        self.reload_refused = None;
         for w in warnings {
             tracing::warn!("{w}");
         }
+        self.exec.client().set_password(password);
+        tracing::info!("password read again from {source}");
         self.policy = cfg.policy();
         self.config = Arc::new(cfg);
         self.exec.set_config(self.config.clone());

@@ -54,11 +54,12 @@ impl Engine {
         let (exec, tx, id) = (self.exec.clone(), self.tx.clone(), id.clone());
         let (stop, stopped) = oneshot::channel();
         self.interrupts.insert(id.clone(), Some(stop));
+        let serving = vec![id.clone()];
         self.tasks.spawn(async move {
             // A cancel drops the action where it is: a governor wait, a call in flight, a
             // download (whose temporary file the client removes).
             let outcome = tokio::select! {
-                o = exec.perform(&rec, &action, send_by) => o,
+                o = crate::held::serving(serving, exec.perform(&rec, &action, send_by)) => o,
                 Ok(()) = stopped => Outcome::CancelRequested,
             };
             if needs_intent {
@@ -80,13 +81,17 @@ impl Engine {
             })
             .collect();
         self.set_round(kind, true);
+        let serving = ids.clone();
         self.busy.extend(ids);
         let (exec, tx) = (self.exec.clone(), self.tx.clone());
         self.tasks.spawn(async move {
-            let outcomes = match kind {
-                RoundKind::Scans => exec.poll_scans(&polls).await,
-                RoundKind::Reports => exec.poll_reports(&polls).await,
-            };
+            let outcomes = crate::held::serving(serving, async {
+                match kind {
+                    RoundKind::Scans => exec.poll_scans(&polls).await,
+                    RoundKind::Reports => exec.poll_reports(&polls).await,
+                }
+            })
+            .await;
             let _ = tx.send(Done::Round { kind, outcomes });
         });
     }

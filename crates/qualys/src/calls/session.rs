@@ -17,7 +17,7 @@ impl Client {
     pub async fn check_login(&self) -> Result<Reply<String>, ApiError> {
         let params = [
             ("username", self.cfg.username.clone()),
-            ("password", self.cfg.password.expose().to_string()),
+            ("password", self.password().expose().to_string()),
         ];
         let path = self.path(Call::SessionLogin);
         let login_key = self.api_for(Call::SessionLogin);
@@ -51,7 +51,7 @@ impl Client {
             .http
             .post(url)
             .timeout(self.cfg.request_timeout)
-            .basic_auth(&self.cfg.username, Some(self.cfg.password.expose()))
+            .basic_auth(&self.cfg.username, Some(self.password().expose()))
             .header(reqwest::header::COOKIE, cookie)
             .form(&[("action", "logout")])
             .send()
