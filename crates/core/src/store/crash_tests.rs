@@ -3,7 +3,8 @@
 //! and checks that nothing reported was lost and nothing unreported appeared.
 //!
 //! The child is this same test binary, re-executed with `--exact` on this test and an
-//! environment variable naming the store directory.
+//! environment variable naming the store directory. The kill delays come from a seed the
+//! test prints; `BASELINER_CRASH_SEED=N` replays a run.
 
 use super::tests::job;
 use super::*;
@@ -70,7 +71,14 @@ fn kill_9_loses_no_committed_checkpoint() {
     let started = Instant::now();
     let dir = tempfile::tempdir().expect("temp dir");
     let exe = std::env::current_exe().expect("own test binary");
-    let mut rng = u64::from(std::process::id()) ^ 0x5EED;
+    // The kill delays come from one seed, printed so that a failure can be replayed:
+    // `BASELINER_CRASH_SEED=N cargo test -p baseliner-core kill_9`.
+    let seed = std::env::var("BASELINER_CRASH_SEED")
+        .ok()
+        .and_then(|s| s.parse::<u64>().ok())
+        .unwrap_or_else(|| u64::from(std::process::id()) ^ 0x5EED);
+    eprintln!("kill -9 store test: BASELINER_CRASH_SEED={seed}");
+    let mut rng = seed;
     // What the parent knows is on disk: job id → attempts.
     let mut known: HashMap<String, u32> = HashMap::new();
     let mut commits_seen = 0usize;
