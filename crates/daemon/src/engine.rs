@@ -172,7 +172,9 @@ impl Engine {
                     reconciled.lost.len()
                 );
             }
-            store.all()
+            // A record that does not decode and had no status file to rebuild it from was
+            // named in an ERROR by reconcile: it does not hold every other job back.
+            store.scan().map(|scan| scan.records)
         });
         let (records, failed) = match loaded {
             Ok(records) => (records, None),

@@ -266,7 +266,7 @@ pub fn matches(spool: &Spool, rec: &JobRecord) -> bool {
 /// reported as a lost-store alarm and left for the next start's reconcile. It may touch every job directory: it stops early once `stop()` says so
 /// (the next start finishes it). Returns how many files were rewritten.
 pub fn repair(spool: &Spool, store: &Store, stop: impl Fn() -> bool) -> usize {
-    let records = match store.all() {
+    let records = match store.scan().map(|scan| scan.records) {
         Ok(r) => r,
         Err(e) => {
             tracing::error!("status files not checked: {e}");

@@ -98,7 +98,12 @@ impl Engine {
         };
         let rules = self.config.job_rules();
         let result = crate::recovery::reconcile(&self.spool, &self.store, &rules, Timestamp::now())
-            .and_then(|_| self.store.unfinished());
+            .and_then(|_| self.store.scan())
+            .map(|scan| {
+                let mut records = scan.records;
+                records.retain(|r| !r.checkpoint.state.is_terminal());
+                records
+            });
         match result {
             Ok(records) => {
                 // Answers still in flight were for checkpoints that may no longer be the
